@@ -1,0 +1,97 @@
+"""The cco-hooks config format, declared once.
+
+These pydantic models validate every native config layer, and ``config/cco-hooks.schema.json`` is
+generated from them (``cco-hooks config schema``; a test keeps the file in step). Every key is
+optional in a layer: layers are partial and merged, later wins per key and per agent.
+
+Not imported by the hooks: ``cco_hooks.compile`` uses it when a layer changed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["rewrite", "enforce", "observe"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+ModelSpelling = str  # an alias, a full/dated/provider ID or a CCO spelling; checked semantically
+
+_MODEL_DOC = (
+    "haiku | sonnet | opus | fable, or any spelling of them (claude-haiku-5-5, claude-sonnet-4-5-20250929, "
+    "sonnet-4.5, claude-haiku-4, Bedrock/Vertex IDs). Always written to Claude Code as the alias."
+)
+
+
+class _Section(BaseModel):
+    # Unknown keys are reported as warnings by `cco-hooks config validate`, never fatal.
+    model_config = ConfigDict(extra="allow")
+
+
+class AgentRule(_Section):
+    model: ModelSpelling = Field(description=_MODEL_DOC + " `inherit` leaves the model alone.")
+    effort: Optional[Effort] = Field(None, description="Reasoning effort to set on the spawn (rewrite mode).")
+    mode: Optional[Mode] = Field(None, description="Overrides the top-level mode for this agent.")
+
+
+class DefaultRule(_Section):
+    model: ModelSpelling = Field(
+        "inherit", description="Model for agents no rule names. `inherit` leaves them untouched. " + _MODEL_DOC
+    )
+    effort: Optional[Effort] = None
+
+
+class Limits(_Section):
+    ceiling: Optional[ModelSpelling] = Field(None, description="Highest tier any spawn may use (haiku < sonnet < opus < fable).")
+    floor: Optional[ModelSpelling] = Field(None, description="Lowest tier any routed spawn may use.")
+
+
+class LedgerSection(_Section):
+    path: Optional[str] = Field(None, description="Ledger file; CCO_HOOKS_LEDGER wins over it.")
+
+
+class PricingSection(_Section):
+    file: Optional[str] = Field(None, description="A price override file (same shape as `cco-hooks pricing --format json`).")
+
+
+class Budget(_Section):
+    daily_usd: Optional[float] = Field(None, ge=0, description="Spend cap per UTC day, all sessions.")
+    session_usd: Optional[float] = Field(None, ge=0, description="Spend cap per Claude Code session.")
+    per_agent: Optional[dict[str, float]] = Field(None, description="Daily spend cap per agent type.")
+    on_exceed: Optional[Literal["deny", "downgrade"]] = Field(None, description="What happens to new spawns once a cap is spent.")
+    downgrade_to: Optional[ModelSpelling] = Field(None, description="The model for `downgrade` (default haiku).")
+    warn_at: Optional[float] = Field(None, ge=0, le=1, description="Tell the user when this share of a cap is spent (default 0.8).")
+
+
+class Config(_Section):
+    """One cco-hooks config layer (YAML or JSON)."""
+
+    model_config = ConfigDict(extra="allow", title="cco-hooks config", populate_by_name=True)
+
+    schema_: Optional[str] = Field(None, alias="$schema", description="Editor hint; ignored.")
+    version: Optional[Literal[1]] = Field(None, description="Config format version. Always 1.")
+    mode: Optional[Mode] = Field(
+        None, description="rewrite: change the spawn's model; enforce: deny a spawn on another model; observe: change nothing, record."
+    )
+    default: Optional[DefaultRule] = None
+    agents: Optional[dict[str, Union[ModelSpelling, AgentRule]]] = Field(
+        None, description="Agent type (case- and separator-insensitive, `plugin:name`, or a glob like `test-*`) → model or rule."
+    )
+    limits: Optional[Limits] = None
+    on_error: Optional[Literal["allow", "block"]] = Field(
+        None, description="allow: a cco-hooks failure lets the spawn proceed unchanged (fail open); block: it denies the spawn."
+    )
+    agent_files: Optional[bool] = Field(
+        None, description="Use the `model:` frontmatter of .claude/agents/<name>.md (project, then user) as rules."
+    )
+    route_fork: Optional[bool] = Field(None, description="Apply rules to `fork` spawns (Claude Code ignores their model).")
+    ledger: Optional[LedgerSection] = None
+    pricing: Optional[PricingSection] = None
+    budget: Optional[Budget] = None
+
+
+def json_schema() -> dict:
+    schema = Config.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/cco-hooks/cco-hooks/config/cco-hooks.schema.json"
+    return schema

@@ -1,0 +1,181 @@
+"""The hook entry points: ``pre-tool-use``, ``post-tool-use``, ``subagent-stop``, ``stop``.
+
+Each is I/O around pure logic: stdin → payload → decision / accounting → stdout. ``main`` always
+returns 0: the hook's own failures fail open (the spawn proceeds unchanged, the user is told once)
+unless the config says ``on_error: block``, which makes a failing PreToolUse deny the spawn.
+
+Stdlib only: this is the hot path (see bench/ and tests/unit/test_hot_path_imports.py).
+"""
+
+import os
+import sys
+
+from cco_hooks import hookio, paths, policy, snapshot
+
+EVENTS = ("pre-tool-use", "post-tool-use", "subagent-stop", "stop")
+
+
+def _text(payload, key):
+    value = payload.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _load_snapshot(payload):
+    project = paths.project_dir(_text(payload, "cwd"))
+    return project, snapshot.load(project)
+
+
+def _config_messages(project, snap):
+    """Problems with the config, shown to the user once per config state."""
+    if snap.get("told"):
+        return None
+    if snap.get("broken"):
+        text = "cco-hooks: a config layer is broken, so spawns are left unchanged" + (
+            " (on_error: block denies them)" if snap.get("on_error") == "block" else ""
+        ) + ": " + " | ".join(snap["broken"][:3])
+    else:
+        errors = [p for p in snap.get("problems") or () if p.get("level") == "error"]
+        if not errors:
+            return None
+        first = errors[0]
+        text = (
+            f"cco-hooks: {len(errors)} config problem(s); the affected rules are ignored. First: "
+            f"{first.get('file')}: {first.get('key_path')}: {first.get('message')} "
+            f"Run `cco-hooks config validate` for all."
+        )
+    snapshot.mark_told(project, os.environ, snap)
+    return text
+
+
+def _ledger_path(snap):
+    return paths.ledger_path((snap or {}).get("ledger_path"))
+
+
+def _prices(snap):
+    from cco_hooks import pricing
+
+    return pricing.load_prices(override_path=(snap or {}).get("pricing_file"))
+
+
+def pre_tool_use(payload, state):
+    tool_name = _text(payload, "tool_name")
+    if tool_name not in policy.SPAWN_TOOLS:
+        return None
+    project, snap = _load_snapshot(payload)
+    state["snapshot"] = snap
+    message = _config_messages(project, snap)
+    if snap.get("broken"):
+        if snap.get("on_error") == "block":
+            decision = policy.make_decision(
+                "deny",
+                "cco-hooks: the routing config is broken and on_error is block: " + snap["broken"][0],
+            )
+            out = policy.hook_output(decision)
+        else:
+            out = None
+        if message:
+            out = dict(out or {}, systemMessage=message)
+        return out
+
+    tool_input = payload.get("tool_input")
+    budget_verdict = None
+    if snap.get("budget") and isinstance(tool_input, dict):
+        from cco_hooks import budget
+
+        budget_verdict = budget.check(payload, snap, _ledger_path(snap), state)
+        if budget_verdict and budget_verdict.get("warning"):
+            message = " ".join(m for m in (message, budget_verdict["warning"]) if m)
+    decision = policy.decide(tool_name, tool_input, snap, os.environ, budget_verdict)
+    try:
+        from cco_hooks import accounting
+
+        accounting.on_pre_tool_use(payload, decision, _ledger_path(snap))
+    except Exception:
+        # Accounting must never change what routing decided; the error is logged and told once.
+        _report_internal("pre-tool-use accounting", sys.exc_info(), state)
+    out = policy.hook_output(decision)
+    messages = [m for m in (message, state.pop("told", None)) if m]
+    if messages:
+        out = dict(out or {}, systemMessage=" ".join(messages))
+    return out
+
+
+def post_tool_use(payload, state):
+    if _text(payload, "tool_name") not in policy.SPAWN_TOOLS:
+        return None
+    _project, snap = _load_snapshot(payload)
+    from cco_hooks import accounting
+
+    ledger, prices = _ledger_path(snap), _prices(snap)
+    accounting.on_post_tool_use(payload, ledger, prices)
+    accounting.settle(ledger, prices)
+    return _told(state)
+
+
+def subagent_stop(payload, state):
+    _project, snap = _load_snapshot(payload)
+    from cco_hooks import accounting
+
+    ledger, prices = _ledger_path(snap), _prices(snap)
+    accounting.on_subagent_stop(payload, ledger, prices)
+    accounting.settle(ledger, prices)
+    return _told(state)
+
+
+def stop(payload, state):
+    _project, snap = _load_snapshot(payload)
+    from cco_hooks import accounting
+
+    ledger, prices = _ledger_path(snap), _prices(snap)
+    accounting.settle(ledger, prices)
+    accounting.on_stop(payload, ledger)
+    return _told(state)
+
+
+def _told(state):
+    message = state.pop("told", None)
+    return {"systemMessage": message} if message else None
+
+
+def _report_internal(event, exc_info, state):
+    log_path = hookio.log_error(event, exc_info)
+    exc = exc_info[1]
+    topic = f"internal:{event}:{type(exc).__name__}"
+    message = hookio.tell_once(topic, hookio.internal_error_message(event, exc, log_path))
+    if message:
+        state["told"] = message
+
+
+HANDLERS = {
+    "pre-tool-use": pre_tool_use,
+    "post-tool-use": post_tool_use,
+    "subagent-stop": subagent_stop,
+    "stop": stop,
+}
+
+
+def main(argv):
+    event = argv[0] if argv else ""
+    handler = HANDLERS.get(event)
+    if handler is None:
+        sys.stderr.write(f"cco-hooks: unknown hook event {event!r}; expected one of {', '.join(EVENTS)}\n")
+        return 0
+    state = {}
+    try:
+        payload = hookio.read_payload()
+        if payload is None:
+            return 0  # not a JSON object: nothing we can act on, and nothing to break
+        out = handler(payload, state)
+    except Exception:
+        _report_internal(event, sys.exc_info(), state)
+        out = _told(state)
+        snap = state.get("snapshot")
+        if event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block":
+            out = policy.hook_output(policy.make_decision(
+                "deny", "cco-hooks failed and on_error is block, so the spawn is denied: "
+                f"{type(sys.exc_info()[1]).__name__}. See {paths.state_dir()}/errors.log.")) | (out or {})
+    try:
+        hookio.emit(out)
+    except Exception:
+        pass  # stdout closed: nothing left to tell
+    return 0

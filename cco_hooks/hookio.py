@@ -1,0 +1,90 @@
+"""Hook I/O: read the payload from stdin, print one answer, fail open, tell the user once.
+
+A hook must never break Claude Code. Anything unexpected here ends with exit 0 and either nothing
+or one valid JSON object on stdout; the spawn proceeds unchanged and the user is told once
+(``systemMessage``), with the details in ``<claude config>/cco-hooks/errors.log``.
+
+Stdlib only: imported by every hook.
+"""
+
+import os
+import sys
+import time
+
+from cco_hooks import fastjson, paths
+
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024  # real payloads are a few KiB; a prompt can be large
+
+
+def read_payload(stream=None):
+    """The payload as a dict, or ``None`` when stdin is not one JSON object."""
+    stream = sys.stdin.buffer if stream is None else stream
+    try:
+        raw = stream.read(MAX_PAYLOAD_BYTES + 1)
+    except (OSError, ValueError):
+        return None
+    if not raw or len(raw) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        payload = fastjson.loads(raw)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def emit(obj):
+    """Print one JSON object (or nothing for ``None``) on stdout."""
+    if obj is None:
+        return
+    data = (fastjson.dumps(obj) + "\n").encode("ascii")
+    out = sys.stdout.buffer
+    out.write(data)
+    out.flush()
+
+
+def _fnv(text):
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "replace"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
+def tell_once(topic, message, env=None):
+    """``message`` the first time ``topic`` comes up, ``None`` after that (a marker file remembers)."""
+    marker_dir = os.path.join(paths.state_dir(env), "told")
+    marker = os.path.join(marker_dir, _fnv(topic))
+    try:
+        paths.make_private_dirs(marker_dir)
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    except OSError:
+        return message  # cannot remember: better told twice than never
+    os.close(fd)
+    return message
+
+
+def log_error(event, exc_info, env=None):
+    """Append the traceback to errors.log (0600); returns the log path."""
+    log_path = os.path.join(paths.state_dir(env), "errors.log")
+    try:
+        import traceback  # only on the error path: it is not cheap to import
+
+        text = "".join(traceback.format_exception(*exc_info))
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        paths.make_private_dirs(os.path.dirname(log_path))
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, f"--- {stamp} {event} (pid {os.getpid()})\n{text}".encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+    except Exception:
+        pass
+    return log_path
+
+
+def internal_error_message(event, exc, log_path):
+    return (
+        f"cco-hooks: internal error in the {event} hook ({type(exc).__name__}: {str(exc)[:200]}); "
+        f"the spawn proceeds unchanged. Details: {log_path}. Please report it."
+    )

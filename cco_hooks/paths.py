@@ -1,0 +1,99 @@
+"""Every user-facing path, each movable by an environment variable.
+
+Stdlib only and import-light: the hooks import this on every spawn.
+
+- ``CLAUDE_CONFIG_DIR``  Claude Code's own config directory (default ``~/.claude``).
+- ``CCO_HOOKS_CONFIG``   an extra config layer that wins over all others.
+- ``CCO_HOOKS_LEDGER``   the ledger file (default ``<claude config>/cco-hooks/ledger.jsonl``).
+- ``CLAUDE_PROJECT_DIR`` the project (Claude Code sets it for hooks), else the payload's ``cwd``.
+"""
+
+
+import os
+
+CONFIG_BASENAMES = ("cco-hooks.yaml", "cco-hooks.yml", "cco-hooks.json")
+LOCAL_CONFIG_BASENAMES = ("cco-hooks.local.yaml", "cco-hooks.local.yml", "cco-hooks.local.json")
+
+
+def claude_config_dir(env: dict | None = None) -> str:
+    env = os.environ if env is None else env
+    configured = env.get("CLAUDE_CONFIG_DIR")
+    if configured:
+        return os.path.abspath(os.path.expanduser(configured))
+    return os.path.join(os.path.expanduser("~"), ".claude")
+
+
+def state_dir(env: dict | None = None) -> str:
+    """Where cco-hooks keeps its own files: snapshots, pending spawns, the default ledger."""
+    return os.path.join(claude_config_dir(env), "cco-hooks")
+
+
+def project_dir(payload_cwd: str | None = None, env: dict | None = None) -> str | None:
+    env = os.environ if env is None else env
+    configured = env.get("CLAUDE_PROJECT_DIR")
+    if configured:
+        return os.path.abspath(configured)
+    if isinstance(payload_cwd, str) and payload_cwd:
+        return os.path.abspath(payload_cwd)
+    return None
+
+
+def config_layer_paths(project: str | None, env: dict | None = None) -> list[tuple[str, str]]:
+    """The candidate config layers, lowest priority first, as ``(layer name, path)``.
+
+    Missing files are listed too: the snapshot's freshness check stats them, so creating one
+    rebuilds the snapshot.
+    """
+    env = os.environ if env is None else env
+    layers: list[tuple[str, str]] = []
+    user_dir = claude_config_dir(env)
+    layers += [("user", os.path.join(user_dir, name)) for name in CONFIG_BASENAMES]
+    if project:
+        project_claude = os.path.join(project, ".claude")
+        layers += [("project", os.path.join(project_claude, name)) for name in CONFIG_BASENAMES]
+        layers += [("local", os.path.join(project_claude, name)) for name in LOCAL_CONFIG_BASENAMES]
+    explicit = env.get("CCO_HOOKS_CONFIG")
+    if explicit:
+        layers.append(("env", os.path.abspath(os.path.expanduser(explicit))))
+    return layers
+
+
+def agent_dirs(project: str | None, env: dict | None = None) -> list[tuple[str, str]]:
+    """Agent definition directories, highest priority first (project beats user, as in Claude Code)."""
+    dirs = []
+    if project:
+        dirs.append(("project", os.path.join(project, ".claude", "agents")))
+    dirs.append(("user", os.path.join(claude_config_dir(env), "agents")))
+    return dirs
+
+
+def make_private_dirs(directory):
+    """Create ``directory`` and any missing parents as 0700 (``os.makedirs`` gives parents 0755)."""
+    missing = []
+    current = os.path.abspath(directory)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+
+
+def default_ledger_path(env: dict | None = None) -> str:
+    return os.path.join(state_dir(env), "ledger.jsonl")
+
+
+def ledger_path(configured: str | None = None, env: dict | None = None) -> str:
+    """``CCO_HOOKS_LEDGER`` wins over the config's ``ledger.path``, which wins over the default."""
+    env = os.environ if env is None else env
+    explicit = env.get("CCO_HOOKS_LEDGER")
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    if configured:
+        return os.path.abspath(os.path.expanduser(configured))
+    return default_ledger_path(env)

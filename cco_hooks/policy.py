@@ -1,0 +1,190 @@
+"""The routing decision: a pure function of the spawn and the compiled config.
+
+``decide()`` reads nothing and writes nothing: the hook does the I/O around it, and tests call it
+directly with recorded payloads. Every decision carries a one-line human reason.
+
+Modes (config ``mode``, or per agent):
+- ``rewrite``: answer with ``updatedInput`` = the whole tool input with the configured model (and
+  effort). Never with ``permissionDecision: allow``: a rewrite needs none, and granting one would
+  widen permissions the user did not widen (observed in 2.1.328).
+- ``enforce``: deny a spawn whose model differs; the reason names the model to retry with.
+- ``observe``: change nothing; the would-be decision is still recorded for accounting.
+
+Stdlib only: imported by the PreToolUse hook.
+"""
+
+from cco_hooks import agents, models
+
+SPAWN_TOOLS = ("Agent", "Task")  # Agent since 2.1.63, Task before; TaskCreate etc. are other tools
+FORK = "fork"
+
+
+def make_decision(action, reason, **fields):
+    decision = {
+        "action": action,
+        "reason": reason,
+        "mode": None,
+        "rule": None,
+        "layer": None,
+        "source": None,
+        "agent_type": None,
+        "requested_model": None,
+        "enforced_model": None,
+        "effort": None,
+        "would": None,
+        "updated_input": None,
+    }
+    decision.update(fields)
+    return decision
+
+
+def _where(rule):
+    return f"rule {rule['pattern']!r} in {rule.get('source') or rule.get('layer')}"
+
+
+def find_rule(agent_type, snapshot):
+    """The rule for an agent type: config rules, then agent files (if enabled), then the default."""
+    rule = agents.find_rule(agent_type, snapshot.get("exact") or {}, snapshot.get("globs") or [])
+    if rule is None and snapshot.get("agent_files"):
+        rule = agents.find_rule(agent_type, snapshot.get("agent_file_rules") or {}, [])
+    if rule is None:
+        default = snapshot.get("default") or {}
+        if default.get("model") in models.TIER:
+            rule = default
+    return rule
+
+
+def _effective_unnamed_model(agent_type, snapshot, env):
+    """What Claude Code would run a spawn that names no model on, when we can tell without I/O.
+
+    Precedence observed in 2.1.328: the call's model, then CLAUDE_CODE_SUBAGENT_MODEL, then the
+    agent file's frontmatter, then the parent's model (unknown here).
+    """
+    env_model, _ = models.to_alias((env or {}).get("CLAUDE_CODE_SUBAGENT_MODEL"))
+    if env_model in models.TIER:
+        return env_model
+    file_rule = agents.find_rule(agent_type, snapshot.get("agent_file_rules") or {}, [])
+    if file_rule is not None:
+        return file_rule.get("model")
+    return None
+
+
+def decide(tool_name, tool_input, snapshot, env=None, budget=None):
+    """Decide what to do with one spawn.
+
+    ``budget`` (optional) is the verdict of the budget check, ``{"exceeded": "daily_usd", "action":
+    "deny" | "downgrade", "downgrade_to": alias, "message": "..."}``, computed by the caller.
+    Returns a decision dict; ``updated_input`` is set only for an applied rewrite.
+    """
+    if tool_name not in SPAWN_TOOLS:
+        return make_decision("none", f"{tool_name!r} is not a spawn tool")
+    if not isinstance(tool_input, dict):
+        return make_decision("none", "the tool input is not an object; left to Claude Code")
+    agent_type = tool_input.get("subagent_type")
+    if not isinstance(agent_type, str) or not agent_type.strip():
+        agent_type = "general-purpose"  # what Claude Code runs when subagent_type is omitted
+    requested_raw = tool_input.get("model")
+    requested = requested_raw if requested_raw in models.TIER else None
+    base = {"agent_type": agent_type, "requested_model": requested}
+
+    if agents.normalize_agent_name(agent_type) == FORK and not snapshot.get("route_fork"):
+        return make_decision(
+            "none", "fork always runs on the parent's model (Claude Code ignores model); left untouched", **base
+        )
+
+    rule = find_rule(agent_type, snapshot)
+    mode = snapshot.get("mode") or "rewrite"
+    if rule is not None and rule.get("model") not in models.TIER:
+        return make_decision(
+            "none", f"{_where(rule)} says inherit: {agent_type!r} left untouched", mode=mode,
+            rule=rule.get("pattern"), layer=rule.get("layer"), source=rule.get("source"), **base,
+        )
+    if rule is not None:
+        mode = rule.get("mode") or mode
+        target = rule["model"]
+        effort = rule.get("effort")
+        where = _where(rule)
+        rule_fields = {"rule": rule["pattern"], "layer": rule.get("layer"), "source": rule.get("source")}
+    elif requested is not None and models.clamp(requested, (snapshot.get("limits") or {}).get("floor"),
+                                                (snapshot.get("limits") or {}).get("ceiling"))[1] is not None:
+        # No rule, but an explicit model still answers to the global limits.
+        target, effort, where, rule_fields = requested, None, None, {}
+    else:
+        return make_decision(
+            "none", f"no rule for agent {agent_type!r}; left untouched", mode=mode, **base
+        )
+
+    limits = snapshot.get("limits") or {}
+    clamped, limit = models.clamp(target, limits.get("floor"), limits.get("ceiling"))
+    if limit is not None:
+        where = f"limits.{limit} {clamped!r} in {limits.get(limit + '_source') or 'config'}" + (
+            f" (over {where} → {target})" if where else ""
+        )
+        if rule is None:
+            rule_fields = {"rule": f"limits.{limit}", "layer": limits.get(limit + "_layer"),
+                           "source": limits.get(limit + "_source")}
+        target = clamped
+
+    if budget and budget.get("exceeded"):
+        if budget.get("action") == "deny":
+            return make_decision(
+                "deny", budget.get("message") or "cco-hooks: budget exceeded", mode=mode,
+                enforced_model=target, rule=f"budget.{budget['exceeded']}", layer=budget.get("layer"),
+                source=budget.get("source"), **base,
+            )
+        downgraded = budget.get("downgrade_to")
+        if downgraded in models.TIER and models.tier(downgraded) < models.tier(target):
+            where = f"{budget.get('message') or 'budget exceeded'}; downgraded from {target}"
+            rule_fields = {"rule": f"budget.{budget['exceeded']}", "layer": budget.get("layer"),
+                           "source": budget.get("source")}
+            target = downgraded
+            mode = "rewrite" if mode == "enforce" else mode
+
+    fields = dict(base, mode=mode, enforced_model=target, effort=effort, **rule_fields)
+    asked = requested or "no model"
+
+    if requested == target and (effort is None or tool_input.get("effort") == effort):
+        verdict = make_decision("allow", f"{agent_type} already runs on {target} ({where})", **fields)
+    elif mode == "enforce":
+        if requested is None and _effective_unnamed_model(agent_type, snapshot, env) == target:
+            verdict = make_decision("allow", f"{agent_type} will run on {target} without a model ({where})", **fields)
+        else:
+            verdict = make_decision(
+                "deny",
+                f"cco-hooks: agent {agent_type!r} must run on {target} ({where}); this call asked for "
+                f"{asked}. Retry the Agent call with model: \"{target}\".",
+                **fields,
+            )
+    else:
+        updated = dict(tool_input)
+        updated["model"] = target  # always an alias: a full ID makes the spawn fail
+        if effort is not None:
+            updated["effort"] = effort
+        change = f"{asked} → {target}" + (f", effort {effort}" if effort is not None else "")
+        verdict = make_decision("rewrite", f"{agent_type}: {change} ({where})", updated_input=updated, **fields)
+
+    if mode == "observe":
+        would = verdict["action"]
+        if would == "allow":
+            return verdict
+        # Observe records what would have happened, and changes nothing.
+        verdict["would"] = "deny" if would == "deny" else "rewrite"
+        verdict["action"] = "observe"
+        verdict["reason"] = "observe: would have " + verdict["reason"].replace("cco-hooks: ", "")
+        verdict["updated_input"] = None
+    return verdict
+
+
+def hook_output(decision):
+    """The PreToolUse hook's stdout object for a decision, or ``None`` to print nothing."""
+    if decision["action"] == "rewrite" and decision["updated_input"] is not None:
+        return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "updatedInput": decision["updated_input"]}}
+    if decision["action"] == "deny":
+        return {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": decision["reason"],
+            }
+        }
+    return None
