@@ -1,0 +1,5 @@
+"""`python -m cco_hooks` is the `cco-hooks` command."""
+
+from cco_hooks.cli import main
+
+main()

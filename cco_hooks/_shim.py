@@ -1,0 +1,28 @@
+"""What Claude Code runs for each hook `cco-hooks install` registers: `python -S <this file> <event>`.
+
+Run as a script, so sys.path[0] is this directory: swap in the package's parent. Stdlib only, and
+parseable by old Pythons: a hook must never break Claude Code, so any failure to load the package
+exits 0 (Claude Code proceeds unchanged) with one line on stderr, never a traceback.
+"""
+import sys
+
+if sys.version_info < (3, 10):
+    sys.stderr.write("cco-hooks: needs Python >= 3.10 but %s is %d.%d; hook skipped "
+                     "(install cco-hooks into Python 3.10+ and run `cco-hooks install` again)\n"
+                     % (sys.executable, sys.version_info[0], sys.version_info[1]))
+    raise SystemExit(0)
+import os.path
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+sys.dont_write_bytecode = False  # PYTHONDONTWRITEBYTECODE would recompile us on every hook run
+try:
+    from cco_hooks.hook_main import main
+except Exception as exc:  # noqa: BLE001 - fail open
+    sys.stderr.write("cco-hooks: cannot load the hook from %s (%s: %s); hook skipped\n"
+                     % (sys.path[0], type(exc).__name__, exc))
+    raise SystemExit(0)
+try:
+    code = main(sys.argv[1:])
+except Exception as exc:  # noqa: BLE001 - fail open; SystemExit (e.g. exit 2) passes through
+    sys.stderr.write("cco-hooks: hook failed (%s: %s); call left unchanged\n" % (type(exc).__name__, exc))
+    code = 0
+raise SystemExit(code)

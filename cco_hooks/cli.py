@@ -1,0 +1,132 @@
+"""The ``cco-hooks`` command line: argument parsing only; the work is in plain functions.
+
+Every command returns an exit code; a ``CcoHooksError`` becomes one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from cco_hooks import __version__
+from cco_hooks.errors import CcoHooksError
+
+SCOPES = ("project", "local", "user")
+
+
+def _out(text: str) -> None:
+    click.echo(text)
+
+
+def _run(fn, *args, **kwargs) -> None:
+    try:
+        code = fn(*args, **kwargs)
+    except CcoHooksError as exc:
+        click.echo(f"cco-hooks: {exc}", err=True)
+        code = 2
+    sys.exit(code or 0)
+
+
+project_option = click.option(
+    "--project", "project_dir", type=click.Path(file_okay=False), default=None,
+    help="The project directory (default: $CLAUDE_PROJECT_DIR, else the current directory).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cco-hooks")
+def main() -> None:
+    """Route Claude Code subagent spawns to the model your config names, and account for their cost."""
+
+
+@main.command()
+@click.option("--scope", type=click.Choice(SCOPES), default="project", show_default=True,
+              help="project: .claude/settings.json; local: .claude/settings.local.json; user: ~/.claude/settings.json.")
+@project_option
+def install(scope: str, project_dir: str | None) -> None:
+    """Register the hooks in a Claude Code settings file (idempotent, backed up)."""
+    from cco_hooks import install as installer
+
+    def run() -> int:
+        result = installer.install(scope, project_dir, dict(os.environ))
+        _out(installer.describe(result))
+        return 0
+
+    _run(run)
+
+
+@main.command()
+@click.option("--scope", type=click.Choice(SCOPES), default="project", show_default=True)
+@project_option
+def uninstall(scope: str, project_dir: str | None) -> None:
+    """Remove exactly the hooks `install` added."""
+    from cco_hooks import install as installer
+
+    def run() -> int:
+        result = installer.uninstall(scope, project_dir, dict(os.environ))
+        _out(installer.describe(result))
+        return 0
+
+    _run(run)
+
+
+@main.group()
+def config() -> None:
+    """Validate, show and describe the layered config."""
+
+
+@config.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@project_option
+def config_validate(files: tuple[str, ...], project_dir: str | None) -> None:
+    """Check every layer (or FILES): schema and meaning; each problem names file, key and fix."""
+    from cco_hooks import commands
+
+    _run(commands.config_validate, list(files), project_dir, dict(os.environ), _out)
+
+
+@config.command("show")
+@project_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def config_show(project_dir: str | None, fmt: str) -> None:
+    """The merged config, and which layer each rule came from."""
+    from cco_hooks import commands
+
+    _run(commands.config_show, project_dir, dict(os.environ), fmt, _out)
+
+
+@config.command("schema")
+def config_schema() -> None:
+    """Print the config's JSON Schema (config/cco-hooks.schema.json)."""
+    from cco_hooks import commands
+
+    _run(commands.config_schema, _out)
+
+
+@main.command()
+@click.option("--agent", default=None, help="The subagent_type to explain (instead of a payload on stdin).")
+@click.option("--model", default=None, help="The model the spawn asks for (haiku, sonnet, opus, fable).")
+@click.option("--tool", default="Agent", show_default=True, help="Tool name (Agent, or Task before Claude Code 2.1.63).")
+@project_option
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+def explain(agent: str | None, model: str | None, tool: str, project_dir: str | None, as_json: bool) -> None:
+    """The decision for a spawn, and why: a PreToolUse payload on stdin, or --agent/--model."""
+    from cco_hooks import commands
+
+    payload = None if agent is not None else commands.read_stdin_if_piped(sys.stdin)
+    _run(commands.explain, payload, agent, model, tool, project_dir, dict(os.environ), as_json, _out)
+
+
+@main.command()
+@project_option
+def doctor(project_dir: str | None) -> None:
+    """Where the hooks are installed, which layers load, and what conflicts with them."""
+    from cco_hooks import commands
+
+    _run(commands.doctor, project_dir, dict(os.environ), _out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
