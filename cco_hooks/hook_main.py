@@ -12,7 +12,7 @@ import sys
 
 from cco_hooks import hookio, paths, policy, snapshot
 
-EVENTS = ("pre-tool-use", "post-tool-use", "subagent-stop", "stop")
+EVENTS = ("pre-tool-use", "post-tool-use", "subagent-stop", "stop", "session-end")
 
 
 def _text(payload, key):
@@ -123,6 +123,16 @@ def subagent_stop(payload, state):
 
 
 def stop(payload, state):
+    """End of a main-loop turn: settle spawns whose transcripts have completed since."""
+    _project, snap = _load_snapshot(payload)
+    from cco_hooks import accounting
+
+    accounting.settle(_ledger_path(snap), _prices(snap))
+    return _told(state)
+
+
+def session_end(payload, state):
+    """The session's own cost (its cost-state line exists only once Claude Code exits)."""
     _project, snap = _load_snapshot(payload)
     from cco_hooks import accounting
 
@@ -151,6 +161,7 @@ HANDLERS = {
     "post-tool-use": post_tool_use,
     "subagent-stop": subagent_stop,
     "stop": stop,
+    "session-end": session_end,
 }
 
 

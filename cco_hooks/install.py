@@ -41,6 +41,8 @@ HOOKS: tuple[HookSpec, ...] = (
     HookSpec("PostToolUse", "post-tool-use", MATCHER, 30),
     HookSpec("SubagentStop", "subagent-stop", None, 30),
     HookSpec("Stop", "stop", None, 30),
+    # The session's cost-state line is written only when Claude Code exits: SessionEnd sees it.
+    HookSpec("SessionEnd", "session-end", None, 30),
 )
 EVENT_ARGS = frozenset(spec.arg for spec in HOOKS)
 

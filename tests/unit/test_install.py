@@ -20,7 +20,7 @@ from cco_hooks.errors import CcoHooksError
 
 REPO = Path(__file__).resolve().parents[2]
 SHIM = REPO / "cco_hooks" / "_shim.py"
-EVENTS = ["PreToolUse", "PostToolUse", "SubagentStop", "Stop"]
+EVENTS = ["PreToolUse", "PostToolUse", "SubagentStop", "Stop", "SessionEnd"]
 
 # A settings file somebody already uses: other settings, other hooks (one of them on Task|Agent).
 ORIGINAL = {
@@ -171,7 +171,7 @@ def test_install_merges_keeping_every_other_setting_and_hook(env, project):
         if key != "hooks":
             assert settings[key] == ORIGINAL[key]
     # existing events keep their order and groups; new events are appended
-    assert list(settings["hooks"]) == ["PreToolUse", "SessionStart", "Stop", "PostToolUse", "SubagentStop"]
+    assert list(settings["hooks"]) == ["PreToolUse", "SessionStart", "Stop", "PostToolUse", "SubagentStop", "SessionEnd"]
     assert settings["hooks"]["PreToolUse"][:2] == ORIGINAL["hooks"]["PreToolUse"]
     assert settings["hooks"]["SessionStart"] == ORIGINAL["hooks"]["SessionStart"]
     assert settings["hooks"]["Stop"][:1] == ORIGINAL["hooks"]["Stop"]
@@ -210,11 +210,11 @@ def test_uninstall_restores_exactly_the_original(env, project):
     write_settings(path, ORIGINAL)
     inst.install("project", str(project), env)
     result = inst.uninstall("project", str(project), env)
-    assert result.changed and result.removed == 4
+    assert result.changed and result.removed == len(EVENTS)
     restored = load(path)
     assert restored == ORIGINAL
     assert json.dumps(restored) == json.dumps(ORIGINAL)  # key order too
-    assert "Removed 4" in inst.describe(result)
+    assert f"Removed {len(EVENTS)}" in inst.describe(result)
     again = inst.uninstall("project", str(project), env)
     assert not again.changed and again.removed == 0 and "nothing changed" in inst.describe(again)
 
@@ -362,7 +362,7 @@ def test_merge_and_unmerge_round_trip_in_memory():
     added, removed = inst.merge(settings)
     assert sorted(added) == sorted(EVENTS) and removed == 0
     assert inst.merge(settings) == ([], 0)
-    assert inst.unmerge(settings) == 4
+    assert inst.unmerge(settings) == len(EVENTS)
     assert settings == ORIGINAL
 
 
@@ -409,7 +409,7 @@ def test_installed_locations(env, project, tmp_path):
     found = inst.installed_locations(str(project), env)
     assert [(loc.scope, loc.current, loc.error) for loc in found] == [("user", True, None), ("local", False, None)]
     assert found[0].path == os.path.join(env["CLAUDE_CONFIG_DIR"], "settings.json")
-    assert found[0].events == EVENTS and len(found[0].commands) == 4
+    assert found[0].events == EVENTS and len(found[0].commands) == len(EVENTS)
     assert all("/old/cco_hooks/_shim.py" in c for c in found[1].commands)
     # a broken settings file is reported with the reason
     (project / ".claude" / "settings.json").write_text("{oops")
@@ -424,7 +424,7 @@ def test_installed_locations_not_current_when_a_hook_is_missing(env, project):
     del settings["hooks"]["Stop"]
     write_settings(path, settings)
     [loc] = inst.installed_locations(str(project), env)
-    assert loc.events == ["PreToolUse", "PostToolUse", "SubagentStop"] and not loc.current
+    assert loc.events == ["PreToolUse", "PostToolUse", "SubagentStop", "SessionEnd"] and not loc.current
 
 
 def test_project_in_home_is_listed_once(env, tmp_path):
