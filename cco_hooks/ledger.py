@@ -1,0 +1,222 @@
+"""The JSONL ledger: one atomic append per record under an exclusive lock; torn-line tolerant reads.
+
+Stdlib only and import-light: every hook appends through it.
+
+Writing: each record is one compact JSON line (ASCII, so no raw newline can hide inside), written
+with ONE ``os.write`` on an ``O_APPEND`` descriptor while holding ``fcntl.flock(LOCK_EX)`` on the
+sibling ``<ledger>.lock``. Parallel hooks (parallel spawns) therefore never interleave. If a previous
+writer died mid-line (kill -9, power loss) the file does not end with ``\\n``; the next append starts
+with one, so only the torn fragment is lost, never the new record.
+
+Permissions: the ledger and its lock are 0600, directories created for them 0700 (existing
+directories are left alone: the ledger may be pointed into a shared place).
+
+Reading: ``iter_records`` yields each complete (newline-terminated) JSON object line; blank lines are
+ignored; a line that is not a JSON object (torn, corrupt, garbage) and an unterminated last line are
+skipped and counted in ``stats["skipped"]``. It never raises for bad content.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+import time
+
+from cco_hooks import fastjson
+
+LOCK_SUFFIX = ".lock"
+LOCK_TIMEOUT = 10.0  # seconds; past it a hook goes on without the lock rather than hang
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+READ_CHUNK = 1 << 20
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_held: dict = {}  # lock path → (fd, depth) held by this process
+
+
+def lock_path(path: str) -> str:
+    return path + LOCK_SUFFIX
+
+
+def ensure_dir(directory: str) -> None:
+    """Create ``directory`` and any missing parents, each 0700 (existing ones are not touched)."""
+    missing = []
+    current = os.path.abspath(directory)
+    while current and not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, DIR_MODE)
+        except FileExistsError:
+            continue
+        try:
+            os.chmod(path, DIR_MODE)  # the umask may have removed bits we want; never add others
+        except OSError:
+            pass
+
+
+def _open_private(path: str, flags: int) -> int:
+    ensure_dir(os.path.dirname(os.path.abspath(path)))
+    fd = os.open(path, flags | os.O_CREAT | _O_CLOEXEC, FILE_MODE)
+    try:
+        st = os.fstat(fd)
+        if st.st_mode & 0o777 != FILE_MODE and st.st_uid == os.getuid():
+            os.fchmod(fd, FILE_MODE)
+    except OSError:
+        pass
+    return fd
+
+
+class locked:
+    """``with ledger.locked(path) as ok:`` holds the ledger's exclusive lock (re-entrant within the
+    process). ``ok`` is False when the lock could not be had within ``timeout`` seconds (or the
+    lock file cannot be created); the body then runs unlocked and should do only what is safe so."""
+
+    __slots__ = ("key", "timeout", "ok")
+
+    def __init__(self, path: str, timeout: float = LOCK_TIMEOUT) -> None:
+        self.key = lock_path(os.path.abspath(path))
+        self.timeout = timeout
+        self.ok = False
+
+    def __enter__(self) -> bool:
+        held = _held.get(self.key)
+        if held is not None:
+            _held[self.key] = (held[0], held[1] + 1)
+            self.ok = True
+            return True
+        try:
+            fd = _open_private(self.key, os.O_RDWR)
+        except OSError:
+            return False
+        deadline = time.monotonic() + self.timeout
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EINTR):
+                    os.close(fd)
+                    return False
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        _held[self.key] = (fd, 1)
+        self.ok = True
+        return True
+
+    def __exit__(self, *exc_info) -> None:
+        if not self.ok:
+            return
+        fd, depth = _held[self.key]
+        if depth > 1:
+            _held[self.key] = (fd, depth - 1)
+            return
+        del _held[self.key]
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def encode(record: dict) -> bytes:
+    return (fastjson.dumps(record) + "\n").encode("ascii")
+
+
+def append(path: str, record: dict) -> None:
+    """Append ``record`` as one line: one write, O_APPEND, under the exclusive lock."""
+    data = encode(record)
+    with locked(path):
+        fd = _open_private(path, os.O_RDWR | os.O_APPEND)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # a torn last line must not swallow this record
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        finally:
+            os.close(fd)
+
+
+def _parse_line(line: bytes, stats: dict | None):
+    if not line.strip():
+        return None
+    try:
+        obj = fastjson.loads(line.decode("utf-8"))
+    except Exception:  # noqa: BLE001 - torn / corrupt line
+        obj = None
+    if isinstance(obj, dict):
+        if stats is not None:
+            stats["records"] = stats.get("records", 0) + 1
+        return obj
+    if stats is not None:
+        stats["skipped"] = stats.get("skipped", 0) + 1
+    return None
+
+
+def iter_records(path: str, stats: dict | None = None, offset: int = 0):
+    """Yield every record (dict) of the ledger; skip and count (``stats["skipped"]``) lines that are
+    not JSON objects, the torn last line included. A missing ledger yields nothing.
+    ``stats["end"]`` is the byte offset after the last complete line (for incremental readers)."""
+    if stats is not None:
+        stats.setdefault("records", 0)
+        stats.setdefault("skipped", 0)
+        stats["end"] = offset
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return
+    try:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return
+            if offset:
+                os.lseek(fd, offset, os.SEEK_SET)
+        except OSError:
+            return
+        position = offset
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(fd, READ_CHUNK)
+            except OSError:
+                break
+            if not chunk:
+                break
+            pending += chunk
+            cut = pending.rfind(b"\n")
+            if cut < 0:
+                continue
+            block, pending = pending[: cut + 1], pending[cut + 1 :]
+            for line in block.split(b"\n")[:-1]:
+                obj = _parse_line(line, stats)
+                if obj is not None:
+                    yield obj
+            position += cut + 1
+            if stats is not None:
+                stats["end"] = position
+        if pending.strip() and stats is not None:
+            # The last line has no newline: torn (kill -9, power loss) or still being written. It is
+            # skipped and counted, and ``end`` stays before it; the next append starts on a new
+            # line, so a whole record there is read (once) after that.
+            stats["skipped"] = stats.get("skipped", 0) + 1
+    finally:
+        os.close(fd)
+
+
+def read_records(path: str) -> tuple:
+    """``(records, skipped)``."""
+    stats: dict = {}
+    records = list(iter_records(path, stats))
+    return records, stats.get("skipped", 0)

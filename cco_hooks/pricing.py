@@ -1,0 +1,557 @@
+"""Price table and per-request cost, by Claude Code's own rules.
+
+Stdlib only and import-light (no ``json``/``re``): the hooks price spawns with it.
+
+Rules (those of Claude Code 2.1.328, which reproduce its ``costUSD`` exactly)
+-----------------------------------------------------------------------------
+The cost of ONE API request, rates in USD per million tokens::
+
+    input × input + output × output + cache_read × cache_read
+    + (cache_creation − 1h part) × cache_write_5m + 1h part × cache_write_1h
+    + web_search_requests × web_search   (USD per request)
+
+where the 1h part is ``usage.cache_creation.ephemeral_1h_input_tokens``. When the model's tier has a
+``long_prompt`` block and this request's prompt (input + cache_creation + cache_read) is above its
+``above_prompt_tokens``, every token of the request (output too) is priced at the long-prompt rates.
+This is per request: summing a run's tokens first and pricing once is wrong.
+
+The table
+---------
+``cco_hooks/data/prices.json`` ships with the package; it carries its ``date`` and ``source`` and covers
+every model of Claude Code 2.1.328's catalog. A user override file — by default
+``${CLAUDE_CONFIG_DIR:-~/.claude}/cco-hooks/prices.json``, or the path of the config key
+``pricing.file`` — has the same shape, every key optional::
+
+    {
+      "date": "2027-01-15",                   # shown by `cco-hooks pricing`
+      "source": "our negotiated rates",
+      "tiers": {                              # USD per million tokens (web_search: USD per request)
+        "my_tier": {"input": 2.7, "output": 13.5, "cache_write_5m": 3.375,
+                    "cache_write_1h": 5.4, "cache_read": 0.27, "web_search": 0.01,
+                    "long_prompt": {"above_prompt_tokens": 200000, "input": 5.4, "output": 20.25,
+                                    "cache_write_5m": 6.75, "cache_write_1h": 10.8,
+                                    "cache_read": 0.54}},
+        "tier_3_15": {"cache_read": 0.25}     # a shipped tier: only the keys given change
+      },
+      "models": {
+        "claude-opus-6": {"tier": "my_tier", "first_party_id": "claude-opus-6-20270101",
+                          "display_name": "Opus 6"},
+        "claude-sonnet-5-5": {"input": 1.8, "output": 9, "cache_write_5m": 2.25,
+                              "cache_write_1h": 3.6, "cache_read": 0.09}   # inline rates
+      },
+      "aliases": {"opus": "claude-opus-6"}   # alias → model ID (the counterfactual's model)
+    }
+
+A tier needs ``input``, ``output``, ``cache_write_5m``, ``cache_write_1h`` and ``cache_read`` (finite,
+≥ 0); ``web_search`` defaults to 0.01 USD per request (the catalog's value for every tier). Invalid
+entries are skipped and listed in ``Prices.warnings`` (``cco-hooks pricing`` prints them), never fatal.
+
+A model with no known price is unpriced: ``Prices.cost`` returns ``None``, never 0 and never a guess
+(model IDs are matched exactly after removing only well-known decorations: a date suffix, a Bedrock
+``region.anthropic.`` prefix and ``-v1:0`` suffix, a Vertex ``@date``, a ``[1m]`` context tag).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from cco_hooks import fastjson, paths
+
+SHIPPED_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "prices.json")
+OVERRIDE_BASENAME = "prices.json"
+
+RATE_KEYS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+LONG_PROMPT_KEY = "long_prompt"
+DEFAULT_WEB_SEARCH = 0.01
+_PER_MILLION = 1_000_000
+
+USAGE_KEYS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "web_search_requests")
+
+
+def default_override_path(env: dict | None = None) -> str:
+    return os.path.join(paths.state_dir(env), OVERRIDE_BASENAME)
+
+
+# --------------------------------------------------------------------------- usage
+
+
+def _count(value) -> int:
+    """A token count from untrusted JSON: a non-negative int, else 0."""
+    if type(value) is int:
+        return value if value > 0 else 0
+    if type(value) is float and value == value and 0 < value < 1e15:
+        return int(value)
+    return 0
+
+
+def normalize_usage(usage) -> dict:
+    """An API ``usage`` object (as in transcripts) → ``{input, output, cache_read, cache_write_5m,
+    cache_write_1h, web_search_requests}`` of non-negative ints. Garbage counts as 0."""
+    if not isinstance(usage, dict):
+        return dict.fromkeys(USAGE_KEYS, 0)
+    if "input_tokens" not in usage and "output_tokens" not in usage and "input" in usage:
+        # already normalised
+        return {k: _count(usage.get(k)) for k in USAGE_KEYS}
+    creation = _count(usage.get("cache_creation_input_tokens"))
+    one_hour = 0
+    five_min_detail = 0
+    detail = usage.get("cache_creation")
+    if isinstance(detail, dict):
+        one_hour = _count(detail.get("ephemeral_1h_input_tokens"))
+        five_min_detail = _count(detail.get("ephemeral_5m_input_tokens"))
+    if creation == 0 and (one_hour or five_min_detail):
+        creation = one_hour + five_min_detail
+    if one_hour > creation:
+        creation = one_hour
+    web = 0
+    server = usage.get("server_tool_use")
+    if isinstance(server, dict):
+        web = _count(server.get("web_search_requests"))
+    return {
+        "input": _count(usage.get("input_tokens")),
+        "output": _count(usage.get("output_tokens")),
+        "cache_read": _count(usage.get("cache_read_input_tokens")),
+        "cache_write_5m": creation - one_hour,
+        "cache_write_1h": one_hour,
+        "web_search_requests": web,
+    }
+
+
+def prompt_tokens(n: dict) -> int:
+    return n["input"] + n["cache_write_5m"] + n["cache_write_1h"] + n["cache_read"]
+
+
+def is_empty(n: dict) -> bool:
+    for k in USAGE_KEYS:
+        if n.get(k):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- model IDs
+
+
+def _strip_date(name: str) -> str:
+    # "-20251001" (8 digits) or "-latest" at the end
+    if len(name) > 9 and name[-9] == "-" and name[-8:].isdigit():
+        return name[:-9]
+    if name.endswith("-latest"):
+        return name[:-7]
+    return name
+
+
+def _strip_bedrock_version(name: str) -> str:
+    # "...-v1:0" / "...-v2"
+    dash = name.rfind("-v")
+    if dash > 0:
+        tail = name[dash + 2 :]
+        if tail and tail.replace(":", "").isdigit() and tail[0].isdigit():
+            return name[:dash]
+    return name
+
+
+def normalize_model_id(model) -> str | None:
+    """Remove the known decorations of a model ID; ``None`` for anything that is not a string."""
+    if not isinstance(model, str):
+        return None
+    name = model.strip().lower()
+    if not name or len(name) > 200:
+        return None
+    bracket = name.find("[")
+    if bracket > 0:
+        name = name[:bracket]
+    slash = name.rfind("/")  # Bedrock ARN / inference profile
+    if slash >= 0:
+        name = name[slash + 1 :]
+    marker = name.find("anthropic.")
+    if marker >= 0:
+        name = name[marker + len("anthropic.") :]
+    at = name.find("@")  # Vertex "claude-haiku-4-5@20251001"
+    if at > 0:
+        name = name[:at]
+    name = _strip_bedrock_version(name)
+    name = _strip_date(name)
+    return name or None
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def _rate(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if value != value or value < 0 or value > 1e9:
+        return None
+    return value
+
+
+def _valid_rates(raw, where: str, warnings: list, need_threshold: bool = False) -> dict | None:
+    if not isinstance(raw, dict):
+        warnings.append(f"{where}: not an object; ignored")
+        return None
+    out = {}
+    for key in RATE_KEYS:
+        rate = _rate(raw.get(key))
+        if rate is None:
+            warnings.append(f"{where}: '{key}' missing or not a non-negative number; ignored")
+            return None
+        out[key] = rate
+    web = raw.get("web_search", DEFAULT_WEB_SEARCH)
+    out["web_search"] = _rate(web) if _rate(web) is not None else DEFAULT_WEB_SEARCH
+    if need_threshold:
+        above = raw.get("above_prompt_tokens")
+        if isinstance(above, bool) or not isinstance(above, int) or above < 0:
+            warnings.append(f"{where}: 'above_prompt_tokens' missing or not a non-negative integer; ignored")
+            return None
+        out["above_prompt_tokens"] = above
+    return out
+
+
+def _valid_tier(raw, where: str, warnings: list) -> dict | None:
+    tier = _valid_rates(raw, where, warnings)
+    if tier is None:
+        return None
+    long_prompt = raw.get(LONG_PROMPT_KEY)
+    if long_prompt is not None:
+        lp = _valid_rates(long_prompt, where + ".long_prompt", warnings, need_threshold=True)
+        if lp is None:
+            return None
+        lp.pop("web_search", None)
+        tier[LONG_PROMPT_KEY] = lp
+    return tier
+
+
+class Prices:
+    """A loaded price table: ``cost()``, ``resolve()``, ``table_rows()``."""
+
+    def __init__(self) -> None:
+        self.date: str | None = None
+        self.source: str | None = None
+        self.tiers: dict = {}
+        self.models: dict = {}  # model id → {"tier", "first_party_id", "display_name", "origin"}
+        self.aliases: dict = {}
+        self.override_path: str | None = None
+        self.override_date: str | None = None
+        self.override_source: str | None = None
+        self.warnings: list = []
+        self._index: dict = {}
+
+    # -- building
+    def _merge(self, data, origin: str) -> None:
+        if not isinstance(data, dict):
+            self.warnings.append(f"{origin}: the price table must be a JSON object; ignored")
+            return
+        tiers = data.get("tiers", {})
+        if not isinstance(tiers, dict):
+            self.warnings.append(f"{origin}: 'tiers' must be an object; ignored")
+            tiers = {}
+        for name, raw in tiers.items():
+            where = f"{origin}: tier '{name}'"
+            if isinstance(raw, dict) and name in self.tiers:
+                merged = dict(self.tiers[name])
+                merged.update(raw)
+                raw = merged
+            tier = _valid_tier(raw, where, self.warnings)
+            if tier is not None:
+                self.tiers[name] = tier
+        models = data.get("models", {})
+        if isinstance(models, list):  # the catalog's own list shape
+            models = {m.get("id"): dict(m, tier=m.get("pricing")) for m in models if isinstance(m, dict)}
+        if not isinstance(models, dict):
+            self.warnings.append(f"{origin}: 'models' must be an object; ignored")
+            models = {}
+        for model_id, raw in models.items():
+            where = f"{origin}: model '{model_id}'"
+            if not isinstance(model_id, str) or not model_id.strip() or not isinstance(raw, dict):
+                self.warnings.append(f"{where}: must map a model ID to an object; ignored")
+                continue
+            model_id = model_id.strip().lower()
+            entry = dict(self.models.get(model_id, {}))
+            if any(key in raw for key in RATE_KEYS):
+                tier = _valid_tier(raw, where, self.warnings)
+                if tier is None:
+                    continue
+                tier_name = "custom:" + model_id
+                self.tiers[tier_name] = tier
+                entry["tier"] = tier_name
+            elif "tier" in raw:
+                if not isinstance(raw["tier"], str) or raw["tier"] not in self.tiers:
+                    self.warnings.append(f"{where}: unknown tier {raw['tier']!r}; ignored")
+                    continue
+                entry["tier"] = raw["tier"]
+            if "tier" not in entry:
+                self.warnings.append(f"{where}: needs a 'tier' or its own rates; ignored")
+                continue
+            for key in ("first_party_id", "display_name", "family"):
+                if isinstance(raw.get(key), str):
+                    entry[key] = raw[key]
+            entry["origin"] = origin
+            self.models[model_id] = entry
+        aliases = data.get("aliases", {})
+        if isinstance(aliases, dict):
+            for alias, model_id in aliases.items():
+                if isinstance(alias, str) and isinstance(model_id, str) and model_id.strip():
+                    self.aliases[alias.strip().lower()] = model_id.strip()
+        self._reindex()
+
+    def _reindex(self) -> None:
+        index = {}
+        for model_id, entry in self.models.items():
+            for name in (model_id, entry.get("first_party_id")):
+                if isinstance(name, str):
+                    index[name.lower()] = model_id
+                    norm = normalize_model_id(name)
+                    if norm:
+                        index.setdefault(norm, model_id)
+        self._index = index
+
+    # -- lookups
+    def resolve(self, model) -> str | None:
+        """The table's model ID for any spelling Claude Code writes (dated, first-party, Bedrock,
+        Vertex, alias), or ``None`` when the model is not in the table."""
+        if not isinstance(model, str):
+            return None
+        key = model.strip().lower()
+        hit = self._index.get(key)
+        if hit is not None:
+            return hit
+        norm = normalize_model_id(key)
+        hit = self._index.get(norm) if norm else None
+        if hit is None and key in self.aliases:
+            target = self.aliases[key].lower()
+            hit = self._index.get(target) or self._index.get(normalize_model_id(target) or "")
+        return hit
+
+    def alias_model(self, alias) -> str | None:
+        """The model an Agent-tool alias runs (``opus`` → ``claude-opus-5-5``)."""
+        if not isinstance(alias, str):
+            return None
+        return self.aliases.get(alias.strip().lower())
+
+    def tier_of(self, model) -> dict | None:
+        model_id = self.resolve(model)
+        if model_id is None:
+            return None
+        return self.tiers.get(self.models[model_id]["tier"])
+
+    def rates(self, model, prompt: int = 0) -> dict | None:
+        """The rates one request of ``prompt`` prompt tokens pays on ``model`` (``None``: unknown)."""
+        tier = self.tier_of(model)
+        if tier is None:
+            return None
+        long_prompt = tier.get(LONG_PROMPT_KEY)
+        if long_prompt is not None and prompt > long_prompt["above_prompt_tokens"]:
+            rates = dict(long_prompt)
+            rates["web_search"] = tier["web_search"]
+            return rates
+        return tier
+
+    def cost(self, model, usage) -> float | None:
+        """USD of one API request; ``usage`` is the API's usage object (or a normalised one).
+        ``None`` when the model has no known price."""
+        n = normalize_usage(usage)
+        rates = self.rates(model, prompt_tokens(n))
+        if rates is None:
+            return None
+        return (
+            n["input"] / _PER_MILLION * rates["input"]
+            + n["output"] / _PER_MILLION * rates["output"]
+            + n["cache_read"] / _PER_MILLION * rates["cache_read"]
+            + n["cache_write_5m"] / _PER_MILLION * rates["cache_write_5m"]
+            + n["cache_write_1h"] / _PER_MILLION * rates["cache_write_1h"]
+            + n["web_search_requests"] * rates["web_search"]
+        )
+
+    def as_table(self) -> dict:
+        """The merged table in the price-file shape (``cco-hooks pricing --format json``); it loads
+        back as an override file."""
+        models = {}
+        for model_id in sorted(self.models, key=_model_sort_key):
+            entry = self.models[model_id]
+            models[model_id] = {k: entry[k] for k in ("tier", "first_party_id", "display_name", "family") if k in entry}
+        return {
+            "format": 1,
+            "date": self.override_date or self.date,
+            "source": self.source if not self.override_path else f"{self.source}; overrides: {self.override_path}",
+            "currency": "USD",
+            "unit": "USD per million tokens; web_search USD per request",
+            "tiers": {
+                name: {k: (dict(v) if isinstance(v, dict) else v) for k, v in tier.items()}
+                for name, tier in self.tiers.items()
+            },
+            "models": models,
+            "aliases": dict(self.aliases),
+        }
+
+    def table_rows(self) -> list:
+        """One dict per model, for ``cco-hooks pricing``."""
+        rows = []
+        for model_id in sorted(self.models, key=_model_sort_key):
+            entry = self.models[model_id]
+            tier = self.tiers.get(entry["tier"], {})
+            lp = tier.get(LONG_PROMPT_KEY)
+            rows.append(
+                {
+                    "model": model_id,
+                    "first_party_id": entry.get("first_party_id"),
+                    "display_name": entry.get("display_name"),
+                    "tier": entry["tier"],
+                    "input": tier.get("input"),
+                    "output": tier.get("output"),
+                    "cache_write_5m": tier.get("cache_write_5m"),
+                    "cache_write_1h": tier.get("cache_write_1h"),
+                    "cache_read": tier.get("cache_read"),
+                    "web_search": tier.get("web_search"),
+                    "long_prompt": dict(lp) if lp else None,
+                    "origin": entry.get("origin"),
+                }
+            )
+        return rows
+
+
+def _model_sort_key(model_id: str):
+    family_order = {"haiku": 0, "sonnet": 1, "opus": 2, "fable": 3, "mythos": 4}
+    parts = model_id.split("-")
+    family = next((p for p in parts if p in family_order), None)
+    numbers = tuple(int(p) for p in parts if p.isdigit())
+    return (family_order.get(family, 9), numbers, model_id)
+
+
+_MISSING = object()
+
+
+def _read_json_file(path: str, warnings: list, what: str):
+    """The parsed file; ``_MISSING`` when it does not exist or cannot be used (warned)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return _MISSING
+    except OSError as exc:
+        warnings.append(f"{what} {path}: cannot open ({exc.strerror}); ignored")
+        return _MISSING
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 4 * 1024 * 1024:
+            warnings.append(f"{what} {path}: not a regular file under 4 MiB; ignored")
+            return _MISSING
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    except OSError as exc:
+        warnings.append(f"{what} {path}: cannot read ({exc.strerror}); ignored")
+        return _MISSING
+    finally:
+        os.close(fd)
+    try:
+        return fastjson.loads(data.decode("utf-8"))
+    except Exception as exc:  # noqa: BLE001 - any garbage: report, never fail
+        warnings.append(f"{what} {path}: not valid JSON ({exc}); ignored")
+        return _MISSING
+
+
+def load_prices(override_path: str | None = None, overrides: dict | None = None) -> Prices:
+    """The shipped table, then the user's override file, then ``overrides`` (same shape, e.g. from
+    the config). ``override_path`` ``None`` means the default path; a missing file is fine."""
+    prices = Prices()
+    shipped = _read_json_file(SHIPPED_TABLE, prices.warnings, "shipped price table")
+    if not isinstance(shipped, dict):
+        prices.warnings.append(f"the shipped price table {SHIPPED_TABLE} is missing or damaged: every model is unpriced")
+    else:
+        prices._merge(shipped, "shipped")
+        prices.date = shipped.get("date") if isinstance(shipped.get("date"), str) else None
+        prices.source = shipped.get("source") if isinstance(shipped.get("source"), str) else None
+    if override_path is None:
+        try:
+            override_path = default_override_path()
+        except Exception:  # noqa: BLE001
+            override_path = None
+    elif isinstance(override_path, str):
+        override_path = os.path.abspath(os.path.expanduser(override_path))
+    else:
+        override_path = None
+    if override_path:
+        data = _read_json_file(override_path, prices.warnings, "price override file")
+        if data is not _MISSING:
+            prices.override_path = override_path
+            prices._merge(data, "override")
+            if isinstance(data, dict):
+                if isinstance(data.get("date"), str):
+                    prices.override_date = data["date"]
+                if isinstance(data.get("source"), str):
+                    prices.override_source = data["source"]
+    if overrides is not None:
+        prices._merge(overrides, "config")
+    return prices
+
+
+# --------------------------------------------------------------------------- display
+
+
+def _fmt_rate(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}"
+
+
+def format_pricing_table(prices: Prices) -> str:
+    """The table as ``cco-hooks pricing`` prints it."""
+    lines = [
+        f"Price table dated {prices.date or 'unknown'} — {prices.source or 'unknown source'}",
+        "USD per million tokens (web search: USD per request). Long-prompt rates apply to a whole "
+        "request when its prompt (input + cache writes + cache reads) is above the threshold.",
+    ]
+    if prices.override_path:
+        extra = ", ".join(x for x in (prices.override_date, prices.override_source) if x)
+        lines.append(f"Overrides from {prices.override_path}" + (f" ({extra})" if extra else ""))
+    lines.append("")
+    header = ("model", "tier", "input", "output", "5m write", "1h write", "cache read", "long prompt", "from")
+    rows = []
+    for row in prices.table_rows():
+        lp = row["long_prompt"]
+        long_text = "-"
+        if lp:
+            long_text = (
+                f">{lp['above_prompt_tokens']:,}: {_fmt_rate(lp['input'])}/{_fmt_rate(lp['output'])}/"
+                f"{_fmt_rate(lp['cache_write_5m'])}/{_fmt_rate(lp['cache_write_1h'])}/"
+                f"{_fmt_rate(lp['cache_read'])}"
+            )
+        model = row["model"]
+        if row["first_party_id"] and row["first_party_id"].lower() != model:
+            model = f"{model} ({row['first_party_id']})"
+        rows.append(
+            (
+                model,
+                row["tier"],
+                _fmt_rate(row["input"]),
+                _fmt_rate(row["output"]),
+                _fmt_rate(row["cache_write_5m"]),
+                _fmt_rate(row["cache_write_1h"]),
+                _fmt_rate(row["cache_read"]),
+                long_text,
+                row["origin"] or "",
+            )
+        )
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i]) for i in range(len(header))]
+    numeric = {2, 3, 4, 5, 6}
+
+    def fmt(cells):
+        out = []
+        for i, cell in enumerate(cells):
+            out.append(cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    lines.append(fmt(header))
+    lines.append(fmt(tuple("-" * w for w in widths)))
+    lines.extend(fmt(r) for r in rows)
+    if prices.aliases:
+        lines.append("")
+        lines.append("Aliases: " + ", ".join(f"{a} → {m}" for a, m in sorted(prices.aliases.items())))
+    lines.append("A model not listed here is recorded as unpriced (never 0).")
+    for warning in prices.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines) + "\n"

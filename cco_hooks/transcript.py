@@ -1,0 +1,579 @@
+"""Read Claude Code transcripts robustly: usage per API request, the cost-state line, meta files.
+
+Stdlib only and import-light: the hooks read subagent transcripts with it.
+
+A transcript is JSONL. Lines with ``"type": "assistant"`` carry ``message.id``, ``message.model`` and
+``message.usage``; one API response may be written as several lines (one per content block)
+repeating its usage, so each ``message.id`` is counted once. A transcript may be read while Claude
+Code is still writing it (SubagentStop can fire before the final message is on disk): a torn last
+line, non-JSON lines and lines of the wrong shape are skipped and counted, never fatal. Only regular
+files are read (``/dev/zero``, FIFOs and directories are refused) and only up to a size cap.
+
+Nothing here keeps message text: the final message's text is only compared (by digest) with what
+SubagentStop reported, to know that the transcript is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+from cco_hooks import fastjson
+from cco_hooks.pricing import USAGE_KEYS, is_empty, normalize_usage
+
+DEFAULT_SIZE_CAP = 256 * 1024 * 1024  # bytes; a bigger transcript is refused ("too_large")
+META_SIZE_CAP = 256 * 1024
+TAIL_WINDOWS = (256 * 1024, 4 * 1024 * 1024, 32 * 1024 * 1024)
+FINAL_STOP_REASONS = frozenset(
+    ("end_turn", "stop_sequence", "max_tokens", "refusal", "model_context_window_exceeded")
+)
+SYNTHETIC_MODEL = "<synthetic>"
+
+_O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+
+# errors (TranscriptUsage.error)
+MISSING = "missing"
+NOT_REGULAR = "not_regular"
+TOO_LARGE = "too_large"
+UNREADABLE = "unreadable"
+NOT_ALLOWED = "not_allowed"
+BAD_PATH = "bad_path"
+PERMANENT_ERRORS = frozenset((NOT_REGULAR, TOO_LARGE, NOT_ALLOWED, BAD_PATH))
+
+
+class TranscriptUsage:
+    """What one read of a transcript found.
+
+    ``requests``: one dict per distinct API response (``message.id``), in order of first
+    appearance: ``{"id", "model", "usage"}`` with ``usage`` normalised by
+    ``pricing.normalize_usage``. Synthetic (``<synthetic>``) and all-zero responses are left out
+    (they cost nothing whatever the model).
+    ``complete``: the file ends cleanly and its final assistant message is there — matching the
+    expected text when one was given, else with a final ``stop_reason`` (``end_turn``, …).
+    """
+
+    __slots__ = (
+        "path",
+        "error",
+        "size",
+        "mtime_ns",
+        "requests",
+        "lines",
+        "torn_lines",
+        "skipped_lines",
+        "torn_tail",
+        "has_final_message",
+        "last_stop_reason",
+        "final",
+        "matched",
+        "complete",
+        "first_ts",
+        "last_ts",
+        "version",
+    )
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.error: str | None = None
+        self.size = 0
+        self.mtime_ns = 0
+        self.requests: list = []
+        self.lines = 0
+        self.torn_lines = 0
+        self.skipped_lines = 0
+        self.torn_tail = False
+        self.has_final_message = False
+        self.last_stop_reason: str | None = None
+        self.final = False
+        self.matched: bool | None = None
+        self.complete = False
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
+        self.version: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.error is None
+
+    def totals(self) -> dict:
+        total = dict.fromkeys(USAGE_KEYS, 0)
+        for req in self.requests:
+            usage = req["usage"]
+            for key in USAGE_KEYS:
+                total[key] += usage[key]
+        return total
+
+    def models(self) -> dict:
+        """model → number of requests, in order of first appearance."""
+        counts: dict = {}
+        for req in self.requests:
+            counts[req["model"]] = counts.get(req["model"], 0) + 1
+        return counts
+
+    def duration_ms(self) -> int | None:
+        if self.first_ts is None or self.last_ts is None or self.last_ts < self.first_ts:
+            return None
+        return int(round((self.last_ts - self.first_ts) * 1000))
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def text_digest(text) -> str | None:
+    """A stable digest of a message text (whitespace-trimmed); ``None`` for no text.
+
+    Lets a pending part remember which final message to wait for without storing its text."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    data = text.encode("utf-8", "replace")
+    size = len(data)
+    if size > 16384:
+        data = data[:8192] + data[-8192:]
+    data += b"\0" * (-len(data) % 8)
+    h = 0xCBF29CE484222325
+    mask = 0xFFFFFFFFFFFFFFFF
+    from_bytes = int.from_bytes
+    for i in range(0, len(data), 8):
+        h = ((h ^ from_bytes(data[i : i + 8], "little")) * 0x100000001B3) & mask
+    return f"{size}:{h:016x}"
+
+
+def parse_iso(value) -> float | None:
+    """``2026-11-25T20:12:50.593Z`` (or with ``±hh:mm``) → epoch seconds; ``None`` if not that."""
+    if not isinstance(value, str) or len(value) < 19 or len(value) > 40:
+        return None
+    try:
+        if value[4] != "-" or value[7] != "-" or value[10] not in "Tt " or value[13] != ":" or value[16] != ":":
+            return None
+        year, month, day = int(value[0:4]), int(value[5:7]), int(value[8:10])
+        hour, minute, second = int(value[11:13]), int(value[14:16]), int(value[17:19])
+        rest = value[19:]
+        frac = 0.0
+        if rest.startswith("."):
+            i = 1
+            while i < len(rest) and rest[i].isdigit():
+                i += 1
+            if i > 1:
+                frac = float("0" + rest[:i])
+            rest = rest[i:]
+        offset = 0
+        if rest in ("Z", "z", ""):
+            pass
+        elif len(rest) == 6 and rest[0] in "+-" and rest[3] == ":":
+            offset = (int(rest[1:3]) * 60 + int(rest[4:6])) * 60
+            if rest[0] == "-":
+                offset = -offset
+        else:
+            return None
+        if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+            return None
+    except ValueError:
+        return None
+    # days from civil (Howard Hinnant)
+    y = year - (month <= 2)
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    mp = (month + 9) % 12
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    return days * 86400 + hour * 3600 + minute * 60 + second + frac - offset
+
+
+def format_iso(epoch: float) -> str:
+    """Epoch seconds → ``2026-11-25T20:12:50.593Z``."""
+    millis = int(round(epoch * 1000))
+    seconds, millis = divmod(millis, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def is_under(path: str, root: str) -> bool:
+    """``path`` (symlinks resolved) is inside ``root`` (symlinks resolved)."""
+    try:
+        real = _real(path)
+        base = _real(root)
+    except (OSError, ValueError):
+        return False
+    base = base.rstrip(os.sep) or os.sep
+    return real == base or real.startswith(base if base.endswith(os.sep) else base + os.sep)
+
+
+def allowed(path, roots) -> bool:
+    """``path`` is a ``.jsonl`` path under one of ``roots``."""
+    if not isinstance(path, str) or not path or "\0" in path or not path.endswith(".jsonl"):
+        return False
+    for root in roots:
+        if isinstance(root, str) and root and "\0" not in root and is_under(path, root):
+            return True
+    return False
+
+
+def _open_regular(path, size_cap: int):
+    """``(fd, stat, error)``: an fd on a regular file no bigger than ``size_cap``, else an error."""
+    if not isinstance(path, str) or not path or "\0" in path or len(path) > 4096:
+        return None, None, BAD_PATH
+    try:
+        fd = os.open(path, _O_READ)
+    except FileNotFoundError:
+        return None, None, MISSING
+    except NotADirectoryError:
+        return None, None, MISSING
+    except (OSError, ValueError):
+        return None, None, UNREADABLE
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None, None, UNREADABLE
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None, None, NOT_REGULAR
+    if st.st_size > size_cap:
+        os.close(fd)
+        return None, None, TOO_LARGE
+    return fd, st, None
+
+
+def _read_all(fd, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes; ``None`` when the file holds more than ``limit``."""
+    chunks = []
+    total = 0
+    while True:
+        chunk = os.read(fd, min(1 << 22, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return None
+    return b"".join(chunks)
+
+
+def _loads(raw: bytes):
+    try:
+        return fastjson.loads(raw.decode("utf-8", "replace")), True
+    except Exception:  # noqa: BLE001 - torn or garbage line
+        return None, False
+
+
+# --------------------------------------------------------------------------- subagent transcripts
+
+
+def _merge_usage(old: dict, new: dict) -> None:
+    for key in USAGE_KEYS:
+        if new[key] > old[key]:
+            old[key] = new[key]
+
+
+def read_usage(
+    path,
+    expect_last_text: str | None = None,
+    size_cap: int = DEFAULT_SIZE_CAP,
+    *,
+    expect_digest: str | None = None,
+    roots=None,
+) -> TranscriptUsage:
+    """Read a (subagent) transcript; never raises.
+
+    ``expect_last_text`` (or its ``text_digest``, ``expect_digest``): the final assistant message
+    SubagentStop reported; ``complete`` is True only once the transcript ends with it.
+    ``roots``: when given, the path must be a ``.jsonl`` under one of them (else ``not_allowed``).
+    """
+    result = TranscriptUsage(path)
+    try:
+        _read_usage(result, path, expect_last_text, size_cap, expect_digest, roots)
+    except Exception:  # noqa: BLE001 - a reader must never take a hook down
+        result.error = result.error or UNREADABLE
+        result.complete = False
+    return result
+
+
+def _read_usage(result, path, expect_last_text, size_cap, expect_digest, roots) -> None:
+    if roots is not None and not allowed(path, roots):
+        result.error = NOT_ALLOWED
+        return
+    fd, st, error = _open_regular(path, size_cap)
+    if error:
+        result.error = error
+        return
+    try:
+        result.mtime_ns = st.st_mtime_ns
+        data = _read_all(fd, size_cap)
+    except OSError:
+        result.error = UNREADABLE
+        return
+    finally:
+        os.close(fd)
+    if data is None:
+        result.error = TOO_LARGE
+        return
+    result.size = len(data)
+
+    lines = data.split(b"\n")
+    tail = lines.pop()  # b"" when the file ends with a newline
+    if tail.strip():
+        lines.append(tail)
+        tail_index = len(lines) - 1
+    else:
+        tail_index = -1
+    result.lines = len(lines)
+
+    by_id: dict = {}
+    order: list = []
+    last_id = None
+    last_texts: list = []
+    last_stop = None
+    last_ts = None
+    version = None
+
+    for index, raw in enumerate(lines):
+        is_tail = index == tail_index
+        if not (index == 0 or is_tail or b'"assistant"' in raw):
+            continue
+        if not raw.strip():
+            continue
+        obj, ok = _loads(raw)
+        if not ok:
+            result.torn_lines += 1
+            if is_tail:
+                result.torn_tail = True
+            continue
+        if not isinstance(obj, dict):
+            result.skipped_lines += 1
+            continue
+        if index == 0:
+            result.first_ts = parse_iso(obj.get("timestamp"))
+        if obj.get("type") != "assistant":
+            continue
+        message = obj.get("message")
+        if not isinstance(message, dict):
+            result.skipped_lines += 1
+            continue
+        msg_id = message.get("id")
+        if not isinstance(msg_id, str) or not msg_id:
+            for key in ("requestId", "requestRef", "uuid"):
+                alt = obj.get(key)
+                if isinstance(alt, str) and alt:
+                    msg_id = key + ":" + alt
+                    break
+            else:
+                msg_id = f"line:{index}"
+        model = message.get("model")
+        if not isinstance(model, str) or not model.strip() or len(model) > 100:
+            model = None
+        usage = normalize_usage(message.get("usage"))
+        entry = by_id.get(msg_id)
+        if entry is None:
+            entry = {"id": msg_id, "model": model, "usage": usage}
+            by_id[msg_id] = entry
+            order.append(entry)
+        else:
+            _merge_usage(entry["usage"], usage)
+            if entry["model"] is None:
+                entry["model"] = model
+        if msg_id != last_id:
+            last_id = msg_id
+            last_texts = []
+            last_stop = None
+        stop_reason = message.get("stop_reason")
+        if isinstance(stop_reason, str):
+            last_stop = stop_reason
+        content = message.get("content")
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+                    last_texts.append(block["text"])
+        elif isinstance(content, str):
+            last_texts.append(content)
+        ts = parse_iso(obj.get("timestamp"))
+        if ts is not None:
+            last_ts = ts
+        v = obj.get("version")
+        if isinstance(v, str) and 0 < len(v) <= 40:
+            version = v
+
+    result.requests = [
+        e for e in order if e["model"] != SYNTHETIC_MODEL and not is_empty(e["usage"])
+    ]
+    for e in result.requests:
+        if e["model"] is None:
+            e["model"] = "unknown"
+    result.last_ts = last_ts
+    result.version = version
+    result.has_final_message = last_id is not None
+    result.last_stop_reason = last_stop
+    result.final = last_stop in FINAL_STOP_REASONS
+
+    if expect_digest is None and expect_last_text is not None:
+        expect_digest = text_digest(expect_last_text)
+    if isinstance(expect_digest, str) and expect_digest:
+        matched = False
+        if last_texts:
+            candidates = {last_texts[-1], "".join(last_texts), "\n".join(last_texts), "\n\n".join(last_texts)}
+            for text in candidates:
+                if text_digest(text) == expect_digest:
+                    matched = True
+                    break
+        result.matched = matched
+        result.complete = matched and not result.torn_tail
+    else:
+        result.matched = None
+        result.complete = result.final and not result.torn_tail
+
+
+# --------------------------------------------------------------------------- tails, meta files
+
+
+def scan_tail(path, needle: bytes, accept, windows=TAIL_WINDOWS):
+    """The newest line of ``path`` containing ``needle`` for which ``accept(obj)`` returns a value
+    other than ``None``; that value, or ``None``. Reads only the end of the file (growing windows)."""
+    try:
+        fd, st, error = _open_regular(path, 1 << 62)
+    except Exception:  # noqa: BLE001
+        return None
+    if error:
+        return None
+    try:
+        size = st.st_size
+        for window in windows:
+            start = max(0, size - window)
+            try:
+                data = os.pread(fd, size - start, start)
+            except OSError:
+                return None
+            pos = len(data)
+            while True:
+                hit = data.rfind(needle, 0, pos)
+                if hit < 0:
+                    break
+                line_start = data.rfind(b"\n", 0, hit) + 1
+                line_end = data.find(b"\n", hit)
+                if line_end < 0:
+                    line_end = len(data)
+                pos = line_start
+                if line_start == 0 and start > 0:
+                    break  # the line begins before this window: the next window has it whole
+                obj, ok = _loads(data[line_start:line_end])
+                if ok and isinstance(obj, dict):
+                    try:
+                        value = accept(obj)
+                    except Exception:  # noqa: BLE001
+                        value = None
+                    if value is not None:
+                        return value
+                if pos == 0:
+                    break
+            if start == 0:
+                return None
+        return None
+    finally:
+        os.close(fd)
+
+
+def _accept_cost_state(obj):
+    if obj.get("type") != "cost-state":
+        return None
+    return obj
+
+
+def read_cost_state(path) -> dict | None:
+    """The session transcript's last ``cost-state`` line (Claude Code's own cost accounting)."""
+    return scan_tail(path, b'"cost-state"', _accept_cost_state)
+
+
+def _accept_version(obj):
+    v = obj.get("version")
+    return v if isinstance(v, str) and 0 < len(v) <= 40 else None
+
+
+def read_version(path) -> str | None:
+    """The Claude Code version written on the newest line that carries one."""
+    return scan_tail(path, b'"version"', _accept_version, windows=TAIL_WINDOWS[:2])
+
+
+def find_tool_use_model(path, tool_use_id, windows=TAIL_WINDOWS) -> str | None:
+    """The model of the assistant message that issued the ``tool_use`` block ``tool_use_id``
+    (the parent's model of a spawn), searched from the end of the session transcript."""
+    if not isinstance(tool_use_id, str) or not tool_use_id or '"' in tool_use_id or "\\" in tool_use_id:
+        return None
+    needle = ('"' + tool_use_id + '"').encode("utf-8", "replace")
+
+    def accept(obj):
+        if obj.get("type") != "assistant":
+            return None
+        message = obj.get("message")
+        if not isinstance(message, dict) or not isinstance(message.get("model"), str):
+            return None
+        content = message.get("content")
+        if not isinstance(content, list):
+            return None
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("id") == tool_use_id:
+                model = message["model"]
+                return model if model and model != SYNTHETIC_MODEL else None
+        return None
+
+    return scan_tail(path, needle, accept, windows)
+
+
+def meta_path(transcript_path) -> str | None:
+    """``…/agent-<id>.jsonl`` → ``…/agent-<id>.meta.json``."""
+    if not isinstance(transcript_path, str) or not transcript_path.endswith(".jsonl"):
+        return None
+    return transcript_path[: -len(".jsonl")] + ".meta.json"
+
+
+def read_meta(transcript_path) -> dict | None:
+    """The ``agent-<id>.meta.json`` beside a subagent transcript (``toolUseId``, ``finished``, …)."""
+    path = meta_path(transcript_path)
+    if path is None:
+        return None
+    try:
+        fd, _st, error = _open_regular(path, META_SIZE_CAP)
+        if error:
+            return None
+        try:
+            data = _read_all(fd, META_SIZE_CAP)
+        finally:
+            os.close(fd)
+    except OSError:
+        return None
+    if not data:
+        return None
+    obj, ok = _loads(data)
+    return obj if ok and isinstance(obj, dict) else None
+
+
+def subagent_transcript_path(session_transcript_path, session_id, agent_id) -> str | None:
+    """``<dir of session transcript>/<session_id>/subagents/agent-<agent_id>.jsonl``."""
+    if not (isinstance(session_transcript_path, str) and session_transcript_path):
+        return None
+    if not (_safe_name(session_id) and _safe_name(agent_id)):
+        return None
+    return os.path.join(
+        os.path.dirname(session_transcript_path), session_id, "subagents", f"agent-{agent_id}.jsonl"
+    )
+
+
+def subagents_dir(session_transcript_path, session_id) -> str | None:
+    if not (isinstance(session_transcript_path, str) and session_transcript_path and _safe_name(session_id)):
+        return None
+    return os.path.join(os.path.dirname(session_transcript_path), session_id, "subagents")
+
+
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def _safe_name(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 128 and all(c in _SAFE for c in value)
+
+
+safe_name = _safe_name
