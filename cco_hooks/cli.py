@@ -128,5 +128,16 @@ def doctor(project_dir: str | None) -> None:
     _run(commands.doctor, project_dir, dict(os.environ), _out)
 
 
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="json prints the table in the shape of a price override file.")
+@project_option
+def pricing(fmt: str, project_dir: str | None) -> None:
+    """The price table in use: shipped prices plus your overrides (pricing.file)."""
+    from cco_hooks import commands
+
+    _run(commands.pricing, fmt, project_dir, dict(os.environ), _out)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -139,6 +139,23 @@ def explain(payload_text: str | None, agent: str | None, model: str | None, tool
     return 0
 
 
+# ---- pricing -------------------------------------------------------------------------------
+
+
+def pricing(fmt: str, project_dir: str | None, env: dict, out: Out) -> int:
+    from cco_hooks import pricing as prices_module
+
+    snap = compiler.build_snapshot(_project(project_dir, env), env)
+    prices = prices_module.load_prices(override_path=snap["pricing_file"])
+    if fmt == "json":
+        out(json.dumps(prices.as_table(), indent=2))
+    else:
+        out(prices_module.format_pricing_table(prices))
+    for warning in prices.warnings:
+        out(f"warning: {warning}")
+    return 0
+
+
 # ---- doctor ---------------------------------------------------------------------------------
 
 
