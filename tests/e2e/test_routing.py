@@ -112,3 +112,12 @@ def test_a_broken_layer_lets_the_spawn_run_and_tells_the_user(run_e2e, fake_api,
     assert result.model_for("SUB-0") == "claude-sonnet-5-5"
     told = [e for e in result.events if str(broken) in str(e) and "cco-hooks" in str(e)]
     assert told, "the user is told which file is broken"
+
+
+def test_zero_config_the_agent_file_model_wins(run_e2e, fake_api, route, e2e_project):
+    """With no config file at all (the embedded default), the agent file's `model:` beats Claude's pick."""
+    (e2e_project / ".claude" / "cco-hooks.json").unlink()
+    (e2e_project / ".claude" / "agents" / "free-agent.md").write_text(
+        "---\nname: free-agent\ndescription: cheap helper\nmodel: haiku\n---\nYou are cheap.\n")
+    result = run(run_e2e, fake_api, route, [Spawn("SUB-0", subagent_type="free-agent", model="opus", run_in_background=False)])
+    assert result.model_for("SUB-0") == "claude-haiku-5-5"
