@@ -128,6 +128,34 @@ def doctor(project_dir: str | None) -> None:
     _run(commands.doctor, project_dir, dict(os.environ), _out)
 
 
+@main.command("report")
+@click.option("--by", "group_by", type=click.Choice(["agent", "model", "day", "session", "project", "decision"]),
+              default="agent", show_default=True, help="What a row is.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+              show_default=True, help="json follows config/report.schema.json.")
+@click.option("--since", metavar="WHEN", help="First UTC day: YYYY-MM-DD, today, yesterday, 7d, 2w (today included).")
+@click.option("--until", metavar="WHEN", help="Last UTC day, same forms.")
+@click.option("--session", "sessions", multiple=True, metavar="ID", help="Session id or prefix; repeatable.")
+@click.option("--project", "projects", multiple=True, metavar="PATH", help="Project path or directory name; repeatable.")
+@click.option("--agent", "agents", multiple=True, metavar="TYPE", help="Agent type (Claude Code's matching, * ? globs); repeatable.")
+@click.option("--ledger", "ledgers", multiple=True, metavar="PATH|GLOB",
+              help="Ledger(s) to read and merge instead of the live one; repeatable.")
+@click.option("--drift", is_flag=True, help="Spawns that ran on another model than the enforced one, counted by cause.")
+@click.option("--limit", "drift_limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Drifted spawns --drift lists (latest; 0 = all).")
+@click.option("--fail-over", "fail_over", type=click.FloatRange(min=0), metavar="USD",
+              help="Exit 1 when the selected cost is over USD.")
+@click.option("--no-summary", is_flag=True, help="Full scan; neither read nor write <ledger>.summary.")
+def report_cmd(group_by, fmt, since, until, sessions, projects, agents, ledgers, drift, drift_limit, fail_over,
+               no_summary) -> None:
+    """What subagents cost: by agent type (default), model, day, session, project or decision."""
+    from cco_hooks import report as reporting
+
+    _run(reporting.run_report, ledgers=ledgers, group_by=group_by, fmt=fmt, since=since, until=until,
+         sessions=sessions, projects=projects, agents=agents, drift=drift, drift_limit=drift_limit,
+         fail_over=fail_over, use_summary=not no_summary)
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="json prints the table in the shape of a price override file.")

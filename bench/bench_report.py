@@ -1,0 +1,402 @@
+"""Benchmark `cco-hooks report` on a realistic ledger (issue 4, item 5).
+
+    python bench/bench_report.py [--lines 1000000] [--reps 5] [--small 100000] [--keep DIR]
+
+Builds the ledgers in a temporary directory (records as the hooks write them: see "realistic ledgers" below),
+then measures side by side, in the same run, interleaved and repeated (medians):
+
+- baseline: ``for line in f: json.loads(line)`` over the same file (stdlib, text mode);
+- cold report: no summary beside the ledger (the report scans it all and writes the summary);
+- warm report: one more record appended (with the hooks' own ``ledger.append``), then the report;
+- for reference, the cold scan with the fallback parser (orjson or stdlib dicts, no msgspec);
+
+and the peak RSS of a whole ``cco-hooks report`` process (cold, then warm) at ``--small`` and
+``--lines`` lines, read as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` by a wrapper process
+that runs nothing else. Reports render the default table into memory (stdout is not timed).
+
+Targets: cold <= 0.5x baseline, warm <= 0.05x baseline, peak RSS < 100 MB and flat in ledger size.
+No timing is asserted anywhere in the tests.
+"""
+
+import argparse
+import datetime as _dt
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+
+from cco_hooks import ledger, report  # noqa: E402
+from cco_hooks import report_summary as rs  # noqa: E402
+
+# ---- realistic ledgers -------------------------------------------------------------------------
+# Records follow the ledger schema v1 (docs/design.md, config/ledger.schema.json) with the values
+# real hook runs produce (Claude Code 2.1.328 payloads in ../shared/reference/): UUID session ids,
+# toolu_ ids, 17-hex agent ids, descriptions, the routing decision with its rule and config source,
+# per-request token counts priced at the real rates, a session record when a session stops. The
+# shape is a team's year: 25 projects, sessions of 1-60 spawns on 1-6 agent types out of 40, each
+# agent type routed by its own rule (mostly rewrites to a cheaper model), a few denials, unpriced
+# spawns and model drift.
+
+# USD per million tokens: input, output, cache_write_5m, cache_write_1h, cache_read
+RATES = {
+    "claude-haiku-5-5": (0.1, 0.5, 0.125, 0.2, 0.01),
+    "claude-sonnet-5-5": (3.0, 15.0, 3.75, 6.0, 0.3),
+    "claude-opus-5-5": (5.0, 25.0, 6.25, 10.0, 0.5),
+    "claude-fable-5-2": (10.0, 50.0, 12.5, 20.0, 1.0),
+}
+ALIAS_ID = {
+    "haiku": "claude-haiku-5-5",
+    "sonnet": "claude-sonnet-5-5",
+    "opus": "claude-opus-5-5",
+    "fable": "claude-fable-5-2",
+}
+AGENT_TYPES = [
+    "python-pro", "code-reviewer", "general-purpose", "Explore", "test-writer", "rust-specialist",
+    "typescript-pro", "frontend-developer", "backend-architect", "database-optimizer",
+    "security-auditor", "performance-engineer", "devops-troubleshooter", "docs-writer",
+    "api-designer", "debugger", "refactoring-expert", "data-engineer", "ml-engineer",
+    "golang-pro", "java-architect", "sql-pro", "cloud-architect", "kubernetes-specialist",
+    "incident-responder", "ui-ux-designer", "mobile-developer", "graphql-architect",
+    "legacy-modernizer", "error-detective", "context-manager", "prompt-engineer",
+    "search-specialist", "dx-optimizer", "deployment-engineer", "network-engineer",
+    "plugin:review-bot", "plugin:lint-fixer", "architect-reviewer", "tdd-orchestrator",
+]
+WORDS = (
+    "fix the failing test in the parser module and check the edge cases for empty input "
+    "review the diff for security issues then summarise findings with file and line numbers "
+    "explore the repository layout find where the config is loaded and report the call graph"
+).split()
+
+
+def _rule_for(agent_type, rng):
+    """Each agent type has one routing rule: what Claude asks for and what the hook enforces."""
+    enforced = rng.choice(["haiku", "haiku", "haiku", "sonnet", "sonnet", "opus"])
+    action = rng.choices(
+        ["rewrite", "allow", "none", "observe", "deny", "unknown"], [60, 25, 7, 3, 2, 3]
+    )[0]
+    return {"enforced": enforced, "action": action, "layer": rng.choice(["user", "project", "local"])}
+
+
+def _cost(model, usage):
+    rin, rout, rw5, rw1, rread = RATES[model]
+    return (
+        usage["input"] * rin
+        + usage["output"] * rout
+        + usage["cache_write_5m"] * rw5
+        + usage["cache_write_1h"] * rw1
+        + usage["cache_read"] * rread
+    ) / 1e6
+
+
+def _spawn(rng, session, project, day, second, agent_type, rule, n):
+    requested = rng.choice(["sonnet", "opus", "sonnet", None])
+    requested_id = ALIAS_ID[requested] if requested else "claude-opus-5-5"
+    action = rule["action"]
+    enforced = rule["enforced"] if action in ("rewrite", "allow") else requested
+    actual = ALIAS_ID[enforced] if enforced else requested_id
+    if action in ("none", "observe", "unknown"):
+        actual = requested_id
+    if rng.random() < 0.01:  # Claude Code substituted a model, another hook won, ...
+        actual = rng.choice(list(RATES))
+    status = "denied" if action == "deny" else ("unpriced" if rng.random() < 0.02 else "completed")
+    requests = rng.randint(1, 40)
+    tokens = {
+        "input": rng.randint(200, 9000) * requests,
+        "output": rng.randint(50, 3000) * requests,
+        "cache_read": rng.randint(0, 60000) * requests,
+        "cache_write_5m": rng.randint(0, 8000),
+        "cache_write_1h": rng.choice([0, 0, 0, rng.randint(0, 12000)]),
+    }
+    cost = requested_cost = savings = None
+    by_model = {}
+    unpriced_reason = None
+    if status == "completed":
+        cost = round(_cost(actual, tokens), 10)
+        requested_cost = round(_cost(requested_id, tokens), 10)
+        savings = round(requested_cost - cost, 10)
+        by_model = {actual: {"requests": requests, "cost_usd": cost}}
+    elif status == "unpriced":
+        unpriced_reason = rng.choice(["no price for model", "transcript unreadable"])
+    if status == "denied":
+        tokens = {k: 0 for k in tokens}
+        requests = 0
+        actual = None
+    ms = rng.randint(0, 999)
+    hh, rem = divmod(second, 3600)
+    mm, ss = divmod(rem, 60)
+    desc = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12)))[:80]
+    return {
+        "v": 1,
+        "kind": "spawn",
+        "ts": f"{day}T{hh:02d}:{mm:02d}:{ss:02d}.{ms:03d}Z",
+        "session_id": session,
+        "project": project,
+        "tool_use_id": f"toolu_01{rng.getrandbits(96):024x}",
+        "agent_id": f"a{rng.getrandbits(64):016x}",
+        "agent_type": agent_type,
+        "description": desc,
+        "background": rng.random() < 0.7,
+        "requested_model": requested,
+        "requested_model_id": requested_id,
+        "enforced_model": enforced if action in ("rewrite", "allow", "deny") else None,
+        "actual_model": actual,
+        "decision": {
+            "action": action,
+            "mode": "observe" if action == "observe" else "rewrite",
+            "rule": agent_type,
+            "layer": rule["layer"],
+            "source": f"{project}/.claude/cco-hooks.yaml" if rule["layer"] != "user"
+            else "/home/dev/.claude/cco-hooks.yaml",
+            "reason": f"agent {agent_type} is routed to {rule['enforced']} by its rule",
+        },
+        "status": status,
+        "priced": status == "completed",
+        "tokens": tokens,
+        "requests": requests,
+        "cost_usd": cost,
+        "requested_cost_usd": requested_cost,
+        "savings_usd": savings,
+        "by_model": by_model,
+        "duration_ms": rng.randint(400, 600000),
+        "claude_code_version": "2.1.328",
+        "unpriced_reason": unpriced_reason,
+    }
+
+
+def records(lines, seed=1):
+    """Yield ``lines`` ledger records (spawns, and a session record at each session's end)."""
+    rng = random.Random(seed)
+    end = _dt.date(2026, 11, 25)
+    projects = [f"/home/dev/{name}" for name in (
+        "api", "web", "cli", "infra", "docs", "billing", "search", "mobile", "ml", "etl",
+        "auth", "gateway", "admin", "reports", "sdk-python", "sdk-go", "site", "bots", "ops",
+        "payments", "notify", "storage", "cache", "queue", "monorepo")]
+    rules = {agent: _rule_for(agent, rng) for agent in AGENT_TYPES}
+    produced = 0
+    days = 365
+    while produced < lines:
+        day = (end - _dt.timedelta(days=int(days * (1 - produced / lines)))).isoformat()
+        session = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        project = rng.choice(projects)
+        agents = rng.sample(AGENT_TYPES, rng.randint(1, 6))
+        second = rng.randint(0, 60000)
+        spent = 0.0
+        for n in range(rng.randint(1, 60)):
+            if produced >= lines:
+                return
+            second = min(second + rng.randint(1, 300), 86399)
+            agent = rng.choice(agents)
+            rec = _spawn(rng, session, project, day, second, agent, rules[agent], n)
+            spent += rec["cost_usd"] or 0.0
+            produced += 1
+            yield rec
+        if produced >= lines:
+            return
+        produced += 1
+        yield {
+            "v": 1, "kind": "session", "ts": f"{day}T23:59:59.000Z", "session_id": session,
+            "project": project, "session_cost_usd": round(spent * rng.uniform(1.2, 3.0), 10),
+            "model_costs": {"claude-opus-5-5": round(spent, 10)}, "claude_code_version": "2.1.328",
+        }
+
+
+def dumps(record):
+    """One ledger line as the hooks write it: compact, ASCII-only JSON and a newline."""
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=True) + "\n"
+
+
+def write_ledger(path, lines, seed=1):
+    with open(path, "w", encoding="utf-8") as f:
+        buf = []
+        for rec in records(lines, seed):
+            buf.append(dumps(rec))
+            if len(buf) >= 10000:
+                f.write("".join(buf))
+                buf.clear()
+        f.write("".join(buf))
+    return path
+
+
+# ---- measuring ---------------------------------------------------------------------------------
+
+
+def baseline(path):
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            json.loads(line)
+
+
+def report_once(path):
+    out, err = io.StringIO(), io.StringIO()
+    code = report.run_report(ledgers=[path], fmt="table", width=80, stdout=out, stderr=err, settle=False)
+    assert code == 0, err.getvalue()
+    return out.getvalue()
+
+
+def drop_summary(path):
+    try:
+        os.unlink(rs.summary_path(path))
+    except FileNotFoundError:
+        pass
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def fallback_scan(path):
+    rs.summarize(path, use_saved=False, save_summary=False, backend=rs.DICT_BACKEND)
+
+
+def one_process_report(path):
+    """The cold report with the scan kept in one process (CCO_HOOKS_REPORT_WORKERS=1)."""
+    os.environ["CCO_HOOKS_REPORT_WORKERS"] = "1"
+    try:
+        drop_summary(path)
+        report_once(path)
+    finally:
+        del os.environ["CCO_HOOKS_REPORT_WORKERS"]
+
+
+def one_more_record(path, i):
+    rec = next(records(1, seed=1000 + i))
+    rec["ts"] = "2026-11-26T00:00:00.000Z"
+    ledger.append(path, rec)
+
+
+_CHILD = (
+    "import io, sys; sys.path.insert(0, {repo!r}); from cco_hooks import report; "
+    "sys.exit(report.run_report(ledgers=[{path!r}], stdout=io.StringIO(), settle=False))"
+)
+_WRAPPER = (
+    "import resource, subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]], check=True); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def peak_rss_mb(path):
+    """Peak RSS (MB) of a report process, measured by a wrapper whose only child it is."""
+    child = _CHILD.format(repo=REPO, path=path)
+    out = subprocess.run([sys.executable, "-c", _WRAPPER, child], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def idle_rss_mb():
+    child = f"import sys; sys.path.insert(0, {REPO!r}); import cco_hooks.report"
+    out = subprocess.run([sys.executable, "-c", _WRAPPER, child], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def machine():
+    return {
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "cpus": os.cpu_count(),
+        "parser": rs.DEFAULT_BACKEND.name,
+        "fallback parser": "orjson" if "orjson" in sys.modules else "stdlib json",
+    }
+
+
+def build(directory, lines):
+    path = os.path.join(directory, f"ledger-{lines}.jsonl")
+    start = time.perf_counter()
+    write_ledger(path, lines)
+    size = os.path.getsize(path)
+    print(f"built {path}: {lines:,} lines, {size / 1e6:,.0f} MB in {time.perf_counter() - start:.1f} s",
+          file=sys.stderr)
+    return path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--small", type=int, default=100_000, help="the smaller ledger for the memory check")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--keep", help="build the ledgers in this directory and keep them")
+    args = ap.parse_args(argv)
+
+    directory = args.keep or tempfile.mkdtemp(prefix="cco-bench-")
+    os.makedirs(directory, exist_ok=True)
+    try:
+        big = build(directory, args.lines)
+        small = build(directory, args.small) if args.small and args.small != args.lines else None
+
+        # Warm the page cache and the imports once, so the first repetition is not special.
+        baseline(big)
+        drop_summary(big)
+        report_once(big)
+
+        base, cold, single, warm, fallback = [], [], [], [], []
+        for i in range(args.reps):
+            base.append(timed(baseline, big))
+            single.append(timed(one_process_report, big))
+            drop_summary(big)
+            cold.append(timed(report_once, big))
+            one_more_record(big, i)
+            warm.append(timed(report_once, big))
+            fallback.append(timed(fallback_scan, big))
+            print(f"rep {i + 1}/{args.reps}: baseline {base[-1]:.3f} s, cold {cold[-1]:.3f} s "
+                  f"(one process {single[-1]:.3f} s), warm {warm[-1] * 1000:.1f} ms, "
+                  f"fallback scan {fallback[-1]:.3f} s", file=sys.stderr)
+
+        rss = {}
+        for label, path in (("small", small), ("big", big)):
+            if path is None:
+                continue
+            drop_summary(path)
+            rss[label] = (peak_rss_mb(path), peak_rss_mb(path))  # cold (no summary), then warm
+            n = args.small if label == "small" else args.lines
+            rss[label] = rss[label] + (n,)
+
+        med = statistics.median
+        b = med(base)
+        workers = rs.workers_for(os.path.getsize(big))
+        print()
+        print("cco-hooks report benchmark")
+        for k, v in machine().items():
+            print(f"  {k:<16} {v}")
+        print(f"  ledger           {args.lines:,} lines, {os.path.getsize(big) / 1e6:,.0f} MB; "
+              f"medians of {args.reps} interleaved repetitions")
+        print()
+        print(f"  load average     {open('/proc/loadavg').read().split()[:3] if os.path.exists('/proc/loadavg') else '?'}")
+        print()
+        print(f"  {'measure':<44} {'median':>10} {'ratio':>8} {'target':>8}")
+        rows = [
+            ("baseline: for line in f: json.loads(line)", b, 1.0, ""),
+            (f"cold report (no summary; writes it; {workers} proc.)", med(cold), med(cold) / b, "<= 0.5"),
+            ("cold report, scan in one process", med(single), med(single) / b, ""),
+            ("warm report (after one more record)", med(warm), med(warm) / b, "<= 0.05"),
+            (f"cold scan, fallback parser ({machine()['fallback parser']})", med(fallback), med(fallback) / b, ""),
+        ]
+        for name, value, ratio, target in rows:
+            shown = f"{value:.3f} s" if value >= 1 else f"{value * 1000:.1f} ms"
+            print(f"  {name:<44} {shown:>10} {ratio:>7.3f}x {target:>8}")
+        print()
+        print(f"  peak RSS of a report process (python -c 'import cco_hooks.report' alone: {idle_rss_mb():.0f} MB)")
+        for label in ("small", "big"):
+            if label in rss:
+                c, w, n = rss[label]
+                print(f"  {n:>12,} lines: cold {c:6.1f} MB   warm {w:6.1f} MB   (target < 100 MB)")
+        summary_size = os.path.getsize(rs.summary_path(big))
+        print(f"  summary beside the {args.lines:,}-line ledger: {summary_size / 1e6:.1f} MB")
+    finally:
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
