@@ -12,9 +12,11 @@ hooks write their parts into ``<ledger dir>/pending/`` (dir 0700, files 0600, te
 
 ``settle()`` then, under the ledger's exclusive lock, joins the parts, prices the subagent transcript
 (each ``message.id`` once, per request, by Claude Code's rules — never PostToolUse's ``usage``, which
-is only the last request), appends exactly one record, writes tombstones
-(``pending/settled/tu-<tool_use_id>``, ``…/ag-<agent_id>``) so a replayed or late hook cannot add a
-second one, and deletes the parts. A spawn whose transcript is not complete yet stays pending and is
+is only the last request), writes tombstones (``pending/settled/tu-<tool_use_id>``,
+``…/ag-<agent_id>``, holding the ledger offset the record will start at) so a replayed or late hook
+cannot add a second one, appends exactly one record, and deletes the parts. A settle killed between
+the tombstones and a whole record leaves its parts behind; the next settle finds no record at the
+tombstone's offset and settles the spawn again (``_still_settled``): never lost, never twice. A spawn whose transcript is not complete yet stays pending and is
 settled by a later hook run or by the report (``force=True``). Nothing is ever lost: a spawn whose
 transcript can never be read is recorded ``unpriced`` with a reason.
 
@@ -27,6 +29,12 @@ When the transcript is complete:
 - else, ``STALE_S`` after the last part (or under ``force``, ``FORCE_GRACE_S`` after it), whatever the
   transcript holds is priced (``transcript_complete: false``); a background spawn still running is
   left alone until ``ORPHAN_S``.
+
+Test / debug knob: ``CCO_HOOKS_STOP_WAIT_S`` (seconds, 0 to ``STOP_WAIT_MAX_S``) replaces
+``STOP_WAIT_S``, the time SubagentStop waits for the final message to reach the transcript.
+``CCO_HOOKS_STOP_WAIT_S=0`` makes SubagentStop never wait, so a spawn whose transcript is not
+complete yet at that instant (the SubagentStop race) stays pending and is settled by a later hook or
+by the report; the end-to-end tests use it to exercise that path. Not meant for normal use.
 """
 
 from __future__ import annotations
@@ -34,13 +42,36 @@ from __future__ import annotations
 import os
 import time
 
-from cco_hooks import fastjson, ledger, paths, pricing, transcript
+from cco_hooks import fastjson, paths
+
+
+class _OnFirstUse:
+    """A module imported when first used. The PreToolUse hook only writes a pending part: it never
+    needs the lock (``ledger``), the price table or the transcript reader, which cost ~1 ms of
+    imports in a hook whose whole budget is ~3 ms over a bare interpreter (issue 5, bench/)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr):
+        module = __import__("cco_hooks." + self._name, fromlist=["_"])
+        globals()[self._name] = module
+        return getattr(module, attr)
+
+
+ledger = _OnFirstUse("ledger")
+pricing = _OnFirstUse("pricing")
+transcript = _OnFirstUse("transcript")
 
 SCHEMA_VERSION = 1
 DESCRIPTION_CHARS = 80
 REASON_CHARS = 300
 
 STOP_WAIT_S = 0.5  # SubagentStop waits at most this long for the final message to be on disk
+STOP_WAIT_ENV = "CCO_HOOKS_STOP_WAIT_S"  # test / debug knob overriding STOP_WAIT_S (module docstring)
+STOP_WAIT_MAX_S = 10.0
 STOP_POLL_S = 0.025
 GRACE_S = 30.0  # a stop part may wait this long for its PostToolUse; text-mismatch tolerance
 FORCE_GRACE_S = 2.0  # under force (report time) parts younger than this are still left alone
@@ -66,7 +97,7 @@ _FALLBACK_ALIASES = {
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _read_cache: dict = {}  # (path, digest) → (size, mtime_ns, TranscriptUsage)
 
-safe_name = transcript.safe_name
+safe_name = paths.safe_name
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -98,6 +129,20 @@ def _nonneg_int(value) -> int | None:
     if type(value) is float and value == value and 0 <= value < 1e15:
         return int(value)
     return None
+
+
+def stop_wait_s(env=None) -> float:
+    """``STOP_WAIT_S``, or the ``CCO_HOOKS_STOP_WAIT_S`` knob when it is a number in
+    [0, ``STOP_WAIT_MAX_S``] (anything else is ignored)."""
+    raw = (os.environ if env is None else env).get(STOP_WAIT_ENV)
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            return STOP_WAIT_S
+        if 0.0 <= value <= STOP_WAIT_MAX_S:
+            return value
+    return STOP_WAIT_S
 
 
 def _ledger_ok(path) -> bool:
@@ -173,20 +218,87 @@ def _is_settled(pdir: str, kind: str, key) -> bool:
     return path is not None and os.path.exists(path)
 
 
-def _mark_settled(pdir: str, kind: str, key) -> None:
+def _mark_settled(pdir: str, kind: str, key, offset: int | None = None) -> None:
+    """Write the tombstone; ``offset``: the ledger's size just before the spawn's record is appended
+    (the tombstone is written first, so a settle killed in between can be told apart: see
+    ``_still_settled``)."""
     path = _tombstone(pdir, kind, key)
     if path is None:
         return
     ledger.ensure_dir(os.path.dirname(path))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | _O_CLOEXEC, 0o600)
-    os.close(fd)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC, 0o600)
+    try:
+        if offset is not None:
+            os.write(fd, str(offset).encode("ascii"))
+    finally:
+        os.close(fd)
+
+
+def _ledger_size(ledger_path: str) -> int:
+    try:
+        return os.stat(ledger_path).st_size
+    except OSError:
+        return 0
+
+
+def _recorded_at(ledger_path: str, offset: int, kind: str, key: str) -> bool:
+    """The ledger holds, at ``offset``, the whole record of this spawn."""
+    try:
+        fd = os.open(ledger_path, os.O_RDONLY | _O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        data = os.pread(fd, 1 << 20, offset)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    data = data[1:] if data.startswith(b"\n") else data  # ledger.append's newline after a torn line
+    end = data.find(b"\n")
+    if end < 0:
+        return False  # torn: the writer died mid-line
+    try:
+        record = fastjson.loads(data[:end])
+    except ValueError:
+        return False
+    return isinstance(record, dict) and record.get("tool_use_id" if kind == "tu" else "agent_id") == key
+
+
+def _still_settled(pdir: str, kind: str, key, ledger_path: str) -> bool:
+    """A tombstone beside a live part: mostly a late or replayed hook's part, to be dropped. But a
+    settle killed (SIGKILL, power loss) after writing the tombstone and before its record was
+    whole in the ledger leaves the parts behind too: then the tombstone goes and the spawn is
+    settled again — never lost, never counted twice."""
+    path = _tombstone(pdir, kind, key)
+    if path is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        text = os.read(fd, 32).strip()
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    if not text.isdigit():
+        return True  # no offset (written before tombstones carried one): trust it
+    if _recorded_at(ledger_path, int(text), kind, key):
+        return True
+    _remove(path)
+    return False
 
 
 def _write_json_atomic(path: str, data: dict) -> None:
     directory = os.path.dirname(path)
-    ledger.ensure_dir(directory)
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except FileNotFoundError:  # the first part ever: create the directory (0700) only then
+        ledger.ensure_dir(directory)
+        fd = os.open(tmp, flags, 0o600)
     try:
         payload = fastjson.dumps(data).encode("ascii")
         view = memoryview(payload)
@@ -445,7 +557,7 @@ def _on_subagent_stop(payload, ledger_path, prices) -> None:
     # The race: SubagentStop may fire before the transcript holds the final message. Wait a little
     # (outside the lock, parallel hooks must not queue behind this) — settle re-checks anyway.
     if path and transcript.allowed(path, roots):
-        deadline = time.monotonic() + STOP_WAIT_S
+        deadline = time.monotonic() + stop_wait_s()
         while True:
             usage = _read_transcript(path, digest, roots)
             if usage.complete or (usage.error is not None and usage.error != transcript.MISSING):
@@ -562,7 +674,7 @@ def settle(ledger_path: str, prices, now: float | None = None, force: bool = Fal
         return 0
 
 
-def _load_parts(pdir: str, now: float):
+def _load_parts(pdir: str, now: float, ledger_path: str):
     pres, posts, stops = {}, {}, {}
     try:
         names = os.listdir(pdir)
@@ -589,8 +701,9 @@ def _load_parts(pdir: str, now: float):
         if part is None:
             _remove_if_older(path, now, STALE_S)
             continue
-        if any(_is_settled(pdir, kind, key) for kind in kinds) or (
-            bucket is posts and safe_name(part.get("agent_id")) and _is_settled(pdir, "ag", part["agent_id"])
+        if any(_still_settled(pdir, kind, key, ledger_path) for kind in kinds) or (
+            bucket is posts and safe_name(part.get("agent_id"))
+            and _still_settled(pdir, "ag", part["agent_id"], ledger_path)
         ):
             _remove(path)
             continue
@@ -622,7 +735,7 @@ def _settle_locked(ledger_path: str, prices, now: float, force: bool) -> int:
     if not isinstance(prices, pricing.Prices):
         return 0  # without a price table nothing is settled (it would all look unpriced)
     pdir = pending_dir(ledger_path)
-    pres, posts, stops = _load_parts(pdir, now)
+    pres, posts, stops = _load_parts(pdir, now, ledger_path)
     _sweep(pdir, now, force)
     if not (pres or posts or stops):
         return 0
@@ -658,12 +771,15 @@ def _settle_locked(ledger_path: str, prices, now: float, force: bool) -> int:
             record = _failed_record(group, prices, now)
         if record is None:
             continue
+        # Tombstones first, carrying where the record will start: killed before the record is
+        # whole, the next settle sees the parts, finds no record there, and settles it again.
+        offset = _ledger_size(ledger_path)
+        if group.get("tool_use_id"):
+            _mark_settled(pdir, "tu", group["tool_use_id"], offset)
+        if group.get("agent_id"):
+            _mark_settled(pdir, "ag", group["agent_id"], offset)
         _append(ledger_path, record)
         written += 1
-        if group.get("tool_use_id"):
-            _mark_settled(pdir, "tu", group["tool_use_id"])
-        if group.get("agent_id"):
-            _mark_settled(pdir, "ag", group["agent_id"])
         for part in ("pre", "post", "stop"):
             if group.get(part):
                 _remove(group[part].get("_file"))
