@@ -11,7 +11,10 @@ if sys.version_info < (3, 10):
                      "(install cco-hooks into Python 3.10+ and run `cco-hooks install` again)\n"
                      % (sys.executable, sys.version_info[0], sys.version_info[1]))
     raise SystemExit(0)
-import os.path
+import gc
+import os
+
+gc.disable()  # no cycles worth collecting in a process this short; saves ~0.4 ms
 sys.path[0] = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 sys.dont_write_bytecode = False  # PYTHONDONTWRITEBYTECODE would recompile us on every hook run
 try:
@@ -22,7 +25,23 @@ except Exception as exc:  # noqa: BLE001 - fail open
     raise SystemExit(0)
 try:
     code = main(sys.argv[1:])
-except Exception as exc:  # noqa: BLE001 - fail open; SystemExit (e.g. exit 2) passes through
+except SystemExit as exc:  # e.g. exit 2: passes through
+    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+except Exception as exc:  # noqa: BLE001 - fail open
     sys.stderr.write("cco-hooks: hook failed (%s: %s); call left unchanged\n" % (type(exc).__name__, exc))
     code = 0
-raise SystemExit(code)
+if os.environ.get("CCO_HOOKS_DEBUG_MODULES"):  # tests/unit/test_hot_path_imports.py: what did we load?
+    try:
+        fd = os.open(os.environ["CCO_HOOKS_DEBUG_MODULES"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, "\n".join(sorted(sys.modules)).encode("ascii", "replace"))
+        os.close(fd)
+    except OSError:
+        pass
+# A hook lives for milliseconds: skip the interpreter's teardown (~1.5 ms of freeing every module),
+# once what we printed is out. Every file we write is written with os.write and closed already.
+for stream in (sys.stdout, sys.stderr):
+    try:
+        stream.flush()
+    except Exception:  # noqa: BLE001 - a closed pipe: nothing left to tell
+        pass
+os._exit(code)

@@ -54,6 +54,11 @@ def loads(text: str | bytes):
         raise JSONError("JSON nested too deeply") from None
     except ValueError as exc:
         raise JSONError(str(exc)) from None
+    except SystemError:
+        # The C scanner reports most syntax errors through json.decoder.JSONDecodeError, which it
+        # looks up in sys.modules without importing it; we never import json (it imports re), so
+        # there it fails with "returned NULL without setting an exception" (CPython 3.10-3.12).
+        raise JSONError("not valid JSON") from None
     while stop < end and text[stop] in _WHITESPACE:
         stop += 1
     if stop != end:

@@ -10,9 +10,12 @@ Stdlib only: this is the hot path (see bench/ and tests/unit/test_hot_path_impor
 import os
 import sys
 
-from cco_hooks import hookio, paths, policy, snapshot
+from cco_hooks import hookio, paths, snapshot
 
 EVENTS = ("pre-tool-use", "post-tool-use", "subagent-stop", "stop", "session-end")
+# = policy.SPAWN_TOOLS (a test keeps them equal): not imported from there, so that the accounting
+# hooks skip loading the policy. Agent since 2.1.63, Task before; TaskCreate etc. are other tools.
+SPAWN_TOOLS = ("Agent", "Task")
 
 
 def _text(payload, key):
@@ -21,7 +24,12 @@ def _text(payload, key):
 
 
 def _load_snapshot(payload):
-    project = paths.project_dir(_text(payload, "cwd"))
+    # CLAUDE_PROJECT_DIR (Claude Code sets it for hooks) wins; else the payload's cwd, when it can
+    # be a directory at all (a NUL byte would make every stat of it raise, not fail)
+    cwd = _text(payload, "cwd")
+    if cwd is not None and ("\0" in cwd or len(cwd) > 4096):
+        cwd = None
+    project = paths.project_dir(cwd)
     return project, snapshot.load(project)
 
 
@@ -59,8 +67,10 @@ def _prices(snap):
 
 def pre_tool_use(payload, state):
     tool_name = _text(payload, "tool_name")
-    if tool_name not in policy.SPAWN_TOOLS:
+    if tool_name not in SPAWN_TOOLS:
         return None
+    from cco_hooks import policy
+
     project, snap = _load_snapshot(payload)
     state["snapshot"] = snap
     message = _config_messages(project, snap)
@@ -101,7 +111,7 @@ def pre_tool_use(payload, state):
 
 
 def post_tool_use(payload, state):
-    if _text(payload, "tool_name") not in policy.SPAWN_TOOLS:
+    if _text(payload, "tool_name") not in SPAWN_TOOLS:
         return None
     _project, snap = _load_snapshot(payload)
     from cco_hooks import accounting
@@ -182,6 +192,8 @@ def main(argv):
         out = _told(state)
         snap = state.get("snapshot")
         if event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block":
+            from cco_hooks import policy
+
             out = policy.hook_output(policy.make_decision(
                 "deny", "cco-hooks failed and on_error is block, so the spawn is denied: "
                 f"{type(sys.exc_info()[1]).__name__}. See {paths.state_dir()}/errors.log.")) | (out or {})

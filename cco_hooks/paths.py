@@ -67,6 +67,14 @@ def agent_dirs(project: str | None, env: dict | None = None) -> list[tuple[str, 
     return dirs
 
 
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def safe_name(value) -> bool:
+    """``value`` can be used as a file name as is: 1-128 of ``[A-Za-z0-9_-]`` (ids from payloads)."""
+    return isinstance(value, str) and 0 < len(value) <= 128 and all(c in _SAFE for c in value)
+
+
 def make_private_dirs(directory):
     """Create ``directory`` and any missing parents as 0700 (``os.makedirs`` gives parents 0755)."""
     missing = []

@@ -76,6 +76,41 @@ def decide(tool_name, tool_input, snapshot, env=None, budget=None):
     "deny" | "downgrade", "downgrade_to": alias, "message": "..."}``, computed by the caller.
     Returns a decision dict; ``updated_input`` is set only for an applied rewrite.
     """
+    verdict = _route(tool_name, tool_input, snapshot, env)
+    if budget and budget.get("exceeded") and tool_name in SPAWN_TOOLS and isinstance(tool_input, dict):
+        verdict = _apply_budget(verdict, tool_input, budget)
+    return verdict
+
+
+def _apply_budget(verdict, tool_input, budget):
+    """A spent budget acts on every spawn, whatever the routing rules and mode say: ``deny``, or
+    ``downgrade`` to ``downgrade_to`` (default haiku) unless the spawn already runs at or below it.
+    A fork cannot be downgraded (Claude Code ignores its model): it is left as routed."""
+    fields = {key: verdict.get(key) for key in ("agent_type", "requested_model", "mode", "effort")}
+    fields.update(rule=f"budget.{budget['exceeded']}", layer=budget.get("layer"), source=budget.get("source"))
+    message = budget.get("message") or "cco-hooks: a budget is spent"
+    if budget.get("action") != "downgrade":
+        return make_decision("deny", message, enforced_model=verdict.get("enforced_model"), **fields)
+    to = budget.get("downgrade_to")
+    to = to if to in models.TIER else "haiku"
+    if agents.normalize_agent_name(tool_input.get("subagent_type")) == FORK:
+        return verdict
+    if verdict.get("action") == "rewrite" and verdict.get("updated_input"):
+        current = verdict["updated_input"].get("model")
+        updated = dict(verdict["updated_input"])
+    else:
+        current = tool_input.get("model")
+        updated = dict(tool_input)
+    if current in models.TIER and models.tier(current) <= models.tier(to):
+        return verdict
+    updated["model"] = to
+    return make_decision(
+        "rewrite", f"{message} Downgraded from {current if current in models.TIER else 'its default model'} to {to}.",
+        enforced_model=to, updated_input=updated, **fields,
+    )
+
+
+def _route(tool_name, tool_input, snapshot, env):
     if tool_name not in SPAWN_TOOLS:
         return make_decision("none", f"{tool_name!r} is not a spawn tool")
     if not isinstance(tool_input, dict):
@@ -124,21 +159,6 @@ def decide(tool_name, tool_input, snapshot, env=None, budget=None):
             rule_fields = {"rule": f"limits.{limit}", "layer": limits.get(limit + "_layer"),
                            "source": limits.get(limit + "_source")}
         target = clamped
-
-    if budget and budget.get("exceeded"):
-        if budget.get("action") == "deny":
-            return make_decision(
-                "deny", budget.get("message") or "cco-hooks: budget exceeded", mode=mode,
-                enforced_model=target, rule=f"budget.{budget['exceeded']}", layer=budget.get("layer"),
-                source=budget.get("source"), **base,
-            )
-        downgraded = budget.get("downgrade_to")
-        if downgraded in models.TIER and models.tier(downgraded) < models.tier(target):
-            where = f"{budget.get('message') or 'budget exceeded'}; downgraded from {target}"
-            rule_fields = {"rule": f"budget.{budget['exceeded']}", "layer": budget.get("layer"),
-                           "source": budget.get("source")}
-            target = downgraded
-            mode = "rewrite" if mode == "enforce" else mode
 
     fields = dict(base, mode=mode, enforced_model=target, effort=effort, **rule_fields)
     asked = requested or "no model"

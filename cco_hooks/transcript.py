@@ -19,7 +19,7 @@ import os
 import stat
 import time
 
-from cco_hooks import fastjson
+from cco_hooks import fastjson, paths
 from cco_hooks.pricing import USAGE_KEYS, is_empty, normalize_usage
 
 DEFAULT_SIZE_CAP = 256 * 1024 * 1024  # bytes; a bigger transcript is refused ("too_large")
@@ -267,6 +267,36 @@ def _loads(raw: bytes):
 # --------------------------------------------------------------------------- subagent transcripts
 
 
+def _candidate_lines(data: bytes, count: int, tail_index: int):
+    """``(index, line)`` of the lines worth parsing, in order: the first line (its timestamp), every
+    line that mentions ``"assistant"``, and an unterminated last line (to tell a torn tail). The same
+    as filtering ``enumerate(data.split(b"\\n"))``, without copying a whole transcript into lines
+    first (a hook reads up to megabytes of it; issue 5 latency)."""
+    if count <= 0:
+        return
+    size = len(data)
+    end = data.find(b"\n")
+    end = size if end < 0 else end
+    yield 0, data[:end]
+    last = 0
+    index, start = 1, end + 1  # the line beginning at ``start`` has number ``index``
+    while start < size:
+        hit = data.find(b'"assistant"', start)
+        if hit < 0:
+            break
+        line_start = data.rfind(b"\n", start - 1, hit) + 1
+        index += data.count(b"\n", start, line_start)
+        line_end = data.find(b"\n", hit)
+        line_end = size if line_end < 0 else line_end
+        if index >= count:
+            break  # past the last line (cannot happen: a hit is inside some line)
+        yield index, data[line_start:line_end]
+        last = index
+        index, start = index + 1, line_end + 1
+    if tail_index > last:
+        yield tail_index, data[data.rfind(b"\n") + 1 :]
+
+
 def _merge_usage(old: dict, new: dict) -> None:
     for key in USAGE_KEYS:
         if new[key] > old[key]:
@@ -317,27 +347,20 @@ def _read_usage(result, path, expect_last_text, size_cap, expect_digest, roots) 
         return
     result.size = len(data)
 
-    lines = data.split(b"\n")
-    tail = lines.pop()  # b"" when the file ends with a newline
-    if tail.strip():
-        lines.append(tail)
-        tail_index = len(lines) - 1
-    else:
-        tail_index = -1
-    result.lines = len(lines)
+    has_tail = bool(data[data.rfind(b"\n") + 1 :].strip())  # an unterminated last line
+    result.lines = data.count(b"\n") + has_tail
+    tail_index = result.lines - 1 if has_tail else -1
 
     by_id: dict = {}
     order: list = []
     last_id = None
     last_texts: list = []
     last_stop = None
-    last_ts = None
+    timestamps: list = []
     version = None
 
-    for index, raw in enumerate(lines):
+    for index, raw in _candidate_lines(data, result.lines, tail_index):
         is_tail = index == tail_index
-        if not (index == 0 or is_tail or b'"assistant"' in raw):
-            continue
         if not raw.strip():
             continue
         obj, ok = _loads(raw)
@@ -393,9 +416,7 @@ def _read_usage(result, path, expect_last_text, size_cap, expect_digest, roots) 
                     last_texts.append(block["text"])
         elif isinstance(content, str):
             last_texts.append(content)
-        ts = parse_iso(obj.get("timestamp"))
-        if ts is not None:
-            last_ts = ts
+        timestamps.append(obj.get("timestamp"))  # parsed once, below: only the last one counts
         v = obj.get("version")
         if isinstance(v, str) and 0 < len(v) <= 40:
             version = v
@@ -406,7 +427,10 @@ def _read_usage(result, path, expect_last_text, size_cap, expect_digest, roots) 
     for e in result.requests:
         if e["model"] is None:
             e["model"] = "unknown"
-    result.last_ts = last_ts
+    for value in reversed(timestamps):
+        result.last_ts = parse_iso(value)
+        if result.last_ts is not None:
+            break
     result.version = version
     result.has_final_message = last_id is not None
     result.last_stop_reason = last_stop
@@ -569,11 +593,4 @@ def subagents_dir(session_transcript_path, session_id) -> str | None:
     return os.path.join(os.path.dirname(session_transcript_path), session_id, "subagents")
 
 
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-
-
-def _safe_name(value) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 128 and all(c in _SAFE for c in value)
-
-
-safe_name = _safe_name
+safe_name = _safe_name = paths.safe_name
