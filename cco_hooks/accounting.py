@@ -225,7 +225,7 @@ def _mark_settled(pdir: str, kind: str, key, offset: int | None = None) -> None:
     path = _tombstone(pdir, kind, key)
     if path is None:
         return
-    ledger.ensure_dir(os.path.dirname(path))
+    paths.make_private_dirs(os.path.dirname(path))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC, 0o600)
     try:
         if offset is not None:
@@ -291,42 +291,11 @@ def _still_settled(pdir: str, kind: str, key, ledger_path: str) -> bool:
 
 
 def _write_json_atomic(path: str, data: dict) -> None:
-    directory = os.path.dirname(path)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC
-    try:
-        fd = os.open(tmp, flags, 0o600)
-    except FileNotFoundError:  # the first part ever: create the directory (0700) only then
-        ledger.ensure_dir(directory)
-        fd = os.open(tmp, flags, 0o600)
-    try:
-        payload = fastjson.dumps(data).encode("ascii")
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    paths.write_private(path, fastjson.dumps(data).encode("ascii"))
 
 
 def _read_json(path: str, cap: int = 1 << 20):
-    try:
-        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        data = os.read(fd, cap + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(data) > cap:
-        return None
-    try:
-        obj = fastjson.loads(data.decode("utf-8"))
-    except Exception:  # noqa: BLE001
-        return None
-    return obj if isinstance(obj, dict) else None
+    return paths.read_json_object(path, cap)
 
 
 def _remove(path) -> None:

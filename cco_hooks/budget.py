@@ -64,22 +64,7 @@ def _number(value):
 
 
 def _read(path):
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        raw = os.read(fd, PART_CAP + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(raw) > PART_CAP:
-        return None
-    try:
-        data = fastjson.loads(raw)
-    except ValueError:
-        return None
+    data = paths.read_json_object(path, PART_CAP)
     if not isinstance(data, dict) or data.get("v") != 1 or not all(
             isinstance(data.get(key), dict) for key in ("ledger", "days", "sessions")):
         return None  # damaged, or written by another version: rebuilt from the ledger
@@ -95,16 +80,7 @@ def _write(path, totals):
         totals["sessions"] = dict(by_day[-KEEP_SESSIONS:])
     # One fixed temporary name: writers hold the ledger lock, and a writer killed half-way leaves a
     # stray file that the next one simply overwrites (a per-process name would pile them up).
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        data = fastjson.dumps(totals).encode("ascii")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    paths.write_private(path, fastjson.dumps(totals).encode("ascii"), tmp=path + ".tmp")
 
 
 def _dict(value):

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Callable, TextIO
 
-from cco_hooks import __version__, compile as compiler, paths, policy, snapshot
+from cco_hooks import __version__, compile as compiler, paths, policy
 from cco_hooks.errors import CcoHooksError
 
 Out = Callable[[str], None]
@@ -42,9 +42,7 @@ def config_validate(files: list[str], project_dir: str | None, env: dict, out: O
         for problem in layer["problems"]:
             errors += problem["level"] == "error"
             out("  " + compiler.format_problem(problem))
-    if files:
-        pass
-    elif layers and not any(l["layer"] != "default" for l in layers):
+    if not files and not any(layer["layer"] != "default" for layer in layers):
         out("No config file found; the embedded default applies (agent files' model: is the policy).")
     out(f"{errors} error(s).")
     return 1 if errors else 0
@@ -70,10 +68,10 @@ def config_show(project_dir: str | None, env: dict, fmt: str, out: Out) -> int:
     out(f"limits: ceiling={limits['ceiling'] or '-'} floor={limits['floor'] or '-'}")
     default = snap["default"]
     out(f"default: {default['model'] + ' (' + str(default['source']) + ')' if default else 'inherit (unconfigured agents untouched)'}")
-    rules = [(k, r) for k, r in snap["exact"].items()] + [(k, r) for k, r in snap["globs"]]
+    rules = list(snap["exact"].items()) + [tuple(glob) for glob in snap["globs"]]
     rules += [(k, r) for k, r in snap["agent_file_rules"].items() if k not in snap["exact"]]
     out(f"rules ({len(rules)}):")
-    for key, rule in sorted(rules, key=lambda item: item[0]):
+    for _key, rule in sorted(rules, key=lambda item: item[0]):
         extra = "".join(f" {name}={rule[name]}" for name in ("effort", "mode") if rule.get(name))
         out(f"  {rule['pattern']:<32} {rule['model']:<7}{extra}  ← {rule['layer']}: {rule['source']}")
     if snap["budget"]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 import yaml
 from pydantic import ValidationError
@@ -41,10 +42,17 @@ def format_problem(problem) -> str:
 def parse_file(path) -> tuple[object, str | None]:
     """Parsed content of a YAML or JSON file, or ``(None, why)``. YAML is loaded safely."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_LAYER_BYTES + 1)
+        # O_NONBLOCK: a named pipe must not hang the hook; only a regular file is a config.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         return None, f"cannot be read ({exc.strerror}); check its permissions"
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, "is not a regular file; point the layer at a YAML or JSON file"
+        try:
+            raw = f.read(MAX_LAYER_BYTES + 1)
+        except OSError as exc:
+            return None, f"cannot be read ({exc.strerror}); check its permissions"
     if len(raw) > MAX_LAYER_BYTES:
         return None, f"is larger than {MAX_LAYER_BYTES // (1024 * 1024)} MiB; a config is a few KiB"
     try:

@@ -24,7 +24,7 @@ import os
 import stat
 import time
 
-from cco_hooks import fastjson
+from cco_hooks import fastjson, paths
 
 LOCK_SUFFIX = ".lock"
 LOCK_TIMEOUT = 10.0  # seconds; past it a hook goes on without the lock rather than hang
@@ -40,25 +40,7 @@ def lock_path(path: str) -> str:
     return path + LOCK_SUFFIX
 
 
-def ensure_dir(directory: str) -> None:
-    """Create ``directory`` and any missing parents, each 0700 (existing ones are not touched)."""
-    missing = []
-    current = os.path.abspath(directory)
-    while current and not os.path.isdir(current):
-        missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, DIR_MODE)
-        except FileExistsError:
-            continue
-        try:
-            os.chmod(path, DIR_MODE)  # the umask may have removed bits we want; never add others
-        except OSError:
-            pass
+ensure_dir = paths.make_private_dirs  # one implementation: cco_hooks.paths
 
 
 def _open_private(path: str, flags: int) -> int:

@@ -97,19 +97,6 @@ def is_fresh(snap, project, env):
     return True
 
 
-def write_private(path, text):
-    """Write a file we own atomically, 0600, creating its directory 0700."""
-    directory = os.path.dirname(path)
-    paths.make_private_dirs(directory)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8"))
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def load(project, env=None, rebuild=True):
     """The current snapshot for a project, rebuilt if any layer or agent file changed.
 
@@ -125,7 +112,7 @@ def load(project, env=None, rebuild=True):
         return None
     snap = _rebuild(project, env)
     try:
-        write_private(path, fastjson.dumps(snap))
+        paths.write_private(path, fastjson.dumps(snap))
     except OSError:
         pass  # an unwritable state dir only costs speed: the next run compiles again
     return snap
@@ -146,6 +133,6 @@ def mark_told(project, env, snap):
     """Remember that this snapshot's problems were shown, so the user is told once."""
     snap["told"] = True
     try:
-        write_private(snapshot_path(project, env), fastjson.dumps(snap))
+        paths.write_private(snapshot_path(project, env), fastjson.dumps(snap))
     except OSError:
         pass

@@ -536,3 +536,11 @@ def run_claude(
         fake_api=fake_api, request_seq_range=(start_seq, len(fake_api.requests)),
     )
 
+
+
+def cco_hooks_cli(*args: str, project: Path, home: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m cco_hooks ARGS` in ``project`` as a user of that throwaway ``home`` would."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCO_HOOKS_", "CLAUDE_"))}
+    env.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"), **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "cco_hooks", *args], cwd=str(project), env=env,
+                          capture_output=True, text=True, timeout=120)

@@ -13,12 +13,10 @@ haiku instead, whatever model it asked for.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from claude_cli import cco_hooks_cli
 from fake_api import Scenario, Spawn, Usage
 
 from cco_hooks import budget, ledger, paths
@@ -27,13 +25,6 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.e2e
 
 SPEND = (Usage(input_tokens=2_000, output_tokens=300), Usage(input_tokens=3_000, output_tokens=400))
-
-
-def cco_hooks_cli(*args: str, project: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCO_HOOKS_", "CLAUDE_"))}
-    env.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"))
-    return subprocess.run([sys.executable, "-m", "cco_hooks", *args], cwd=str(project), env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(params=["install", "plugin"])

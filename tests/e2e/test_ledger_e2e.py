@@ -44,13 +44,12 @@ import io
 import json
 import os
 import shlex
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from claude_cli import RunResult, assistant_usages, read_jsonl
+from claude_cli import RunResult, assistant_usages, cco_hooks_cli, read_jsonl
 from fake_api import Scenario, Spawn, Usage
 from ledger_prices import ReferencePrices
 
@@ -186,13 +185,6 @@ entry["recorded_by_stop"] = entry["ran_our_hook"] and not entry["recorded_before
 with open(os.environ["CCO_TEST_STOP_LOG"], "a") as f:
     f.write(json.dumps(entry) + "\n")
 '''
-
-
-def cco_hooks_cli(*args: str, project: Path, home: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCO_HOOKS_", "CLAUDE_"))}
-    env.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"), **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "cco_hooks", *args], cwd=str(project), env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:

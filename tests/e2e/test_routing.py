@@ -7,14 +7,12 @@ config used as-is as the project's `.claude/cco-hooks.json`.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from fake_api import Scenario, Spawn, Usage
+from claude_cli import cco_hooks_cli
+from fake_api import Scenario, Spawn
 
 from tests.conftest import CCO_CONFIGS, REPO
 
@@ -31,13 +29,6 @@ def write_agents(project: Path) -> None:
         (agents_dir / f"{name}.md").write_text(
             f"---\nname: {name}\ndescription: {name} for the tests\n---\nYou are {name}. Answer briefly.\n"
         )
-
-
-def cco_hooks_cli(*args: str, project: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCO_HOOKS_", "CLAUDE_"))}
-    env.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"))
-    return subprocess.run([sys.executable, "-m", "cco_hooks", *args], cwd=str(project), env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(params=["install", "plugin"])

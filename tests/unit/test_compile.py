@@ -5,10 +5,7 @@ import os
 
 import pytest
 
-from cco_hooks import compile as compiler
-from cco_hooks import policy
 from tests.conftest import CCO_CONFIGS
-from tests.unit.conftest import spawn
 
 
 def messages(snap, level=None):
@@ -135,3 +132,12 @@ def test_default_and_example_configs_validate_against_the_schema():
     schema = json.loads((REPO / "config" / "cco-hooks.schema.json").read_text())
     for path in [REPO / "config" / "default.yaml", *(REPO / "config").glob("example*.yaml")]:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def test_a_layer_that_is_a_named_pipe_is_broken_not_a_hang(project, monkeypatch, tmp_path):
+    """CCO_HOOKS_CONFIG naming a FIFO is reported as not a regular file; nothing blocks."""
+    fifo = tmp_path / "layer.yaml"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("CCO_HOOKS_CONFIG", str(fifo))
+    snap = project.snapshot()
+    assert snap["broken"] and "not a regular file" in snap["broken"][0]
