@@ -158,6 +158,7 @@ def resolve_ledgers(specs=(), env=None):
         return [paths.ledger_path(None, env)]
     found = []
     seen = set()
+    live = os.path.abspath(paths.ledger_path(None, env))
     for spec in specs:
         pattern = os.path.expanduser(spec)
         if glob.has_magic(pattern):
@@ -165,7 +166,9 @@ def resolve_ledgers(specs=(), env=None):
             if not matches:
                 raise CcoHooksError(f'--ledger "{spec}" matches no file; check the pattern (quote it so the shell leaves it alone).')
         else:
-            if not os.path.isfile(pattern):
+            if not os.path.exists(pattern) and os.path.abspath(pattern) == live:
+                pass  # the live ledger before its first record: empty, or written by settling now
+            elif not os.path.isfile(pattern):
                 what = "is a directory, not a ledger file" if os.path.isdir(pattern) else "does not exist"
                 raise CcoHooksError(f'--ledger "{spec}" {what}; give the path of a ledger (.jsonl) file.')
             matches = [pattern]

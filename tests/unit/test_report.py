@@ -642,3 +642,12 @@ def test_a_settling_failure_is_one_line_on_stderr(monkeypatch, ledger_path):
     assert code == 0 and json.loads(out)["totals"]["spawns"] == 7
     assert err == ("cco-hooks report: pending spawns were not settled (price table unreadable); "
                    "the report shows what the ledger holds.\n")
+
+
+def test_the_live_ledger_named_before_its_first_record_is_an_empty_report(monkeypatch, tmp_path):
+    """--ledger naming the live ledger that does not exist yet is not an error (it may be settled now)."""
+    live = tmp_path / "live" / "ledger.jsonl"
+    monkeypatch.setenv("CCO_HOOKS_LEDGER", str(live))
+    assert report.resolve_ledgers([str(live)]) == [str(live)]
+    with pytest.raises(CcoHooksError):
+        report.resolve_ledgers([str(tmp_path / "other.jsonl")])
