@@ -1,4 +1,4 @@
-"""The hook entry points: ``pre-tool-use``, ``post-tool-use``, ``subagent-stop``, ``stop``.
+"""The hook entry points: ``pre-tool-use``, ``post-tool-use``, ``subagent-stop``, ``stop``, ``session-end``.
 
 Each is I/O around pure logic: stdin → payload → decision / accounting → stdout. ``main`` always
 returns 0: the hook's own failures fail open (the spawn proceeds unchanged, the user is told once)
@@ -110,26 +110,23 @@ def pre_tool_use(payload, state):
     return out
 
 
+def _account(payload, state, on_event):
+    """Record one accounting event; ``on_event`` settles whatever it completes, under the lock."""
+    _project, snap = _load_snapshot(payload)
+    from cco_hooks import accounting
+
+    getattr(accounting, on_event)(payload, _ledger_path(snap), _prices(snap))
+    return _told(state)
+
+
 def post_tool_use(payload, state):
     if _text(payload, "tool_name") not in SPAWN_TOOLS:
         return None
-    _project, snap = _load_snapshot(payload)
-    from cco_hooks import accounting
-
-    ledger, prices = _ledger_path(snap), _prices(snap)
-    accounting.on_post_tool_use(payload, ledger, prices)
-    accounting.settle(ledger, prices)
-    return _told(state)
+    return _account(payload, state, "on_post_tool_use")
 
 
 def subagent_stop(payload, state):
-    _project, snap = _load_snapshot(payload)
-    from cco_hooks import accounting
-
-    ledger, prices = _ledger_path(snap), _prices(snap)
-    accounting.on_subagent_stop(payload, ledger, prices)
-    accounting.settle(ledger, prices)
-    return _told(state)
+    return _account(payload, state, "on_subagent_stop")
 
 
 def stop(payload, state):
