@@ -85,7 +85,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fake_api import MAIN, OTHER, FakeAnthropicAPI, RecordedRequest
+from fake_api import MAIN, OTHER, FakeAnthropicAPI, RecordedRequest, RequestQueries
 
 CLAUDE_CODE_VERSION = "2.1.328"
 NPM_PACKAGE = "@anthropic-ai/claude-code"
@@ -257,7 +257,7 @@ class AgentCall:
 
 
 @dataclasses.dataclass
-class RunResult:
+class RunResult(RequestQueries):
     returncode: int
     stdout: str
     stderr: str
@@ -374,22 +374,6 @@ class RunResult:
     def requests(self) -> list[RecordedRequest]:
         start, end = self.request_seq_range
         return [r for r in self.fake_api.requests if start <= r.seq < end]
-
-    def requests_for(self, actor: str) -> list[RecordedRequest]:
-        """Messages requests of ``"main"``, ``"other"`` or a spawn marker, during this run."""
-        return [r for r in self.requests if r.actor == actor and r.answer != "count_tokens"]
-
-    def models_for(self, actor: str) -> list[str | None]:
-        return [r.model for r in self.requests_for(actor)]
-
-    def model_for(self, marker: str) -> str | None:
-        """The one ``model`` all of a subagent's requests carried."""
-        models = set(self.models_for(marker))
-        assert len(models) == 1, f"subagent {marker} made requests with models {models or 'none'}\n{self.describe()}"
-        return models.pop()
-
-    def subagent_finished(self, marker: str) -> bool:
-        return any(r.answer in ("final", "extra") for r in self.requests_for(marker))
 
     def unfinished_subagents(self) -> list[str]:
         """Scripted subagents that made requests in this run but were never answered their last turn."""

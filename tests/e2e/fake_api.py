@@ -265,7 +265,35 @@ class _State:
             return f"toolu_{self.tool_counter}"
 
 
-class FakeAnthropicAPI:
+class RequestQueries:
+    """Questions about recorded requests, for anything with a ``requests`` list (the whole fake API,
+    or one CLI run's share of it)."""
+
+    requests: list
+
+    def describe(self) -> str:  # pragma: no cover - overridden where there is more to say
+        return ""
+
+    def requests_for(self, actor: str) -> list[RecordedRequest]:
+        """Messages requests of one actor: ``"main"``, ``"other"`` or a spawn marker."""
+        return [r for r in self.requests if r.actor == actor and r.answer != "count_tokens"]
+
+    def models_for(self, actor: str) -> list[str | None]:
+        """The ``model`` each Messages request of ``actor`` carried, in order."""
+        return [r.model for r in self.requests_for(actor)]
+
+    def model_for(self, marker: str) -> str | None:
+        """The one model a subagent's requests carried (AssertionError if none or several)."""
+        models = set(self.models_for(marker))
+        assert len(models) == 1, f"subagent {marker} made requests with models {models or 'none'}\n{self.describe()}"
+        return models.pop()
+
+    def subagent_finished(self, marker: str) -> bool:
+        """Whether the subagent was answered its last scripted turn."""
+        return any(r.answer in ("final", "extra") for r in self.requests_for(marker))
+
+
+class FakeAnthropicAPI(RequestQueries):
     """The fake Messages API server. Use as a context manager, or ``start()`` / ``stop()``."""
 
     def __init__(self, scenario: Scenario | None = None) -> None:
@@ -345,24 +373,6 @@ class FakeAnthropicAPI:
         """Handler exceptions (a bug in this fake, or a request it could not parse)."""
         with self._state.lock:
             return list(self._state.errors)
-
-    def requests_for(self, actor: str) -> list[RecordedRequest]:
-        """Requests of one actor: ``"main"``, ``"other"`` or a spawn marker (Messages calls only)."""
-        return [r for r in self.requests if r.actor == actor and r.answer != "count_tokens"]
-
-    def models_for(self, actor: str) -> list[str | None]:
-        """The ``model`` each Messages request of ``actor`` carried, in order."""
-        return [r.model for r in self.requests_for(actor)]
-
-    def model_for(self, marker: str) -> str | None:
-        """The one model a subagent's requests carried (AssertionError if none or several)."""
-        models = set(self.models_for(marker))
-        assert len(models) == 1, f"subagent {marker} made requests with models {models or 'none'}"
-        return models.pop()
-
-    def subagent_finished(self, marker: str) -> bool:
-        """Whether the subagent was answered its last scripted turn."""
-        return any(r.answer in ("final", "extra") for r in self.requests_for(marker))
 
     def spawned_markers(self) -> list[str]:
         """Markers the main loop was told to spawn so far."""

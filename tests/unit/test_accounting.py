@@ -97,8 +97,8 @@ class Scene:
                     "agent_type": "general-purpose", "effort": None, "would": None, "updated_input": None}
         return payload, decision
 
-    def post_completed(self, tool_use_id, agent_id, model="claude-opus-5-5", final_text=FINAL_MARKER, model_in=None):
-        payload = load("PostToolUse_completed.json")
+    def _post(self, template, tool_use_id, agent_id, model, model_in):
+        payload = load(template)
         payload.update(self.base())
         payload["tool_use_id"] = tool_use_id
         payload["tool_input"]["prompt"] = PROMPT_MARKER
@@ -109,22 +109,15 @@ class Scene:
             payload["tool_input"].pop("model", None)
         payload["tool_response"]["agentId"] = agent_id
         payload["tool_response"]["resolvedModel"] = model
+        return payload
+
+    def post_completed(self, tool_use_id, agent_id, model="claude-opus-5-5", final_text=FINAL_MARKER, model_in=None):
+        payload = self._post("PostToolUse_completed.json", tool_use_id, agent_id, model, model_in)
         payload["tool_response"]["content"][-1]["text"] = final_text
         return payload
 
     def post_async(self, tool_use_id, agent_id, model="claude-haiku-5-5", model_in=None):
-        payload = load("PostToolUse_async_launched.json")
-        payload.update(self.base())
-        payload["tool_use_id"] = tool_use_id
-        payload["tool_input"]["prompt"] = PROMPT_MARKER
-        payload["tool_response"]["prompt"] = PROMPT_MARKER
-        if model_in:
-            payload["tool_input"]["model"] = model_in
-        else:
-            payload["tool_input"].pop("model", None)
-        payload["tool_response"]["agentId"] = agent_id
-        payload["tool_response"]["resolvedModel"] = model
-        return payload
+        return self._post("PostToolUse_async_launched.json", tool_use_id, agent_id, model, model_in)
 
     def stop(self, agent_id, final_text=FINAL_MARKER, path=None):
         payload = load("SubagentStop.json")
