@@ -120,7 +120,8 @@ def translate(data, shape):
             # The id is the agent's own name; its type is the subagent_type it runs as. Either may be
             # what Claude is asked to spawn, so both route.
             collector.add(agent_id, entry.get("model"), f"agents.{agent_id}")
-            if isinstance(entry.get("type"), str) and entry["type"] != agent_id:
+            usable = models.to_alias(entry.get("model"))[0] is not None  # else reported once, above
+            if usable and isinstance(entry.get("type"), str) and entry["type"] != agent_id:
                 collector.add(entry["type"], entry.get("model"), f"agents.{agent_id}")
     elif shape == OVERRIDES:
         overrides = data.get("agent_model_overrides")
