@@ -1,0 +1,57 @@
+"""The compiled snapshot the hooks read: reused while nothing changed, rebuilt when anything did."""
+
+import os
+import stat
+
+from cco_hooks import snapshot
+
+
+def load(project):
+    return snapshot.load(str(project.root), dict(os.environ))
+
+
+def test_snapshot_is_reused_until_a_layer_changes(project):
+    """A second load reads the stored snapshot; editing the layer rebuilds it on the next load."""
+    path = project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    first = load(project)
+    stored = snapshot.snapshot_path(str(project.root), dict(os.environ))
+    assert os.path.exists(stored) and stat.S_IMODE(os.stat(stored).st_mode) == 0o600
+    assert load(project) == first
+    path.write_text("version: 1\nagents: {python-pro: opus, extra-agent: sonnet}\n")
+    again = load(project)
+    assert again["exact"]["python-pro"]["model"] == "opus" and "extra-agent" in again["exact"]
+
+
+def test_creating_a_new_layer_rebuilds(project):
+    """A layer that did not exist when the snapshot was built is picked up as soon as it appears."""
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    assert load(project)["mode"] == "rewrite"
+    project.write_config("version: 1\nmode: observe\n", name="cco-hooks.local.yaml")
+    assert load(project)["mode"] == "observe"
+
+
+def test_agent_file_edits_rebuild_when_agent_files_are_on(project):
+    """With agent_files on (the default), adding or editing an agent file changes the rules."""
+    assert "reviewer" not in load(project)["agent_file_rules"]
+    agent = project.write_agent("reviewer", "haiku")
+    assert load(project)["agent_file_rules"]["reviewer"]["model"] == "haiku"
+    agent.write_text("---\nname: reviewer\nmodel: opus\n---\nlonger body so the size changes\n")
+    assert load(project)["agent_file_rules"]["reviewer"]["model"] == "opus"
+
+
+def test_a_corrupt_snapshot_file_is_rebuilt(project):
+    """A damaged snapshot file is never trusted: it is compiled again."""
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    load(project)
+    stored = snapshot.snapshot_path(str(project.root), dict(os.environ))
+    with open(stored, "w") as f:
+        f.write('{"format": 1, "key": ')
+    assert load(project)["exact"]["python-pro"]["model"] == "haiku"
+
+
+def test_state_directories_are_private(project, isolated_home):
+    """The directories cco-hooks creates for its state are 0700."""
+    load(project)
+    state = isolated_home / ".claude" / "cco-hooks"
+    for directory in (state, state / "snapshots"):
+        assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
