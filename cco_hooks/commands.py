@@ -193,8 +193,14 @@ def doctor(project_dir: str | None, env: dict, out: Out) -> int:
                 problems += 1
                 out(f"settings file {location.path} ({location.scope}) cannot be read: {location.error}")
                 continue
-            state = "current" if location.current else "STALE (points at another install; fix: cco-hooks install --scope " + location.scope + ")"
-            problems += 0 if location.current else 1
+            complete = len(location.events) == len(install.HOOKS)
+            if location.current:
+                state = "current"
+            elif complete and all(_runs_existing_shim(c, project) for c in location.commands):
+                state = "complete, runs another checkout's or the project's own shim"
+            else:
+                state = "STALE (a hook is missing or points at a shim that is gone; fix: cco-hooks install --scope " + location.scope + ")"
+                problems += 1
             out(f"installed: {location.scope} scope, {location.path}: {', '.join(location.events)} [{state}]")
     if plugins:
         for scope, path, name in plugins:
@@ -247,6 +253,21 @@ def doctor(project_dir: str | None, env: dict, out: Out) -> int:
         problems += 1
     out("ok" if problems == 0 else f"{problems} problem(s) found.")
     return 1 if problems else 0
+
+
+def _runs_existing_shim(command: str, project: str) -> bool:
+    """Whether a registered command runs a cco-hooks shim that exists (``$CLAUDE_PROJECT_DIR`` is
+    the project, as Claude Code sets it for hooks)."""
+    import shlex
+
+    for variable in ("${CLAUDE_PROJECT_DIR}", "$CLAUDE_PROJECT_DIR"):
+        command = command.replace(variable, project)
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    shims = [w for w in words if w.endswith(("cco_hooks/_shim.py", "hooks/cco-hook", "hooks/cco-hook.py"))]
+    return bool(shims) and all(os.path.isfile(w) for w in shims)
 
 
 def _existing_parent(path: str) -> str:

@@ -96,3 +96,19 @@ def test_readme_documents_every_command():
     readme = (REPO / "README.md").read_text()
     for name in main.commands:
         assert f"cco-hooks {name}" in readme, f"README does not mention `cco-hooks {name}`"
+
+
+def test_doctor_accepts_a_checkout_registered_through_its_own_shim(project, monkeypatch):
+    """Hooks registered as `python3 -S "$CLAUDE_PROJECT_DIR/hooks/cco-hook" <event>` (this repository
+    dogfoods itself that way) are complete, not stale; a shim that is gone is stale."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    settings = json.loads((REPO / ".claude" / "settings.json").read_text())
+    (project.root / "hooks").mkdir()
+    (project.root / "hooks" / "cco-hook").write_text("# stand-in\n")
+    (project.root / ".claude" / "settings.json").write_text(json.dumps(settings))
+    result = cli("doctor", "--project", str(project.root))
+    assert "complete, runs another checkout's or the project's own shim" in result.output, result.output
+    assert result.exit_code == 0
+    (project.root / "hooks" / "cco-hook").unlink()
+    result = cli("doctor", "--project", str(project.root))
+    assert "STALE" in result.output and result.exit_code == 1
