@@ -1,9 +1,11 @@
 """``cco-hooks report``: what subagents cost, grouped and filtered, as a table, JSON, CSV or Markdown.
 
-The numbers come from the ledger's incremental summary (``report_summary``): every grouping and
-every filter below is answered from its fine-grained sums, so a repeated report reads only the
-ledger lines appended since the last one. Listing individual drifted spawns (``--drift``) re-reads
-just those lines, whose offsets the summary keeps.
+The numbers come from the ledger's incremental summary (``report_summary``), so a repeated report
+reads only the ledger lines appended since the last one. Without filters, ``--by`` agent, model,
+day, project or decision and the session share come from sums the summary keeps in memory; with a
+filter, or ``--by session``, the report makes one pass over the summary's fine-grained rows, kept on
+disk in partitions by session and read one partition at a time (never the ledger again). Listing
+individual drifted spawns (``--drift``) re-reads just those lines, whose offsets the summary keeps.
 
 Rules (docs/design.md, ledger schema v1):
 - ``spawns`` counts launched spawns, priced or not; ``denials`` counts spawns PreToolUse blocked
@@ -225,42 +227,15 @@ def _sort_rows(rows, group_by):
     return sorted(rows, key=lambda r: (-r["cost_usd"], -r["spawns"], -r["denials"], r["key"] is None, r["key"] or ""))
 
 
-def _session_costs(summaries, filters):
-    """The latest session record per session that passes the session, project and date filters:
-    ``{session_id: (project, session_cost_usd or None)}``."""
-    parts = [s.sessions for s in _summaries(summaries) if s.sessions]
-    if len(parts) == 1:
-        latest = parts[0]
-    else:
-        latest = {}
-        for part in parts:
-            for sid, rec in part.items():
-                prev = latest.get(sid)
-                if prev is None or rec[0] >= prev[0]:
-                    latest[sid] = rec
-    if filters.empty:
-        return {sid: (rec[1], rec[2]) for sid, rec in latest.items()}
-    chosen = {}
-    for sid, (ts, project, cost) in latest.items():
-        if filters.day_ok(ts[:10]) and filters.session_ok(sid) and filters.project_ok(project):
-            chosen[sid] = (project, cost)
-    return chosen
-
-
-def _group(summaries, dim, filters, sessions):
-    """Sum the summaries' rows per group; and, when there are session records, the selected
-    spawns' cost per session (for the session share). Without filters both come from sums the
-    summary keeps (rollups), so they cost a few dozen additions however long the ledger."""
+def _group(summaries, dim, filters):
+    """Sum the summaries' rows per group. Without filters (except by session) this is the sums
+    the summary keeps (rollups): a few dozen additions however long the ledger; else a pass over
+    the summaries' partitions, one at a time."""
     key_ok = None if filters.empty else filters.key_ok
     groups = {}
-    covered = {}
     for s in _summaries(summaries):
         rs.merge_sums(groups, s.group(dim, key_ok))
-        if sessions:
-            for sid, cost in s.session_costs(key_ok).items():
-                if sid in sessions:
-                    covered[sid] = covered.get(sid, 0) + cost
-    return groups, covered
+    return groups
 
 
 def build_report(summaries, group_by="agent", filters=None, ledgers=(), drift=False,
@@ -269,13 +244,12 @@ def build_report(summaries, group_by="agent", filters=None, ledgers=(), drift=Fa
     if group_by not in _GROUP_DIM:
         raise CcoHooksError(f'Unknown grouping "{group_by}"; expected one of {", ".join(GROUPS)}.')
     filters = filters or Filters()
-    sessions = _session_costs(summaries, filters)
-    groups, covered = _group(summaries, _GROUP_DIM[group_by], filters, sessions)
+    groups = _group(summaries, _GROUP_DIM[group_by], filters)
     totals = [0] * rs.WIDTH
     if groups:
         totals = list(map(sum, zip(*groups.values())))
     rows = [_row_json(k, v) for k, v in groups.items()]
-    session_total, share_rows = _session_share(sessions, covered, group_by)
+    session_total, share_rows = _session_share(summaries, filters, group_by)
     for row in rows:
         if group_by in ("session", "project"):
             cost, sub = share_rows.get(row["key"], (None, 0))
@@ -298,22 +272,56 @@ def build_report(summaries, group_by="agent", filters=None, ledgers=(), drift=Fa
     return doc
 
 
-def _session_share(sessions, covered, group_by):
+def _session_share(summaries, filters, group_by):
     """Totals for the session share, and per row (session or project) ``(session cost, subagents)``
-    in nano-dollars."""
-    known = {sid: (project, cost) for sid, (project, cost) in sessions.items() if cost is not None}
-    session_cost = sum(cost for _, cost in known.values())
-    subagents = sum(covered.get(sid, 0) for sid in known)
+    in nano-dollars. The latest session record per session (over all the ledgers) that passes the
+    session, project and date filters gives the session's whole cost; the selected spawns' cost in
+    those sessions is the subagents' part. One ledger without filters: the parts the summary keeps;
+    else a pass over the partitions (a session's rows and records are in the same partition of
+    every summary), one at a time."""
+    parts = list(_summaries(summaries))
     per_row = {}
-    if group_by in ("session", "project"):
-        for sid, (project, cost) in known.items():
-            row_key = sid if group_by == "session" else project
-            prev = per_row.get(row_key, (0, 0))
-            per_row[row_key] = (prev[0] + cost, prev[1] + covered.get(sid, 0))
+    if filters.empty and len(parts) == 1 and group_by != "session":
+        count, session_cost, subagents, by_project = rs.merge_shares(parts[0].shares)
+        if group_by == "project":
+            per_row = {project: tuple(v) for project, v in by_project.items()}
+    else:
+        key_ok = None if filters.empty else filters.key_ok
+        count = session_cost = subagents = 0
+        for p in range(rs.PARTS):
+            loaded = [s.partition(p) for s in parts]
+            latest = {}
+            for _, records in loaded:
+                for sid, rec in records.items():
+                    prev = latest.get(sid)
+                    if prev is None or rec[0] >= prev[0]:
+                        latest[sid] = rec
+            known = {}
+            for sid, (ts, project, cost) in latest.items():
+                if cost is not None and (filters.empty or (
+                        filters.day_ok(ts[:10]) and filters.session_ok(sid) and filters.project_ok(project))):
+                    known[sid] = (project, cost)
+            if not known:
+                continue
+            covered = {}
+            for rows, _ in loaded:
+                for key, row in rows.items():
+                    sid = key[rs.SESSION]
+                    if sid in known and (key_ok is None or key_ok(key)):
+                        covered[sid] = covered.get(sid, 0) + row[rs.COST]
+            for sid, (project, cost) in known.items():
+                sub = covered.get(sid, 0)
+                count += 1
+                session_cost += cost
+                subagents += sub
+                if group_by in ("session", "project"):
+                    row_key = sid if group_by == "session" else project
+                    prev = per_row.get(row_key, (0, 0))
+                    per_row[row_key] = (prev[0] + cost, prev[1] + sub)
     totals = {
-        "sessions": len(known),
-        "session_cost_usd": _money(session_cost) if known else None,
-        "subagent_cost_in_sessions_usd": _money(subagents) if known else None,
+        "sessions": count,
+        "session_cost_usd": _money(session_cost) if count else None,
+        "subagent_cost_in_sessions_usd": _money(subagents) if count else None,
         "subagent_share": round(subagents / session_cost, 4) if session_cost > 0 else None,
     }
     return totals, per_row
@@ -743,12 +751,19 @@ def run_report(ledgers=(), group_by="agent", fmt="table", since=None, until=None
                     progress.close()
         return found
 
+    summaries = []
     try:
-        summaries = summaries_of(use_summary)
-        doc = build_report(summaries, group_by, filters, paths_, drift=drift, drift_limit=drift_limit)
-    except rs.DamagedSummary:  # a saved summary's rows fail their checksum: scan again
-        summaries = summaries_of(False)
-        doc = build_report(summaries, group_by, filters, paths_, drift=drift, drift_limit=drift_limit)
+        try:
+            summaries = summaries_of(use_summary)
+            doc = build_report(summaries, group_by, filters, paths_, drift=drift, drift_limit=drift_limit)
+        except rs.DamagedSummary:  # a saved summary's rows fail their checksum: scan again
+            for s in summaries:
+                s.close()
+            summaries = summaries_of(False)
+            doc = build_report(summaries, group_by, filters, paths_, drift=drift, drift_limit=drift_limit)
+    finally:
+        for s in summaries:  # the files their partitions are read from
+            s.close()
     if width is None:
         width = shutil.get_terminal_size((80, 24)).columns
     stdout.write(render(doc, fmt, width))

@@ -3,24 +3,34 @@
 A scan streams the ledger and adds every record into the *row* of its key
 ``(day, session, project, agent type, actual model, decision action)``; a row holds the
 ``VALUE_FIELDS`` sums as integers (money in nano-dollars, so sums are exact and the order they are
-added in never matters). Any report, for any ``--by`` and any filter, is answered from these rows,
-so memory grows with the number of distinct keys, never with the number of lines.
+added in never matters). Any report, for any ``--by`` and any filter, can be answered from these
+rows. Sessions keep coming, so the rows (and the session records) grow with the ledger; memory
+must not. So:
 
-What is kept, and saved as ``<ledger>.summary`` (0600), beside the rows:
-- ``rollups``: the rows already summed per ``--by`` dimension that was asked for, so a report
-  without filters reads a few dozen numbers instead of every row;
-- ``covered``: the spawns' cost per session (for the share of session cost);
-- the latest session record per session, the drift counts and the offsets of drifted spawns.
-Rows live in a *base* block (written by a full scan) and a small *delta* block (what later scans
-added); a repeated report loads neither block, only the delta's few rows and the small parts, and
-folds the delta into the base once it has grown (``FOLD_ROWS``).
+- In memory, and in the summary file's footer, only what is bounded by the ledger's dimensions,
+  not by its sessions: the *rollups* (the rows summed per day, project, agent, model and decision),
+  the session share's parts (per partition: sessions with a recorded cost, their cost, their
+  spawns' cost, the same per project), the drift counts and the offsets of drifted spawns.
+- On disk, the rows and the latest session record of every session, in ``PARTS`` *partitions* by
+  ``crc32(session_id)``: a session's rows and records are in the same partition of every summary,
+  so a session can be joined across several ledgers one partition at a time.
+
+A full scan keeps a bounded batch of rows (``WORK_KEYS``) in memory; each batch goes into the
+rollups and is *spilled*, partition by partition, to a temporary file beside the summary; at the
+end each partition's chunks are merged (in file order: the latest session record wins, a later one
+on a tie) and written, one partition in memory at a time. A repeated report adds the new lines'
+rows into the rollups and into the few partitions of their sessions, and writes the summary again
+copying the other partitions as they are. Reports without filters and not ``--by session`` read no
+partition; a filter or ``--by session`` is one pass over the partitions (a scan of the summary, not
+of the ledger). Peak memory is thus flat in ledger size (see bench/README.md).
 
 The summary also holds the byte offset scanned, the ledger's device and inode, and CRC-32s of its
 first 4 KiB and of the last line scanned. The next report checks them and scans only the bytes
 after the offset; a different inode (rotation, rewrite by rename), a file shorter than the offset
 (truncation) or a changed first block or last line (rewrite in place) throws the summary away and
 rescans from byte 0, so it is never stale. (An edit in the middle of the file that keeps its size,
-its first 4 KiB and its last line is not detected; the hooks only ever append.)
+its first 4 KiB and its last line is not detected; the hooks only ever append.) Each partition has
+its CRC-32: a damaged one raises ``DamagedSummary`` and the report scans the ledger again.
 
 Parsing: ``msgspec`` (the ``fast`` extra) decodes each line straight into the few fields the
 report needs, type- and range-checked in C, and skips the rest without building it; without it,
@@ -37,6 +47,7 @@ import gc
 import marshal
 import os
 import sys
+import tempfile
 import time
 import zlib
 from itertools import chain
@@ -103,17 +114,17 @@ DRIFT_CAUSES = {
 }
 
 SUMMARY_SUFFIX = ".summary"
-SUMMARY_FORMAT = 3
+SUMMARY_FORMAT = 4
 _MAGIC = b"cco-hooks report summary\n"
 # marshal's format belongs to the interpreter: a summary written by another Python is rebuilt.
 _PY_TAG = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}\n".encode()
 HEAD_BYTES = 4096
 READ_CHUNK = 1 << 18  # 256 KiB: big enough to amortise the loop, small enough to stay in cache
-FOLD_ROWS = 4096  # the delta block is folded into the base past max(this, base rows / 8)
-WORK_KEYS = 8192  # a scan's rows (fast lists of ints) move to the compact arrays past this many
+WORK_KEYS = 8192  # a scan's rows (fast lists of ints) go to the rollups and partitions past this many
 PARALLEL_BYTES = 32 << 20  # a full scan forks one worker per this many bytes (and per core)
 MAX_WORKERS = 4
-_SECTIONS = ("keys", "values", "delta", "sessions", "covered", "rollups", "drift", "drift_offsets")
+PARTS = 64  # the rows and session records are kept on disk in this many partitions, by session
+ROLLUP_DIMS = (0, 2, 3, 4, 5)  # DAY, PROJECT, AGENT, MODEL, DECISION: bounded, kept in memory
 
 
 def _row_sums(pairs):
@@ -142,29 +153,144 @@ def merge_sums(acc, sums):
         acc[g] = list(values) if prev is None else list(map(add, prev, values))
 
 
+def _roll_up(rollups, work):
+    """Add the rows of ``work`` into the rollups of every bounded key field: by day, and through
+    one smaller cube of (project, agent, model, decision), by each of those."""
+    by_day = {}
+    cube = {}
+    for key, row in work.items():
+        day = key[DAY]
+        bucket = by_day.get(day)
+        if bucket is None:
+            by_day[day] = [row]
+        else:
+            bucket.append(row)
+        rest = key[PROJECT:]
+        bucket = cube.get(rest)
+        if bucket is None:
+            cube[rest] = [row]
+        else:
+            bucket.append(row)
+    merge_sums(rollups.setdefault(DAY, {}), {g: list(map(sum, zip(*rows))) for g, rows in by_day.items()})
+    cube = {g: list(map(sum, zip(*rows))) if len(rows) > 1 else rows[0] for g, rows in cube.items()}
+    for dim in (PROJECT, AGENT, MODEL, DECISION):
+        merge_sums(rollups.setdefault(dim, {}), _row_sums((g[dim - PROJECT], row) for g, row in cube.items()))
+
+
 class DamagedSummary(ValueError):
     """A saved summary's rows do not match their checksum: scan the ledger again."""
 
 
-class LedgerSummary:
-    """The sums for one ledger file, and where the scan stopped."""
+def part_of(session_id):
+    """The partition of a session's rows and records: the same in every run and every summary."""
+    if session_id is None:
+        return 0
+    return zlib.crc32(session_id.encode("utf-8", "surrogatepass")) % PARTS
 
-    __slots__ = ("path", "_raw", "_keys", "_values", "_index", "base_rows", "delta", "work", "sessions",
-                 "covered", "rollups", "drift", "drift_offsets", "skipped", "offset", "torn", "tail",
-                 "ident", "head", "last", "rebuilt", "scanned_bytes", "changed")
+
+def _merge_into(part, rows, records):
+    """Add ``(key, row)`` pairs and ``(session_id, record)`` pairs (in file order) into a partition
+    ``(rows, sessions)``; the latest session record of a session wins, a later one on a tie."""
+    prows, psessions = part
+    for key, row in rows:
+        prev = prows.get(key)
+        prows[key] = list(row) if prev is None else list(map(add, prev, row))
+    for sid, rec in records:
+        prev = psessions.get(sid)
+        if prev is None or rec[0] >= prev[0]:
+            psessions[sid] = rec
+
+
+def _share_of(part):
+    """A partition's part of the session share: ``[sessions with a recorded cost, their cost,
+    the cost of their spawns, {project: [session cost, cost of spawns]}]`` (nano-dollars)."""
+    rows, sessions = part
+    count = cost = spawns = 0
+    by_project = {}
+    if sessions:
+        covered = {}
+        for key, row in rows.items():
+            sid = key[SESSION]
+            covered[sid] = covered.get(sid, 0) + row[COST]
+        for sid, (_, project, c) in sessions.items():
+            if c is None:
+                continue
+            s = covered.get(sid, 0)
+            count += 1
+            cost += c
+            spawns += s
+            prev = by_project.get(project)
+            by_project[project] = [c, s] if prev is None else [prev[0] + c, prev[1] + s]
+    return [count, cost, spawns, by_project]
+
+
+def merge_shares(shares):
+    """The session share of a whole summary from its partitions' parts (see ``_share_of``)."""
+    count = cost = spawns = 0
+    by_project = {}
+    for share in shares:
+        if share is None:
+            continue
+        count += share[0]
+        cost += share[1]
+        spawns += share[2]
+        for project, (c, s) in share[3].items():
+            prev = by_project.get(project)
+            by_project[project] = [c, s] if prev is None else [prev[0] + c, prev[1] + s]
+    return count, cost, spawns, by_project
+
+
+class _Spill:
+    """Where a full scan puts its per-session rows and session records, a partition's chunk at a
+    time, until they are merged partition by partition (``_write_file``)."""
+
+    def __init__(self, directory, prefix):
+        try:
+            fd, self.name = tempfile.mkstemp(prefix=prefix + ".spill.", dir=directory)
+        except OSError:
+            fd, self.name = tempfile.mkstemp(prefix="cco-hooks-report.spill.")
+        self.f = os.fdopen(fd, "w+b")
+        self.pos = 0
+        self.index = []  # (partition, offset, length), in file order
+
+    def write(self, by_part):
+        for p, item in by_part.items():
+            data = marshal.dumps(item)
+            self.f.write(data)
+            self.index.append((p, self.pos, len(data)))
+            self.pos += len(data)
+
+    def close(self):
+        self.f.close()
+
+
+def _spill_chunks(spills):
+    """``{partition: [(path, offset, length), ...]}`` in file order, over the spills in order."""
+    out = {}
+    for name, index in spills:
+        for p, off, n in index:
+            out.setdefault(p, []).append((name, off, n))
+    return out
+
+
+class LedgerSummary:
+    """The sums for one ledger file, and where the scan stopped.
+
+    In memory: the rollups per bounded key field, the session share per partition, the drift
+    counts and offsets. On disk (the summary file, or a temporary file): the rows and the latest
+    session records, in ``PARTS`` partitions by session, read one at a time when a query needs them.
+    """
+
+    __slots__ = ("path", "work", "new_sessions", "rollups", "shares", "drift", "drift_offsets",
+                 "skipped", "offset", "torn", "tail", "ident", "head", "last", "rebuilt",
+                 "scanned_bytes", "changed", "_file", "_parts", "_loaded", "_spill")
 
     def __init__(self, path):
         self.path = path
-        self._raw = {}  # section name -> bytes still to unmarshal (the base block, lazily)
-        self._keys = []  # base block: key tuples, one per row...
-        self._values = array.array("q")  # ...and their WIDTH sums each, row-major
-        self.base_rows = 0
-        self._index = None  # key -> base row number, while rows are being added to the base
-        self.delta = {}  # key -> array row: sums added since the base was written
         self.work = {}  # key -> list row (fast to add to): what the scan running now adds
-        self.sessions = {}  # session_id -> [ts, project, session_cost_nusd or None]
-        self.covered = {}  # session_id -> cost of its spawns (nano-dollars), all rows
-        self.rollups = {}  # key field number -> {group: [WIDTH sums]}, all rows
+        self.new_sessions = {}  # session_id -> [ts, project, cost or None]: read, not yet filed
+        self.rollups = {dim: {} for dim in ROLLUP_DIMS}  # key field -> {group: [WIDTH sums]}
+        self.shares = [None] * PARTS  # each partition's part of the session share (_share_of)
         self.drift = {}  # key tuple + (cause,) -> count
         self.drift_offsets = array.array("q")  # where each drifted spawn's line starts
         self.skipped = 0  # lines skipped below ``offset``
@@ -176,111 +302,136 @@ class LedgerSummary:
         self.last = (0, 0, 0)  # (start, length, crc32) of the last line consumed
         self.rebuilt = True  # False when this run started from a saved summary
         self.scanned_bytes = 0  # bytes parsed by this run
-        self.changed = set()  # sections to write again
+        self.changed = False  # the saved summary needs writing again
+        self._file = None  # the file the partitions are in
+        self._parts = None  # per partition: (offset, length, crc32) in ``_file``, or None
+        self._loaded = {}  # partition -> (rows, sessions) changed in memory, not yet written
+        self._spill = None  # a full scan's _Spill
 
     @property
     def skipped_lines(self):
         return self.skipped + self.torn
 
-    def _base(self):
-        raw = self._raw
-        if "keys" in raw:
-            keys, values = raw.pop("keys"), raw.pop("values")
-            if zlib.crc32(keys) != raw["crc"][0] or zlib.crc32(values) != raw["crc"][1]:
-                raise DamagedSummary(self.path)
-            self._keys = marshal.loads(keys)
-            self._values = array.array("q")
-            self._values.frombytes(values)
-            if type(self._keys) is not list or len(self._values) != WIDTH * len(self._keys):
-                raise DamagedSummary(self.path)
-        return self._keys, self._values
+    def partition(self, p):
+        """``(rows, sessions)`` of partition ``p``: ``{key: [sums]}`` and
+        ``{session_id: [ts, project, session cost or None]}``. Read from disk each time unless it
+        is being changed."""
+        part = self._loaded.get(p)
+        if part is not None:
+            return part
+        where = self._parts[p] if self._parts is not None else None
+        if where is None:
+            return {}, {}
+        off, n, crc = where
+        self._file.seek(off)
+        data = self._file.read(n)
+        if len(data) != n or zlib.crc32(data) != crc:
+            raise DamagedSummary(self.path)
+        try:
+            rows, sessions = marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            raise DamagedSummary(self.path) from None
+        if type(rows) is not dict or type(sessions) is not dict:
+            raise DamagedSummary(self.path)
+        return rows, sessions
+
+    def _take(self, p):
+        part = self._loaded.get(p)
+        if part is None:
+            part = self._loaded[p] = self.partition(p)
+        return part
 
     def rows(self):
-        """Every ``(key, row)``: the base block's rows, then the delta's (a key may be in both)."""
-        keys, values = self._base()
-        for i, key in enumerate(keys):
-            yield key, values[i * WIDTH:(i + 1) * WIDTH]
-        yield from self.delta.items()
+        """Every ``(key, row)``, a partition at a time (a key is in one partition only)."""
+        for p in range(PARTS):
+            yield from self.partition(p)[0].items()
 
     def totals_by_key(self):
-        """``{key: [sums]}`` over both blocks (for tests and tools)."""
+        """``{key: [sums]}`` (for tests and tools: it holds every row)."""
+        return {k: list(row) for k, row in self.rows()}
+
+    @property
+    def sessions(self):
+        """``{session_id: [ts, project, cost]}``, the latest record of every session (for tests
+        and tools: it holds every session)."""
         out = {}
-        merge_sums(out, _row_sums((k, row) for k, row in self.rows()))
+        for p in range(PARTS):
+            out.update(self.partition(p)[1])
         return out
 
+    @property
+    def covered(self):
+        """The spawns' cost per session (nano-dollars; for tests and tools)."""
+        return self.session_costs()
+
     def group(self, dim, key_ok=None):
-        """``{group: [sums]}`` by key field ``dim``, over the rows whose key passes ``key_ok``."""
-        if key_ok is None:
-            rollup = self.rollups.get(dim)
-            if rollup is None:
-                rollup = self.rollups[dim] = _row_sums((k[dim], row) for k, row in self.rows())
-                self.changed.add("rollups")
-            return rollup
-        return _row_sums((k[dim], row) for k, row in self.rows() if key_ok(k))
+        """``{group: [sums]}`` by key field ``dim``, over the rows whose key passes ``key_ok``:
+        from the rollups without a filter (except by session), else a pass over the partitions."""
+        if key_ok is None and dim in self.rollups:
+            return self.rollups[dim]
+        out = {}
+        for p in range(PARTS):
+            rows = self.partition(p)[0]
+            merge_sums(out, _row_sums((k[dim], row) for k, row in rows.items()
+                                      if key_ok is None or key_ok(k)))
+        return out
 
     def session_costs(self, key_ok=None):
-        """The selected spawns' cost per session (nano-dollars)."""
-        if key_ok is None:
-            return self.covered
+        """The selected spawns' cost per session (nano-dollars), over all partitions."""
         out = {}
         for key, row in self.rows():
-            if key_ok(key):
+            if key_ok is None or key_ok(key):
                 sid = key[SESSION]
                 out[sid] = out.get(sid, 0) + row[COST]
         return out
 
     def absorb(self):
-        """Take what the scan added (``work``) into the rows, rollups and per-session costs: into
-        the base block during a full scan (the rows are built there directly, in compact form, a
-        chunk of keys at a time), else into the delta block."""
+        """Take what the scan added (``work``, ``new_sessions``) into the rollups and the
+        partitions: into the spill during a full scan, else into the partitions it touches
+        (loaded, changed in memory, written by ``save``)."""
         work = self.work
-        if not work:
+        records = self.new_sessions
+        if not work and not records:
             return
         self.work = {}
-        covered = self.covered
+        self.new_sessions = {}
         for key, row in work.items():
             if key[DECISION] == "rewrite":  # the action is in the key: every spawn here is one
                 row[REWRITES] = row[SPAWNS]
-            sid = key[SESSION]
-            covered[sid] = covered.get(sid, 0) + row[COST]
-        for dim, rollup in self.rollups.items():
-            merge_sums(rollup, _row_sums((k[dim], row) for k, row in work.items()))
-        self.changed.update(("covered", "rollups"))
-        if self.rebuilt:
-            self._into_base(work.items())
-            return
-        delta = self.delta
+        if work:
+            _roll_up(self.rollups, work)
+        by_part = {}
+        parts = {}  # session_id -> partition, for this batch
         for key, row in work.items():
-            prev = delta.get(key)
-            delta[key] = array.array("q", row if prev is None else map(add, prev, row))
-        self.changed.add("delta")
-        if len(delta) > max(FOLD_ROWS, self.base_rows // 8):
-            self.fold()
+            sid = key[SESSION]
+            p = parts.get(sid)
+            if p is None:
+                p = parts[sid] = part_of(sid)
+            item = by_part.get(p)
+            if item is None:
+                item = by_part[p] = ([], [])
+            item[0].append((key, row))
+        for sid, rec in records.items():
+            p = parts.get(sid)
+            if p is None:
+                p = parts[sid] = part_of(sid)
+            item = by_part.get(p)
+            if item is None:
+                item = by_part[p] = ([], [])
+            item[1].append((sid, rec))
+        self.changed = True
+        if self._spill is not None:
+            self._spill.write(by_part)
+            return
+        for p, (rows, recs) in by_part.items():
+            part = self._take(p)
+            _merge_into(part, rows, recs)
+            self.shares[p] = _share_of(part)
 
-    def fold(self):
-        """Fold the delta block into the base block."""
-        if self.delta:
-            self._into_base(self.delta.items())
-            self.delta = {}
-            self._index = None
-            self.changed.add("delta")
-
-    def _into_base(self, items):
-        keys, values = self._base()
-        index = self._index
-        if index is None:
-            index = self._index = dict(zip(keys, range(len(keys))))
-        for key, row in items:
-            i = index.get(key)
-            if i is None:
-                index[key] = len(keys)
-                keys.append(key)
-                values.extend(row)
-            else:
-                b = i * WIDTH
-                values[b:b + WIDTH] = array.array("q", map(add, values[b:b + WIDTH], row))
-        self.base_rows = len(keys)
-        self.changed.update(("keys", "values"))
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 # ---- decoding: two backends, one rule ---------------------------------------------------------
@@ -507,9 +658,7 @@ def _add_lines(summary, lines, pos, backend, interned):
     Spawn = backend.spawn_type
     Session = backend.session_type
     work = summary.work
-    known = summary._index  # key -> row of the base block, during a full scan
-    base_keys = summary._keys
-    sessions = summary.sessions
+    sessions = summary.new_sessions
     alias_id = models.ALIAS_MODEL_ID
     families = interned.setdefault(None, {})  # (enforced, actual) -> same family?
     skipped = 0
@@ -527,10 +676,7 @@ def _add_lines(summary, lines, pos, backend, interned):
             key = (r.ts[:10], r.session_id, r.project, r.agent_type, r.actual_model, action)
             v = work.get(key)
             if v is None:
-                i = known.get(key) if known is not None else None
-                if i is not None:  # already in the base block: valid, and its strings shared
-                    key = base_keys[i]
-                elif not valid_day(key[0]):
+                if not valid_day(key[0]):
                     skipped += 1
                     pos += n
                     continue
@@ -618,14 +764,17 @@ def _scan_range(summary, f, backend, progress, total, end=None):
         rem = lines.pop()
         if lines:
             pos = _add_lines(summary, lines, pos, backend, interned)
-            if len(summary.work) > WORK_KEYS:
+            if len(summary.work) > WORK_KEYS or len(summary.new_sessions) > WORK_KEYS:
                 summary.absorb()
+                if len(interned) > WORK_KEYS:  # keep the strings of the rows still in memory only
+                    families = interned[None]
+                    interned.clear()
+                    interned[None] = families
         if progress is not None:
             progress(pos - start, total)
     summary.scanned_bytes += pos - start
     summary.offset = pos
     summary.absorb()
-    summary._index = None
     return rem, interned
 
 
@@ -649,7 +798,7 @@ def _scan(summary, f, backend, progress, total):
         # The last line consumed, valid or not: its CRC shows an in-place rewrite next time.
         last_start, last_len, last_line = _last_line_before(f, pos)
         summary.last = (last_start, last_len, zlib.crc32(last_line))
-        summary.changed.update(("sessions", "drift", "drift_offsets"))
+        summary.changed = True
 
 
 # ---- a full scan on several cores ------------------------------------------------------------
@@ -693,30 +842,31 @@ def _cuts(f, start, end, parts):
 
 
 def _part_state(part):
-    keys, values = part._base()
+    part._spill.close()
     return {
-        "keys": keys, "values": values.tobytes(), "sessions": part.sessions,
-        "covered": part.covered, "rollups": part.rollups, "drift": part.drift,
-        "drift_offsets": part.drift_offsets.tobytes(), "skipped": part.skipped,
+        "spill": (part._spill.name, part._spill.index), "rollups": part.rollups,
+        "drift": part.drift, "drift_offsets": part.drift_offsets.tobytes(), "skipped": part.skipped,
     }
 
 
-def _scan_part(path, start, end, backend, dims):
+def _scan_part(path, start, end, backend, spill_dir):
     part = LedgerSummary(path)
     part.offset = start
-    part.rollups = {dim: {} for dim in dims}
+    part._spill = _Spill(spill_dir, os.path.basename(path) + SUMMARY_SUFFIX + ".tmp")
     with open(path, "rb") as g:
         g.seek(start)
         _scan_range(part, g, backend, None, 0, end)
     return _part_state(part)
 
 
-def _scan_parallel(summary, f, backend, progress, end, dims, parts):
+def _scan_parallel(summary, f, backend, progress, end, parts, spill_dir):
     """A full scan split into ``parts`` ranges: all but the last in forked processes, the last
-    (with the file's tail) here; then their rows are added together (exact integers, so the
-    result does not depend on the split). A worker that fails has its range scanned here."""
+    (with the file's tail) here; each spills its rows, and they are merged partition by partition
+    (exact integers, so the result does not depend on the split). A worker that fails has its
+    range scanned here. Returns the spills, in file order."""
     cuts = _cuts(f, summary.offset, end, parts)
     children = []
+    spills = []
     try:
         for a, b in zip(cuts[:-2], cuts[1:-1]):
             r, w = os.pipe()
@@ -725,7 +875,7 @@ def _scan_parallel(summary, f, backend, progress, end, dims, parts):
                 code = 1
                 try:
                     os.close(r)
-                    data = marshal.dumps(_scan_part(summary.path, a, b, backend, dims))
+                    data = marshal.dumps(_scan_part(summary.path, a, b, backend, spill_dir))
                     with os.fdopen(w, "wb") as out:
                         out.write(data)
                     code = 0
@@ -736,7 +886,6 @@ def _scan_parallel(summary, f, backend, progress, end, dims, parts):
         summary.offset = cuts[-2]
         f.seek(cuts[-2])
         _scan(summary, f, backend, progress, end - cuts[-2])
-        earlier = {}  # the earlier ranges' latest session records
         offsets = array.array("q")
         while children:
             pid, r, a, b = children.pop(0)
@@ -749,10 +898,15 @@ def _scan_parallel(summary, f, backend, progress, end, dims, parts):
                 state = marshal.loads(data) if status == 0 else None
             except (EOFError, ValueError, TypeError):
                 state = None
-            del data
             if state is None:
-                state = _scan_part(summary.path, a, b, backend, dims)
-            _merge_part(summary, state, earlier, offsets)
+                state = _scan_part(summary.path, a, b, backend, spill_dir)
+            spills.append(state["spill"])
+            for dim, sums in state["rollups"].items():
+                merge_sums(summary.rollups.setdefault(dim, {}), sums)
+            for dkey, count in state["drift"].items():
+                summary.drift[dkey] = summary.drift.get(dkey, 0) + count
+            offsets.frombytes(state["drift_offsets"])
+            summary.skipped += state["skipped"]
     finally:
         for pid, r, _, _ in children:  # only after an error: let the workers go
             try:
@@ -760,33 +914,10 @@ def _scan_parallel(summary, f, backend, progress, end, dims, parts):
             except OSError:
                 pass
             os.waitpid(pid, 0)
-    summary._index = None
-    for sid, rec in earlier.items():  # the last range is later in the file: it wins a tie
-        prev = summary.sessions.get(sid)
-        if prev is None or rec[0] > prev[0]:
-            summary.sessions[sid] = rec
     offsets.extend(summary.drift_offsets)
     summary.drift_offsets = offsets
     summary.scanned_bytes = summary.offset - cuts[0]
-
-
-def _merge_part(summary, state, earlier, offsets):
-    """Add an earlier range's result into ``summary`` (which scans the last range)."""
-    values = memoryview(state.pop("values")).cast("q")
-    summary._into_base((key, values[i * WIDTH:(i + 1) * WIDTH]) for i, key in enumerate(state.pop("keys")))
-    del values
-    for sid, rec in state["sessions"].items():
-        prev = earlier.get(sid)
-        if prev is None or rec[0] >= prev[0]:
-            earlier[sid] = rec
-    for sid, cost in state["covered"].items():
-        summary.covered[sid] = summary.covered.get(sid, 0) + cost
-    for dim, sums in state["rollups"].items():
-        merge_sums(summary.rollups.setdefault(dim, {}), sums)
-    for dkey, count in state["drift"].items():
-        summary.drift[dkey] = summary.drift.get(dkey, 0) + count
-    offsets.frombytes(state["drift_offsets"])
-    summary.skipped += state["skipped"]
+    return spills
 
 
 def _last_line_before(f, end):
@@ -809,67 +940,60 @@ def _crc_range(f, start, length):
 
 
 # ---- persistence -----------------------------------------------------------------------------
+#
+# The file: _MAGIC, _PY_TAG, the footer's offset (8 bytes), the PARTS partitions (each a marshal
+# of (rows, sessions), CRC-32 in the footer), then the footer: a marshal of the offsets and
+# checks, the rollups, the session share per partition, the drift counts and offsets.
 
 def summary_path(ledger_path):
     return ledger_path + SUMMARY_SUFFIX
 
 
 def _load_saved(ledger_path):
-    """The saved summary, or None if it is missing, foreign, damaged or from another Python.
-
-    The base block's rows stay raw bytes until a report needs them (``LedgerSummary.rows``)."""
+    """The saved summary (its footer read, its partitions left on disk), or None if it is
+    missing, foreign, damaged or from another Python."""
     path = summary_path(ledger_path)
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            # marshal is only fed what we wrote ourselves: a file of ours that nobody else can write.
-            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-                return None
-            data = f.read()
+        f = open(path, "rb")
     except OSError:
         return None
     try:
+        st = os.fstat(f.fileno())
+        # marshal is only fed what we wrote ourselves: a file of ours that nobody else can write.
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+            raise ValueError
         fixed = len(_MAGIC) + len(_PY_TAG)
-        if data[:fixed] != _MAGIC + _PY_TAG:
-            return None
-        header_len = int.from_bytes(data[fixed:fixed + 8], "little")
-        pos = fixed + 8 + header_len
-        header = marshal.loads(data[fixed + 8:pos])
-        if header["format"] != SUMMARY_FORMAT or len(header["sections"]) != len(_SECTIONS):
-            return None
-        view = memoryview(data)
-        raw = {}
-        for name, length in zip(_SECTIONS, header["sections"]):
-            raw[name] = view[pos:pos + length]
-            pos += length
-        if pos != len(data):
-            return None
+        if f.read(fixed) != _MAGIC + _PY_TAG:
+            raise ValueError
+        footer_at = int.from_bytes(f.read(8), "little")
+        if not fixed + 8 <= footer_at < st.st_size:
+            raise ValueError
+        f.seek(footer_at)
+        footer = marshal.loads(f.read())
+        if footer["format"] != SUMMARY_FORMAT or footer["parts_count"] != PARTS:
+            raise ValueError
         s = LedgerSummary(ledger_path)
-        s.ident = tuple(header["ident"])
-        s.offset = int(header["offset"])
-        s.head = tuple(header["head"])
-        s.last = tuple(header["last"])
-        s.skipped = int(header["skipped"])
-        s.base_rows = int(header["base_rows"])
-        s._raw = {"keys": raw["keys"], "values": raw["values"], "crc": header["crc"], "all": raw}
-        delta_keys, delta_values = marshal.loads(raw["delta"])
-        dv = array.array("q")
-        dv.frombytes(delta_values)
-        if len(dv) != WIDTH * len(delta_keys):
-            return None
-        s.delta = {k: dv[i * WIDTH:(i + 1) * WIDTH] for i, k in enumerate(delta_keys)}
-        s.sessions = marshal.loads(raw["sessions"])
-        s.covered = marshal.loads(raw["covered"])
-        s.rollups = marshal.loads(raw["rollups"])
-        s.drift = marshal.loads(raw["drift"])
-        s.drift_offsets.frombytes(raw["drift_offsets"])
-        for part in (s.sessions, s.covered, s.rollups, s.drift):
-            if type(part) is not dict:
-                return None
-        if len(raw["values"]) != 8 * WIDTH * s.base_rows:
-            return None
-    except (EOFError, ValueError, TypeError, KeyError, IndexError):
+        s.ident = tuple(footer["ident"])
+        s.offset = int(footer["offset"])
+        s.head = tuple(footer["head"])
+        s.last = tuple(footer["last"])
+        s.skipped = int(footer["skipped"])
+        s.rollups = footer["rollups"]
+        s.shares = footer["shares"]
+        s.drift = footer["drift"]
+        s.drift_offsets.frombytes(footer["drift_offsets"])
+        parts = footer["parts"]
+        if (type(s.rollups) is not dict or type(s.drift) is not dict or type(parts) is not list
+                or len(parts) != PARTS or type(s.shares) is not list or len(s.shares) != PARTS):
+            raise ValueError
+        for where in parts:
+            if where is not None and (where[0] < fixed + 8 or where[0] + where[1] > footer_at):
+                raise ValueError
+        s._parts = [None if where is None else tuple(where) for where in parts]
+    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
+        f.close()
         return None
+    s._file = f
     s.rebuilt = False
     return s
 
@@ -887,115 +1011,189 @@ def _still_valid(saved, f, st):
     return True
 
 
-def _sections(summary):
-    """Each section's bytes: what is unchanged is written back as it was read."""
-    raw = summary._raw.get("all", {})
-    changed = summary.changed
-    out = []
-    for name in _SECTIONS:
-        if name not in changed and name in raw:
-            out.append(raw[name])
-            continue
-        if name == "keys":
-            out.append(marshal.dumps(summary._base()[0]))
-        elif name == "values":
-            out.append(summary._base()[1])  # written through the buffer protocol: no copy
-        elif name == "delta":
-            out.append(marshal.dumps((list(summary.delta),
-                                      b"".join(row.tobytes() for row in summary.delta.values()))))
-        elif name == "drift_offsets":
-            out.append(summary.drift_offsets)
-        else:
-            out.append(marshal.dumps(getattr(summary, name)))
-    return out
-
-
-def save(summary):
-    """Write the summary beside its ledger (atomically, 0600); silently skipped when we cannot."""
-    sections = _sections(summary)
-    header = marshal.dumps({
+def _write_file(summary, out, spills=None):
+    """Write the summary into ``out`` (open, empty, readable): the partitions one at a time (from
+    the full scan's spills, or the ones changed in memory, or copied from the file they are in),
+    then the footer. Afterwards the summary reads its partitions from ``out``."""
+    fixed = _MAGIC + _PY_TAG
+    out.write(fixed + bytes(8))
+    pos = len(fixed) + 8
+    chunks = _spill_chunks(spills) if spills is not None else None
+    opened = {}
+    parts = []
+    try:
+        for p in range(PARTS):
+            if chunks is not None:  # a full scan: merge this partition's chunks, in file order
+                part = ({}, {})
+                for name, off, n in chunks.get(p, ()):
+                    g = opened.get(name)
+                    if g is None:
+                        g = opened[name] = open(name, "rb")
+                    g.seek(off)
+                    rows, recs = marshal.loads(g.read(n))
+                    _merge_into(part, rows, recs)
+                summary.shares[p] = _share_of(part)
+                data = marshal.dumps(part) if part[0] or part[1] else None
+                del part
+            elif p in summary._loaded:
+                part = summary._loaded[p]
+                data = marshal.dumps(part) if part[0] or part[1] else None
+            elif summary._parts is not None and summary._parts[p] is not None:
+                off, n, crc = summary._parts[p]
+                summary._file.seek(off)
+                data = summary._file.read(n)  # one partition: a small fraction of the rows
+            else:
+                data = None
+            if data is None:
+                parts.append(None)
+                continue
+            out.write(data)
+            parts.append((pos, len(data), zlib.crc32(data)))
+            pos += len(data)
+    finally:
+        for g in opened.values():
+            g.close()
+    out.write(marshal.dumps({
         "format": SUMMARY_FORMAT,
+        "parts_count": PARTS,
         "ident": list(summary.ident),
         "offset": summary.offset,
         "head": list(summary.head),
         "last": list(summary.last),
         "skipped": summary.skipped,
-        "base_rows": summary.base_rows,
-        "sections": [memoryview(part).nbytes for part in sections],
-        "crc": [zlib.crc32(sections[0]), zlib.crc32(sections[1])],  # the rows, checked when read
-    })
+        "parts": parts,
+        "rollups": summary.rollups,
+        "shares": summary.shares,
+        "drift": summary.drift,
+        "drift_offsets": summary.drift_offsets.tobytes(),
+    }))
+    out.seek(len(fixed))
+    out.write(pos.to_bytes(8, "little"))
+    out.flush()
+    if summary._file is not None and summary._file is not out:
+        summary._file.close()
+    summary._file = out
+    summary._parts = parts
+    summary._loaded = {}
+
+
+def _write_beside(summary, spills=None):
+    """Write the summary beside its ledger (atomically, 0600); False when we cannot."""
     path = summary_path(summary.path)
     tmp = f"{path}.tmp.{os.getpid()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(_MAGIC + _PY_TAG + len(header).to_bytes(8, "little") + header)
-                for part in sections:
-                    out.write(part)
-            os.replace(tmp, path)
-        except BaseException:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError:
+        return False
+    out = os.fdopen(fd, "w+b")
+    try:
+        _write_file(summary, out, spills)
+        os.replace(tmp, path)
+    except OSError:
+        if summary._file is out:  # the partitions are in it: keep it open, unnamed
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
             raise
+        out.close()
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+    except BaseException:
+        out.close()
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    summary.changed = False
+    return True
+
+
+def save(summary):
+    """Write the summary beside its ledger; silently skipped when we cannot."""
+    try:
+        return _write_beside(summary)
     except OSError:
         return False
-    summary.changed = set()
-    return True
 
 
 def summarize(ledger_path, use_saved=True, save_summary=True, backend=None, progress=None, dims=()):
     """The summary of one ledger file, brought up to date with as little reading as possible.
 
     ``use_saved=False`` ignores any saved summary (a full scan); ``save_summary=False`` leaves the
-    summary file alone. ``dims``: the key fields a report will group by without filters, whose
-    rollups are made (and saved) now. A missing ledger is an empty one.
-    ``progress(done_bytes, total_bytes)`` is called after every chunk a scan reads.
+    summary file alone (a full scan then keeps its partitions in a temporary file). ``dims`` is
+    accepted for compatibility: every bounded key field's rollup is always kept. A missing ledger
+    is an empty one. ``progress(done_bytes, total_bytes)`` is called after every chunk a scan reads.
     """
     backend = backend or DEFAULT_BACKEND
     try:
         f = open(ledger_path, "rb")
     except FileNotFoundError:
         return LedgerSummary(ledger_path)
+    spills = None
     with f:
         st = os.fstat(f.fileno())
         saved = _load_saved(ledger_path) if use_saved else None
         if saved is not None and _still_valid(saved, f, st):
             summary = saved
         else:
+            if saved is not None:
+                saved.close()
             summary = LedgerSummary(ledger_path)
         summary.ident = (st.st_dev, st.st_ino)
-        if summary.rebuilt:  # a full scan keeps the asked-for rollups as it goes
-            summary.rollups = {dim: {} for dim in dims}
         start = summary.offset
         f.seek(start)
+        spill_dir = os.path.dirname(os.path.abspath(ledger_path))
+        prefix = os.path.basename(ledger_path) + SUMMARY_SUFFIX + ".tmp"
         # The scan builds only acyclic dicts, lists and tuples: the cycle collector would find
         # nothing, yet it re-walks the growing rows over and over (a third of a cold scan).
         collecting = gc.isenabled()
         gc.disable()
         try:
-            parts = workers_for(st.st_size - start) if summary.rebuilt else 1
-            if parts > 1:
-                _scan_parallel(summary, f, backend, progress, st.st_size, dims, parts)
+            if summary.rebuilt:  # a full scan spills its rows, merged by partition afterwards
+                parts = workers_for(st.st_size - start)
+                if parts > 1:
+                    summary._spill = _Spill(spill_dir, prefix)
+                    spills = _scan_parallel(summary, f, backend, progress, st.st_size, parts, spill_dir)
+                else:
+                    summary._spill = _Spill(spill_dir, prefix)
+                    spills = []
+                    _scan(summary, f, backend, progress, max(st.st_size - start, 1))
+                summary._spill.close()
+                spills.append((summary._spill.name, summary._spill.index))
+                summary._spill = None
             else:
                 _scan(summary, f, backend, progress, max(st.st_size - start, 1))
-        except OverflowError:  # only thousands of absurd records under one key get here
-            raise CcoHooksError(
-                f"The sums of {ledger_path} do not fit 64-bit integers: some records hold absurd "
-                f"token counts or costs. Move them out of the ledger, or report on others with --ledger."
-            ) from None
+            if summary.rebuilt or summary.offset != start:
+                head_len = min(HEAD_BYTES, summary.offset)
+                summary.head = (head_len, _crc_range(f, 0, head_len) or 0)
+                summary.changed = True
+            if spills is not None:
+                written = False
+                if save_summary:
+                    try:
+                        written = _write_beside(summary, spills)
+                    except OSError:
+                        written = summary._file is not None
+                if not written:
+                    _write_file(summary, tempfile.TemporaryFile(), spills)
         finally:
             if collecting:
                 gc.enable()
-        if summary.rebuilt or summary.offset != start:
-            head_len = min(HEAD_BYTES, summary.offset)
-            summary.head = (head_len, _crc_range(f, 0, head_len) or 0)
-            summary.changed.add("head")
-    for dim in dims:
-        summary.group(dim)
-    if save_summary and summary.changed:
+            if summary._spill is not None:
+                summary._spill.close()
+                spills = (spills or []) + [(summary._spill.name, ())]
+                summary._spill = None
+            for name, _ in spills or ():
+                try:
+                    os.unlink(name)
+                except OSError:
+                    pass
+    if spills is None and save_summary and summary.changed:
         save(summary)
     return summary
 

@@ -293,41 +293,65 @@ def test_field_order_does_not_matter(tmp_path):
         assert cold(path, backend).totals_by_key() == cold(write_ledger(tmp_path / "m.jsonl", [rec]), backend).totals_by_key()
 
 
-# ---- the base and delta blocks ----------------------------------------------------------------
+# ---- the partitions ------------------------------------------------------------------------
 
-def test_delta_is_folded_into_the_base_when_it_grows(path, monkeypatch):
-    """Past FOLD_ROWS the delta block joins the base block; nothing is lost or counted twice."""
-    monkeypatch.setattr(rs, "FOLD_ROWS", 2)
+def test_appended_records_change_only_their_sessions_partitions(path):
+    """A repeated report files new records into the partitions of their sessions; nothing is
+    lost or counted twice, and the partitions it did not touch are copied as they were."""
     warm(path)
     for i in range(6):
-        write_ledger(path, [spawn(ts=f"2026-12-0{i + 1}T00:00:00.000Z", agent_type=f"agent-{i % 3}")], mode="a")
+        before = rs._load_saved(path)
+        old_parts = list(before._parts)
+        before.close()
+        sid = f"new-session-{i % 2}"
+        write_ledger(path, [spawn(ts=f"2026-12-0{i + 1}T00:00:00.000Z", agent_type=f"agent-{i % 3}",
+                                  session_id=sid),
+                            session(sid, cost=1.0 + i, ts=f"2026-12-0{i + 1}T01:00:00.000Z")], mode="a")
         s = warm(path)
-        assert len(s.delta) <= 2
+        assert not s.rebuilt
+        touched = {rs.part_of(sid)}
+        after = [where and where[1:] for where in s._parts]
+        for p in range(rs.PARTS):
+            if p not in touched:
+                assert after[p] == (old_parts[p] and old_parts[p][1:])
         assert_same_as_cold(s, path)
+        s.close()
     reread = rs.summarize(path)
     assert not reread.rebuilt and reread.scanned_bytes == 0
     assert_same_as_cold(reread, path)
 
 
-def test_a_repeated_report_does_not_read_the_base_rows(path):
-    """Without filters the rollups answer: the base block stays unread bytes."""
+def test_spilled_chunks_merge_to_the_same_rows(path, monkeypatch):
+    """A full scan that moves its rows out every few keys gives exactly the rows of one that
+    keeps them all until the end."""
+    whole = cold(path)
+    monkeypatch.setattr(rs, "WORK_KEYS", 1)
+    assert_same_as_cold(cold(path), path)
+    assert cold(path).totals_by_key() == whole.totals_by_key()
+
+
+def test_a_repeated_report_without_filters_reads_no_partition(path, monkeypatch):
+    """Without filters the rollups and the kept session share answer: no partition is read."""
     run_json([path])
-    write_ledger(path, [spawn(cost_usd=0.5)], mode="a")
-    s = rs.summarize(path, dims=(rs.AGENT,))
-    assert "keys" in s._raw  # still raw
-    report.build_report([s], "agent")
-    assert "keys" in s._raw
+    write_ledger(path, [spawn(cost_usd=0.5, session_id="another")], mode="a")
+    s = rs.summarize(path)
+    def no_reads(self, p):
+        raise AssertionError("a partition was read")
+    monkeypatch.setattr(rs.LedgerSummary, "partition", no_reads)
+    for group_by in ("agent", "model", "day", "project", "decision"):
+        report.build_report([s], group_by)
+    with pytest.raises(AssertionError):
+        report.build_report([s], "session")  # by session: a pass over the partitions
 
 
 def test_rows_failing_their_checksum_are_rescanned(path):
     """A summary whose row bytes were damaged is detected when read, and the report rescans."""
     run_json([path])
+    s = rs._load_saved(path)
+    at = next(where[0] for where in s._parts if where is not None)
+    s.close()
     data = bytearray(open(path + ".summary", "rb").read())
-    fixed = len(rs._MAGIC) + len(rs._PY_TAG)
-    header_len = int.from_bytes(data[fixed:fixed + 8], "little")
-    header = rs.marshal.loads(bytes(data[fixed + 8:fixed + 8 + header_len]))
-    values_at = fixed + 8 + header_len + header["sections"][0]  # "values" follows "keys"
-    data[values_at] ^= 0xFF
+    data[at + 3] ^= 0xFF
     with open(path + ".summary", "wb") as f:
         f.write(bytes(data))
     with pytest.raises(rs.DamagedSummary):
