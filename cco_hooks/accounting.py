@@ -173,7 +173,7 @@ def _session_id(payload: dict) -> str | None:
 def _project(payload: dict) -> str | None:
     try:
         cwd = payload.get("cwd")
-        return paths.project_dir(cwd if isinstance(cwd, str) and "\0" not in cwd else None)
+        return paths.project_dir(cwd)
     except Exception:  # noqa: BLE001
         return None
 
@@ -290,6 +290,21 @@ def _still_settled(pdir: str, kind: str, key, ledger_path: str) -> bool:
     return False
 
 
+def _never_raises(fn):
+    """Accounting never breaks a hook: an error ends the call quietly (the spawn was already routed;
+    a part not written is settled from the others, or recorded unpriced, later)."""
+
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:  # noqa: BLE001
+            return None
+
+    guarded.__name__, guarded.__qualname__, guarded.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    guarded.__wrapped__ = fn
+    return guarded
+
+
 def _write_json_atomic(path: str, data: dict) -> None:
     paths.write_private(path, fastjson.dumps(data).encode("ascii"))
 
@@ -358,15 +373,9 @@ def _common(payload: dict, now: float) -> dict:
     }
 
 
-def on_pre_tool_use(payload: dict, decision: dict, ledger_path: str) -> None:
+@_never_raises
+def on_pre_tool_use(payload, decision, ledger_path) -> None:
     """Remember the routing decision of a spawn; a denied spawn is recorded at once."""
-    try:
-        _on_pre_tool_use(payload, decision, ledger_path)
-    except Exception:  # noqa: BLE001 - accounting never breaks a hook
-        return
-
-
-def _on_pre_tool_use(payload, decision, ledger_path) -> None:
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
     tool_use_id = payload.get("tool_use_id")
@@ -423,14 +432,6 @@ def _decision_part(decision: dict) -> dict:
     return part
 
 
-def on_post_tool_use(payload: dict, ledger_path: str, prices) -> None:
-    """Remember what PostToolUse reports (agent id, status, resolved model) and settle."""
-    try:
-        _on_post_tool_use(payload, ledger_path, prices)
-    except Exception:  # noqa: BLE001
-        return
-
-
 def _last_text(content) -> str | None:
     if isinstance(content, str):
         return content
@@ -443,7 +444,9 @@ def _last_text(content) -> str | None:
     return None
 
 
-def _on_post_tool_use(payload, ledger_path, prices) -> None:
+@_never_raises
+def on_post_tool_use(payload, ledger_path, prices) -> None:
+    """Remember what PostToolUse reports (agent id, status, resolved model) and settle."""
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
     tool_use_id = payload.get("tool_use_id")
@@ -498,16 +501,10 @@ def _on_post_tool_use(payload, ledger_path, prices) -> None:
             _settle_locked(ledger_path, prices, now, False)
 
 
-def on_subagent_stop(payload: dict, ledger_path: str, prices) -> None:
+@_never_raises
+def on_subagent_stop(payload, ledger_path, prices) -> None:
     """Remember the stop (transcript path, final message digest), wait briefly for the transcript
     to hold the final message, and settle."""
-    try:
-        _on_subagent_stop(payload, ledger_path, prices)
-    except Exception:  # noqa: BLE001
-        return
-
-
-def _on_subagent_stop(payload, ledger_path, prices) -> None:
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
     agent_id = payload.get("agent_id")
@@ -554,15 +551,6 @@ def _on_subagent_stop(payload, ledger_path, prices) -> None:
             _settle_locked(ledger_path, prices, now, False)
 
 
-def on_stop(payload: dict, ledger_path: str) -> None:
-    """Record the session's whole cost from Claude Code's own cost-state (tail of the session
-    transcript), so a report can tell which share went to subagents."""
-    try:
-        _on_stop(payload, ledger_path)
-    except Exception:  # noqa: BLE001
-        return
-
-
 def session_record(transcript_path, session_id, project=None, now: float | None = None) -> dict | None:
     """The session record from the transcript's last ``cost-state`` line, or ``None``."""
     if not safe_name(session_id) or not _session_transcript_ok(transcript_path, session_id):
@@ -599,7 +587,10 @@ def session_record(transcript_path, session_id, project=None, now: float | None 
     }
 
 
-def _on_stop(payload, ledger_path) -> None:
+@_never_raises
+def on_stop(payload, ledger_path) -> None:
+    """Record the session's whole cost from Claude Code's own cost-state (tail of the session
+    transcript), so a report can tell which share went to subagents."""
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
     session_id = _session_id(payload)

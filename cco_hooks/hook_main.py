@@ -24,12 +24,8 @@ def _text(payload, key):
 
 
 def _load_snapshot(payload):
-    # CLAUDE_PROJECT_DIR (Claude Code sets it for hooks) wins; else the payload's cwd, when it can
-    # be a directory at all (a NUL byte would make every stat of it raise, not fail)
-    cwd = _text(payload, "cwd")
-    if cwd is not None and ("\0" in cwd or len(cwd) > 4096):
-        cwd = None
-    project = paths.project_dir(cwd)
+    # CLAUDE_PROJECT_DIR (Claude Code sets it for hooks) wins; else the payload's cwd
+    project = paths.project_dir(_text(payload, "cwd"))
     return project, snapshot.load(project)
 
 

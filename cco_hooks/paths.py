@@ -35,7 +35,9 @@ def project_dir(payload_cwd: str | None = None, env: dict | None = None) -> str 
     configured = env.get("CLAUDE_PROJECT_DIR")
     if configured:
         return os.path.abspath(configured)
-    if isinstance(payload_cwd, str) and payload_cwd:
+    # A payload's cwd is used only when it can name a directory at all: a NUL byte would make every
+    # later stat of it raise instead of fail, and no real path is longer than PATH_MAX.
+    if isinstance(payload_cwd, str) and payload_cwd and "\0" not in payload_cwd and len(payload_cwd) <= 4096:
         return os.path.abspath(payload_cwd)
     return None
 
