@@ -400,25 +400,22 @@ class LedgerSummary:
                 row[REWRITES] = row[SPAWNS]
         if work:
             _roll_up(self.rollups, work)
-        by_part = {}
+        by_part = {}  # partition -> ([(key, row)], [(session_id, session record)])
         parts = {}  # session_id -> partition, for this batch
+
+        def bucket(sid):
+            p = parts.get(sid)
+            if p is None:
+                p = parts[sid] = part_of(sid)
+            item = by_part.get(p)
+            if item is None:
+                item = by_part[p] = ([], [])
+            return item
+
         for key, row in work.items():
-            sid = key[SESSION]
-            p = parts.get(sid)
-            if p is None:
-                p = parts[sid] = part_of(sid)
-            item = by_part.get(p)
-            if item is None:
-                item = by_part[p] = ([], [])
-            item[0].append((key, row))
+            bucket(key[SESSION])[0].append((key, row))
         for sid, rec in records.items():
-            p = parts.get(sid)
-            if p is None:
-                p = parts[sid] = part_of(sid)
-            item = by_part.get(p)
-            if item is None:
-                item = by_part[p] = ([], [])
-            item[1].append((sid, rec))
+            bucket(sid)[1].append((sid, rec))
         self.changed = True
         if self._spill is not None:
             self._spill.write(by_part)
