@@ -41,35 +41,30 @@ def main() -> None:
     """Route Claude Code subagent spawns to the model your config names, and account for their cost."""
 
 
+scope_option = click.option(
+    "--scope", type=click.Choice(SCOPES), default="project", show_default=True,
+    help="project: .claude/settings.json; local: .claude/settings.local.json; user: ~/.claude/settings.json.",
+)
+
+
 @main.command()
-@click.option("--scope", type=click.Choice(SCOPES), default="project", show_default=True,
-              help="project: .claude/settings.json; local: .claude/settings.local.json; user: ~/.claude/settings.json.")
+@scope_option
 @project_option
 def install(scope: str, project_dir: str | None) -> None:
     """Register the hooks in a Claude Code settings file (idempotent, backed up)."""
-    from cco_hooks import install as installer
+    from cco_hooks import commands
 
-    def run() -> int:
-        result = installer.install(scope, project_dir, dict(os.environ))
-        _out(installer.describe(result))
-        return 0
-
-    _run(run)
+    _run(commands.registration, "install", scope, project_dir, dict(os.environ), _out)
 
 
 @main.command()
-@click.option("--scope", type=click.Choice(SCOPES), default="project", show_default=True)
+@scope_option
 @project_option
 def uninstall(scope: str, project_dir: str | None) -> None:
     """Remove exactly the hooks `install` added."""
-    from cco_hooks import install as installer
+    from cco_hooks import commands
 
-    def run() -> int:
-        result = installer.uninstall(scope, project_dir, dict(os.environ))
-        _out(installer.describe(result))
-        return 0
-
-    _run(run)
+    _run(commands.registration, "uninstall", scope, project_dir, dict(os.environ), _out)
 
 
 @main.group()

@@ -23,6 +23,18 @@ def _project(project_dir: str | None, env: dict) -> str:
     return os.path.abspath(project_dir) if project_dir else (paths.project_dir(os.getcwd(), env) or os.getcwd())
 
 
+# ---- install / uninstall -------------------------------------------------------------------
+
+
+def registration(action: str, scope: str, project_dir: str | None, env: dict, out: Out) -> int:
+    """``install`` or ``uninstall`` the hooks in the settings file of ``scope``; says what changed."""
+    from cco_hooks import install
+
+    result = getattr(install, action)(scope, project_dir, env)
+    out(install.describe(result))
+    return 0
+
+
 # ---- config validate ------------------------------------------------------------------------
 
 
