@@ -48,7 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
-from cco_hooks import install  # noqa: E402
+from cco_hooks.cli import install  # noqa: E402
 
 SHARED = os.environ.get("CCO_HOOKS_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
 PAYLOADS = os.path.join(SHARED, "reference", "payloads-2.1.328")

@@ -38,7 +38,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
 from cco_hooks import ledger, report  # noqa: E402
-from cco_hooks import report_summary as rs  # noqa: E402
+from cco_hooks.report import summary as rs  # noqa: E402
 
 # ---- realistic ledgers -------------------------------------------------------------------------
 # Records follow the ledger schema v1 (docs/design.md, config/ledger.schema.json) with the values

@@ -1,5 +1,5 @@
 """`python -m cco_hooks` is the `cco-hooks` command."""
 
-from cco_hooks.cli import main
+from cco_hooks.cli.main import main
 
 main()

@@ -124,9 +124,9 @@ def _rebuild(project, env):
         import site
 
         site.main()
-    from cco_hooks import compile as compiler
+    from cco_hooks.config import build as config_build
 
-    return compiler.build_snapshot(project, env)
+    return config_build.build_snapshot(project, env)
 
 
 def mark_told(project, env, snap):

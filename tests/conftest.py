@@ -5,14 +5,6 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-if not SHARED.is_dir():  # CI lays shared/ beside the clone
-    SHARED = Path(os.environ.get("CCO_HOOKS_SHARED", REPO.parent / "shared"))
-REFERENCE = SHARED / "reference"
-PAYLOADS = REFERENCE / "payloads-2.1.328"
-PUBLIC_PAYLOADS = REFERENCE / "payloads-public"
-CCO_CONFIGS = SHARED / "fixtures" / "cco-configs"
 
 _REAL_CLAUDE_DIR = Path(os.path.expanduser("~")) / ".claude"
 

@@ -18,17 +18,14 @@ hooks inside the CLI wrote, and never at the real home directory.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # fake_api / claude_cli are plain modules beside this file
-    sys.path.insert(0, str(HERE))
+from tests.support.claude_cli import ensure_claude, run_claude
+from tests.support.fake_api import FakeAnthropicAPI
 
-from claude_cli import ensure_claude, run_claude  # noqa: E402
-from fake_api import FakeAnthropicAPI  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

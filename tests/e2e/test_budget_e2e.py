@@ -16,11 +16,11 @@ import json
 from pathlib import Path
 
 import pytest
-from claude_cli import cco_hooks_cli
-from fake_api import Scenario, Spawn, Usage
+from tests.support.claude_cli import cco_hooks_cli
+from tests.support.fake_api import Scenario, Spawn, Usage
 
 from cco_hooks import budget, ledger, paths
-from tests.conftest import REPO
+from tests.support.locations import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from claude_cli import RunResult, assistant_usages, claude_env, run_claude_command
-from fake_api import MAIN, OTHER, FakeAnthropicAPI, Scenario, Spawn, Usage
+from tests.support.claude_cli import RunResult, assistant_usages, claude_env, run_claude_command
+from tests.support.fake_api import MAIN, OTHER, FakeAnthropicAPI, Scenario, Spawn, Usage
 
 pytestmark = pytest.mark.e2e
 

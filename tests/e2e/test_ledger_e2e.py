@@ -49,12 +49,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from claude_cli import RunResult, assistant_usages, cco_hooks_cli, read_jsonl
-from fake_api import Scenario, Spawn, Usage
-from ledger_prices import ReferencePrices
+from tests.support.claude_cli import RunResult, assistant_usages, cco_hooks_cli, read_jsonl
+from tests.support.fake_api import Scenario, Spawn, Usage
+from tests.support.ledger_prices import ReferencePrices
 
 from cco_hooks import ledger as ledger_mod
-from tests.conftest import REFERENCE
+from tests.support.locations import REFERENCE
 
 pytestmark = pytest.mark.e2e
 
@@ -298,7 +298,7 @@ def run_report(ledger: Path, group_by: str, home: Path, project: Path, explicit:
     if proc.returncode == 0:
         return json.loads(proc.stdout)
     assert "No such command 'report'" in proc.stderr, f"`cco-hooks {' '.join(args)}` failed:\n{proc.stderr}"
-    from cco_hooks import report
+    from cco_hooks.report import report
 
     out, err = io.StringIO(), io.StringIO()
     env = dict(os.environ, CCO_HOOKS_LEDGER=str(ledger))

@@ -11,10 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from claude_cli import cco_hooks_cli
-from fake_api import Scenario, Spawn
+from tests.support.claude_cli import cco_hooks_cli
+from tests.support.fake_api import Scenario, Spawn
 
-from tests.conftest import CCO_CONFIGS, REPO
+from tests.support.locations import CCO_CONFIGS, REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -53,7 +53,7 @@ def setup(root: Path):
     for key in ("CCO_HOOKS_CONFIG", "CLAUDE_PROJECT_DIR", "CLAUDE_CODE_SUBAGENT_MODEL"):
         os.environ.pop(key, None)
     (home / ".claude").mkdir(parents=True, exist_ok=True)
-    from tests.unit.hookproc import Hooks
+    from tests.support.hookproc import Hooks
 
     hooks = Hooks(root)
     hooks.write_config(CONFIG)
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     hooks, seeds, odd_values = setup(root)
     os.environ["CLAUDE_PROJECT_DIR"] = str(hooks.project)
-    from tests.unit.hookproc import check_answer, check_state, run_main
+    from tests.support.hookproc import check_answer, check_state, run_main
 
     count = {"in_process": 0, "processes": 0}
     slowest = [0.0, ""]

@@ -1,49 +1,8 @@
-import json
-import os
-
 import pytest
-import yaml
 
-from cco_hooks import compile as compiler
-
-
-class Project:
-    """A throwaway project directory with config layers and agent files."""
-
-    def __init__(self, root):
-        self.root = root
-        (root / ".claude").mkdir(parents=True, exist_ok=True)
-
-    def write_config(self, content, name="cco-hooks.yaml"):
-        path = self.root / ".claude" / name
-        if isinstance(content, (dict, list)):
-            text = json.dumps(content) if name.endswith(".json") else yaml.safe_dump(content)
-        else:
-            text = content
-        path.write_text(text)
-        return path
-
-    def write_agent(self, name, model, directory=None):
-        directory = directory or (self.root / ".claude" / "agents")
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{name}.md"
-        path.write_text(f"---\nname: {name}\ndescription: does things: well\nmodel: {model}\n---\nYou are {name}.\n")
-        return path
-
-    def snapshot(self):
-        return compiler.build_snapshot(str(self.root), dict(os.environ))
+from tests.support.project import Project
 
 
 @pytest.fixture
 def project(tmp_path):
     return Project(tmp_path / "proj")
-
-
-def spawn(subagent_type=None, model=None, **extra):
-    tool_input = {"description": "d", "prompt": "p"}
-    if subagent_type is not None:
-        tool_input["subagent_type"] = subagent_type
-    if model is not None:
-        tool_input["model"] = model
-    tool_input.update(extra)
-    return tool_input

@@ -1,0 +1,347 @@
+"""Load, validate and merge the config layers into the snapshot the hooks read.
+
+Layers, later wins per key and per agent:
+embedded default (``config/default.yaml``) → ``${CLAUDE_CONFIG_DIR:-~/.claude}/cco-hooks.{yaml,json}``
+→ ``<project>/.claude/cco-hooks.{yaml,json}`` → ``<project>/.claude/cco-hooks.local.{yaml,json}``
+→ the file named by ``CCO_HOOKS_CONFIG``.
+
+Any layer may be a CCO orchestra config (``cco_format``). Problems never raise: each names the file,
+the key path and the fix. A layer that cannot be read at all (bad syntax, not a mapping, a wrong
+top-level value) is *broken*: the hooks then leave every spawn unchanged (or deny it, with
+``on_error: block``) and tell the user once, because half a config could route spawns the user
+never meant to route.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import yaml
+from pydantic import ValidationError
+
+from cco_hooks import __version__, agents, models, paths, snapshot
+from cco_hooks.config import cco_format
+from cco_hooks.config.schema import AgentRule, Config
+
+MAX_LAYER_BYTES = 4 * 1024 * 1024
+NATIVE = "cco-hooks"
+
+
+def _problem(level, file, key_path, message):
+    return {"level": level, "file": file, "key_path": key_path, "message": message}
+
+
+def format_problem(problem) -> str:
+    where = problem["file"] or "config"
+    if problem.get("key_path"):
+        where += f": {problem['key_path']}"
+    return f"{problem['level']}: {where}: {problem['message']}"
+
+
+def parse_file(path) -> tuple[object, str | None]:
+    """Parsed content of a YAML or JSON file, or ``(None, why)``. YAML is loaded safely."""
+    try:
+        # O_NONBLOCK: a named pipe must not hang the hook; only a regular file is a config.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror}); check its permissions"
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, "is not a regular file; point the layer at a YAML or JSON file"
+        try:
+            raw = f.read(MAX_LAYER_BYTES + 1)
+        except OSError as exc:
+            return None, f"cannot be read ({exc.strerror}); check its permissions"
+    if len(raw) > MAX_LAYER_BYTES:
+        return None, f"is larger than {MAX_LAYER_BYTES // (1024 * 1024)} MiB; a config is a few KiB"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+    if path.endswith(".json"):
+        try:
+            return json.loads(text), None
+        except json.JSONDecodeError as exc:
+            return None, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; fix the JSON syntax"
+    try:
+        return yaml.safe_load(text), None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, f"is not valid YAML: {reason}{at}; fix the YAML syntax"
+
+
+def _rule_from(name, value, file, layer, problems):
+    key_path = f"agents.{name}"
+    if isinstance(value, str):
+        value = {"model": value}
+    if not isinstance(value, dict):
+        problems.append(_problem("error", file, key_path, f"must be a model name or an object with `model`; got {value!r}. This rule is ignored."))
+        return None
+    origin = value.get("origin")
+    value = {k: v for k, v in value.items() if k != "origin"}
+    try:
+        rule = AgentRule.model_validate(value)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in (key_path, *err["loc"]))
+            problems.append(_problem("error", file, loc, f"{err['msg']}; got {err.get('input')!r}. This rule is ignored."))
+        return None
+    for extra in sorted(rule.model_extra or {}):
+        problems.append(_problem("warning", file, f"{key_path}.{extra}", "unknown key, ignored; expected model, effort or mode."))
+    alias, why = models.to_alias(rule.model)
+    if alias is None:
+        problems.append(
+            _problem(
+                "error",
+                file,
+                f"{key_path}.model",
+                f"Unknown model {rule.model!r} for agent {name!r}: {why}; expected one of "
+                f"{', '.join(models.ALIASES)} (or inherit). This rule is ignored.",
+            )
+        )
+        return None
+    return {
+        "model": alias,
+        "effort": rule.effort,
+        "mode": rule.mode,
+        "pattern": name,
+        "layer": layer,
+        "source": file + (f" ({origin})" if origin else ""),
+    }
+
+
+def _model_field(section, key, file, layer, problems, allow_inherit=False):
+    raw = (section or {}).get(key)
+    if raw is None:
+        return None
+    alias, why = models.to_alias(raw)
+    if alias is None or (alias == models.INHERIT and not allow_inherit):
+        why = why or "inherit is not a tier"
+        problems.append(_problem("error", file, key, f"model {raw!r}: {why}; expected one of {', '.join(models.ALIASES)}."))
+        return None
+    return alias
+
+
+def read_layer(layer, path) -> dict:
+    """One layer: its format, its normalised content, its problems, and whether it is broken."""
+    result = {"layer": layer, "path": path, "format": None, "config": {}, "rules": {}, "problems": [], "broken": False}
+    problems = result["problems"]
+    data, why = parse_file(path)
+    if why is not None:
+        problems.append(_problem("error", path, None, f"{why}. Until then cco-hooks leaves spawns unchanged."))
+        result["broken"] = True
+        return result
+    if data is None:
+        result["format"] = NATIVE  # an empty file is an empty layer
+        return result
+    if not isinstance(data, dict):
+        problems.append(_problem("error", path, None, f"must be a mapping (key: value) at the top; got a {type(data).__name__}. Until then cco-hooks leaves spawns unchanged."))
+        result["broken"] = True
+        return result
+    shape = cco_format.detect(data)
+    if shape is not None:
+        result["format"] = shape
+        native, cco_problems = cco_format.translate(data, shape)
+        for p in cco_problems:
+            problems.append(_problem(p["level"], path, p["key_path"], p["message"]))
+            if p["level"] == "error":
+                result["broken"] = True
+        data = native
+    else:
+        result["format"] = NATIVE
+    agents_section = data.get("agents")
+    top = {k: v for k, v in data.items() if k != "agents"}
+    try:
+        config = Config.model_validate(top)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(_problem("error", path, loc, f"{err['msg']}; got {err.get('input')!r}. Until this is fixed cco-hooks leaves spawns unchanged."))
+        result["broken"] = True
+        return result
+    if shape is None:
+        for extra in sorted(config.model_extra or {}):
+            problems.append(_problem("warning", path, extra, "unknown key, ignored. See config/cco-hooks.schema.json for the keys."))
+        for section_name in ("default", "limits", "ledger", "pricing", "budget"):
+            section = getattr(config, section_name)
+            for extra in sorted(getattr(section, "model_extra", None) or {}):
+                problems.append(_problem("warning", path, f"{section_name}.{extra}", "unknown key, ignored."))
+        if config.version is None and data:
+            problems.append(_problem("warning", path, "version", "is missing; add `version: 1` so future formats can tell this one apart."))
+    result["config"] = config.model_dump(exclude_none=True, exclude_unset=True, by_alias=False)
+    if agents_section is not None:
+        if not isinstance(agents_section, dict):
+            problems.append(_problem("error", path, "agents", f"must be a mapping of agent type to model; got {type(agents_section).__name__}. Until this is fixed cco-hooks leaves spawns unchanged."))
+            result["broken"] = True
+            return result
+        for name, value in agents_section.items():
+            key = agents.normalize_agent_name(str(name))
+            rule = _rule_from(str(name), value, path, layer, problems)
+            if rule is None:
+                continue
+            if key in result["rules"] and result["rules"][key]["pattern"] != str(name):
+                problems.append(_problem("warning", path, f"agents.{name}", f"names the same agent as {result['rules'][key]['pattern']!r} (names match case- and separator-insensitively); this later entry applies."))
+            result["rules"][key] = rule
+    return result
+
+
+def _resolve_relative(value, file):
+    if not value:
+        return None
+    value = os.path.expanduser(value)
+    if not os.path.isabs(value) and file:
+        value = os.path.join(os.path.dirname(file), value)
+    return os.path.abspath(value)
+
+
+def load_layers(project, env) -> list[dict]:
+    """Every layer that exists, lowest priority first; the embedded default first of all."""
+    layers = [read_layer("default", snapshot.default_config_path())]
+    for layer, path in paths.config_layer_paths(project, env):
+        if os.path.exists(path) or layer == "env":
+            if not os.path.exists(path):
+                layers.append({"layer": layer, "path": path, "format": None, "config": {}, "rules": {}, "broken": True,
+                               "problems": [_problem("error", path, None, "CCO_HOOKS_CONFIG names this file, but it does not exist; fix the variable or create the file. Until then cco-hooks leaves spawns unchanged.")]})
+                continue
+            layers.append(read_layer(layer, path))
+    return layers
+
+
+def merge(layers) -> dict:
+    """Later layers win per key and per agent; each value remembers the layer it came from."""
+    merged = {
+        "mode": ("rewrite", "default", None),
+        "on_error": ("allow", "default", None),
+        "agent_files": (False, "default", None),
+        "route_fork": (False, "default", None),
+        "default": ({"model": "inherit", "effort": None}, "default", None),
+        "ceiling": (None, None, None),
+        "floor": (None, None, None),
+        "ledger_path": (None, None, None),
+        "pricing_file": (None, None, None),
+        "budget": ({}, None, None),
+        "rules": {},
+    }
+    for layer in layers:
+        if layer["broken"]:
+            continue
+        cfg, name, path = layer["config"], layer["layer"], layer["path"]
+        problems = layer["problems"]
+        for key in ("mode", "on_error", "agent_files", "route_fork"):
+            if key in cfg:
+                merged[key] = (cfg[key], name, path)
+        if "default" in cfg:
+            alias = _model_field(cfg["default"], "model", path, name, problems, allow_inherit=True)
+            if alias is not None:
+                merged["default"] = ({"model": alias, "effort": cfg["default"].get("effort")}, name, path)
+        for key in ("ceiling", "floor"):
+            alias = _model_field(cfg.get("limits"), key, path, name, problems)
+            if alias is not None:
+                merged[key] = (alias, name, path)
+        if (cfg.get("ledger") or {}).get("path"):
+            merged["ledger_path"] = (_resolve_relative(cfg["ledger"]["path"], path), name, path)
+        if (cfg.get("pricing") or {}).get("file"):
+            merged["pricing_file"] = (_resolve_relative(cfg["pricing"]["file"], path), name, path)
+        if cfg.get("budget"):
+            budget = dict(merged["budget"][0])
+            for key, value in cfg["budget"].items():
+                if key == "per_agent" and isinstance(value, dict):
+                    per_agent = dict(budget.get("per_agent") or {})
+                    per_agent.update({agents.normalize_agent_name(k): v for k, v in value.items()})
+                    budget["per_agent"] = per_agent
+                elif key == "downgrade_to":
+                    alias = _model_field(cfg["budget"], "downgrade_to", path, name, problems)
+                    if alias:
+                        budget["downgrade_to"] = alias
+                else:
+                    budget[key] = value
+            merged["budget"] = (budget, name, path)
+        merged["rules"].update(layer["rules"])
+    ceiling, floor = merged["ceiling"][0], merged["floor"][0]
+    if ceiling and floor and models.tier(floor) > models.tier(ceiling):
+        source = merged["floor"][2]
+        for layer in layers:
+            if layer["path"] == source:
+                layer["problems"].append(_problem("error", source, "limits.floor", f"floor {floor} is above ceiling {ceiling}; the floor is ignored. Lower the floor or raise the ceiling."))
+        merged["floor"] = (None, None, None)
+    return merged
+
+
+def agent_file_rules(project, env, problems) -> dict:
+    """Rules from the ``model:`` frontmatter of agent files; project files beat user files."""
+    rules = {}
+    for layer, directory in reversed(paths.agent_dirs(project, env)):  # user first, project overrides
+        for path in agents.agent_files(directory):
+            fields = agents.read_frontmatter(path)
+            name = fields.get("name") or os.path.basename(path)[: -len(".md")]
+            raw = fields.get("model")
+            if not raw:
+                continue
+            alias, why = models.to_alias(raw)
+            if alias is None:
+                problems.append(_problem("warning", path, "model", f"{raw!r}: {why}; this agent file makes no rule."))
+                continue
+            if alias == models.INHERIT:
+                continue
+            rules[agents.normalize_agent_name(name)] = {
+                "model": alias, "effort": fields.get("effort") or None, "mode": None,
+                "pattern": name, "layer": f"agent-file ({layer})", "source": path,
+            }
+    return rules
+
+
+def build_snapshot(project, env) -> dict:
+    """The snapshot dict (see ``cco_hooks.snapshot``); never raises for config problems."""
+    env = os.environ if env is None else env
+    layer_sig = snapshot.layer_signature(project, env)
+    layers = load_layers(project, env)
+    merged = merge(layers)
+    problems = [p for layer in layers for p in layer["problems"]]
+    broken = [format_problem(p) for layer in layers if layer["broken"] for p in layer["problems"] if p["level"] == "error"]
+    exact, globs = {}, []
+    for key, rule in merged["rules"].items():
+        if agents.is_glob(key):
+            globs.append([key, rule])
+        else:
+            exact[key] = rule
+    globs.sort(key=lambda item: (-agents.glob_specificity(item[0]), item[0]))
+    agent_files_on = bool(merged["agent_files"][0])
+    file_rules = agent_file_rules(project, env, problems) if agent_files_on else {}
+    default_value, default_layer, default_source = merged["default"]
+    default = None
+    if default_value["model"] in models.TIER:
+        default = {"model": default_value["model"], "effort": default_value.get("effort"), "mode": None,
+                   "pattern": "default", "layer": default_layer, "source": default_source}
+    budget_value, budget_layer, budget_source = merged["budget"]
+    return {
+        "format": snapshot.SNAPSHOT_FORMAT,
+        "package_version": __version__,
+        "key": snapshot.snapshot_key(project, env),
+        "project": project,
+        "layer_signature": layer_sig,
+        "agent_signature": snapshot.agent_signature(project, env) if agent_files_on else None,
+        "layers": [{"layer": l["layer"], "path": l["path"], "format": l["format"], "broken": l["broken"]} for l in layers],
+        "mode": merged["mode"][0],
+        "mode_source": merged["mode"][2],
+        "on_error": merged["on_error"][0],
+        "route_fork": bool(merged["route_fork"][0]),
+        "agent_files": agent_files_on,
+        "default": default,
+        "limits": {
+            "ceiling": merged["ceiling"][0], "ceiling_layer": merged["ceiling"][1], "ceiling_source": merged["ceiling"][2],
+            "floor": merged["floor"][0], "floor_layer": merged["floor"][1], "floor_source": merged["floor"][2],
+        },
+        "exact": exact,
+        "globs": globs,
+        "agent_file_rules": file_rules,
+        "ledger_path": merged["ledger_path"][0],
+        "pricing_file": merged["pricing_file"][0],
+        "budget": dict(budget_value, layer=budget_layer, source=budget_source) if budget_value else None,
+        "problems": problems,
+        "broken": broken,
+        "told": False,
+    }

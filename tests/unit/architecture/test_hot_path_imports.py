@@ -1,0 +1,137 @@
+"""The hooks' hot path imports only the cheap standard library (issue 5; docs/design.md).
+
+Two proofs: importing every hook module in a bare `python -S`, and — the one that counts — the real
+hook processes, run with the command `cco-hooks install` registers, on real payloads for every event,
+reporting the modules they had loaded when they exited (``CCO_HOOKS_DEBUG_MODULES``, written by the
+shim just before it exits). The snapshot rebuild after a config change is the one run allowed to
+load pydantic and yaml; a test shows the dump sees them there, so an empty finding means something.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from cco_hooks import hook_main, policy
+from tests.support.locations import REPO
+from tests.support.hookproc import Hooks
+
+HEAVY = {"pydantic", "jsonschema", "yaml", "click", "re", "json", "enum", "typing", "dataclasses",
+         "datetime", "pathlib", "hashlib", "fnmatch", "logging", "traceback", "orjson", "site"}
+HOT_MODULES = ["hook_main", "policy", "snapshot", "hookio", "models", "agents", "paths", "fastjson",
+               "pricing", "transcript", "ledger", "accounting", "budget"]
+CONFIG = """version: 1
+agents: {python-pro: haiku, "test-*": sonnet}
+limits: {ceiling: opus}
+budget: {daily_usd: 1000, session_usd: 100, per_agent: {python-pro: 50}, on_exceed: deny, warn_at: 0.8}
+"""
+
+
+def imported_by(code):
+    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=str(REPO), check=True)
+    return set(result.stdout.split())
+
+
+def test_hot_modules_import_no_heavy_module():
+    """Importing every hook module pulls in none of pydantic, yaml, click, jsonschema, re, json..."""
+    code = ("import sys; sys.path.insert(0, '.'); "
+            + "; ".join(f"import cco_hooks.{m}" for m in HOT_MODULES)
+            + "; print(' '.join(sys.modules))")
+    leaked = imported_by(code) & HEAVY
+    assert not leaked, f"hot path imports {sorted(leaked)}"
+
+
+def test_hook_main_spawn_tools_match_the_policy():
+    """hook_main keeps its own copy of the spawn tool names (so post/stop skip the policy): equal."""
+    assert hook_main.SPAWN_TOOLS == policy.SPAWN_TOOLS
+
+
+class Recorder:
+    def __init__(self, tmp_path):
+        self.hooks = Hooks(tmp_path)
+        self.hooks.write_config(CONFIG)
+        (self.hooks.project / ".claude" / "agents").mkdir()
+        (self.hooks.project / ".claude" / "agents" / "python-pro.md").write_text(
+            "---\nname: python-pro\ndescription: d\nmodel: haiku\n---\nYou are python-pro.\n")
+        self.dump = tmp_path / "modules.txt"
+
+    def modules(self, event, payload):
+        """The modules a real hook process had loaded at exit (it must succeed quietly)."""
+        self.dump.unlink(missing_ok=True)
+        proc, _ = self.hooks.run(event, payload, CCO_HOOKS_DEBUG_MODULES=str(self.dump))
+        assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode()
+        return set(self.dump.read_text().split())
+
+
+@pytest.fixture
+def recorder(tmp_path):
+    rec = Recorder(tmp_path)
+    rec.modules("pre-tool-use", rec.hooks.pre("toolu_warm"))  # compiles the snapshot (pydantic, yaml)
+    return rec
+
+
+def test_real_hook_processes_load_no_heavy_module(recorder):
+    """Each event's hook process, on real payloads (a spawn that is routed, budget-checked, stopped,
+    priced and recorded, then Stop and SessionEnd), exits with none of the heavy modules loaded."""
+    h = recorder.hooks
+    runs = {}
+    h.write_transcript("a1")
+    runs["pre-tool-use (rewrite, budget)"] = recorder.modules("pre-tool-use", h.pre("toolu_1", "python-pro"))
+    runs["subagent-stop (foreground)"] = recorder.modules("subagent-stop", h.stop("a1", "python-pro"))
+    runs["post-tool-use (completed: prices)"] = recorder.modules(
+        "post-tool-use", h.post_completed("toolu_1", "a1", "claude-haiku-5-5", "python-pro"))
+    h.write_transcript("a2")
+    recorder.modules("pre-tool-use", h.pre("toolu_2", background=True))
+    runs["post-tool-use (async)"] = recorder.modules("post-tool-use", h.post_async("toolu_2", "a2"))
+    runs["subagent-stop (background: prices)"] = recorder.modules("subagent-stop", h.stop("a2"))
+    runs["stop"] = recorder.modules("stop", h.session_event("Stop"))
+    runs["session-end"] = recorder.modules("session-end", h.session_event("SessionEnd"))
+    runs["pre-tool-use (TaskCreate: not a spawn)"] = recorder.modules(
+        "pre-tool-use", dict(h.pre("toolu_3"), tool_name="TaskCreate"))
+
+    records, skipped = h.records()
+    assert skipped == 0 and [r["status"] for r in records if r["kind"] == "spawn"] == ["completed", "completed"]
+    assert "cco_hooks.budget" in runs["pre-tool-use (rewrite, budget)"]  # the budget path really ran
+    assert "cco_hooks.pricing" in runs["post-tool-use (completed: prices)"]
+    leaked = {name: sorted(mods & HEAVY) for name, mods in runs.items() if mods & HEAVY}
+    assert not leaked, f"hook processes loaded heavy modules: {leaked}"
+
+
+def test_pre_tool_use_loads_no_accounting_reader(recorder):
+    """PreToolUse (the spawn waits for it) loads neither the transcript reader, the price table nor
+    the ledger lock: it only writes a pending part."""
+    mods = recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_9", "python-pro"))
+    assert not mods & {"cco_hooks.transcript", "cco_hooks.pricing", "cco_hooks.ledger", "fcntl"}
+
+
+def test_the_shim_writes_and_then_uses_bytecode_despite_pythondontwritebytecode(tmp_path, monkeypatch):
+    """PYTHONDONTWRITEBYTECODE=1 (set on these machines) would recompile every module on every hook
+    run: the shim turns bytecode writing back on, so the first run writes __pycache__ and the next
+    runs load from it (a copy of the package, so the repository's own cache is not involved)."""
+    import shutil
+
+    copy = tmp_path / "pkg"
+    shutil.copytree(REPO / "cco_hooks", copy / "cco_hooks", ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "config").mkdir()
+    shutil.copy(REPO / "config" / "default.yaml", copy / "config" / "default.yaml")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    hooks = Hooks(tmp_path)
+    argv = [sys.executable, "-S", str(copy / "cco_hooks" / "_shim.py"), "pre-tool-use"]
+    payload = __import__("json").dumps(hooks.pre("toolu_1")).encode()
+    for _ in range(2):
+        subprocess.run(argv, input=payload, capture_output=True, env=hooks.env(), check=True)
+    cached = {p.name.split(".")[0] for p in (copy / "cco_hooks" / "__pycache__").glob("*.pyc")}
+    assert {"hook_main", "hookio", "snapshot", "policy", "accounting"} <= cached
+    verbose = subprocess.run([sys.executable, "-v", *argv[1:]], input=payload, capture_output=True,
+                             env=hooks.env(), check=True).stderr.decode()
+    loaded = [line for line in verbose.splitlines() if line.startswith("# code object from") and "/pkg/cco_hooks/" in line]
+    assert loaded and all(".pyc" in line for line in loaded), loaded
+
+
+def test_the_dump_sees_a_snapshot_rebuild(recorder):
+    """Honesty check: after a config edit the one hook run that recompiles the snapshot does load
+    yaml and pydantic, and the dump shows it."""
+    recorder.hooks.write_config(CONFIG + "mode: observe\n")
+    mods = recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_5"))
+    assert {"yaml", "pydantic"} <= mods
+    assert not recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_6")) & HEAVY

@@ -1,0 +1,611 @@
+"""`cco-hooks install` / `uninstall` and the settings-file helpers `cco-hooks doctor` uses."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cco_hooks.cli import install as inst
+from cco_hooks.errors import CcoHooksError
+from tests.support.locations import REPO
+
+SHIM = REPO / "cco_hooks" / "_shim.py"
+EVENTS = ["PreToolUse", "PostToolUse", "SubagentStop", "Stop", "SessionEnd"]
+
+# A settings file somebody already uses: other settings, other hooks (one of them on Task|Agent).
+ORIGINAL = {
+    "model": "opus",
+    "permissions": {"allow": ["Bash(ls:*)"], "deny": []},
+    "hooks": {
+        "PreToolUse": [
+            {"matcher": "Bash", "hooks": [{"type": "command", "command": "/opt/guard.sh", "timeout": 5}]},
+            {"matcher": "Task|Agent", "hooks": [{"type": "command", "command": "echo other-agent-hook"}]},
+        ],
+        "SessionStart": [{"hooks": [{"type": "command", "command": "echo hello"}]}],
+        "Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}],
+    },
+    "env": {"FOO": "bär"},
+    "statusLine": {"type": "command", "command": "~/.claude/status.sh"},
+}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A throwaway home and Claude config dir, in os.environ as well (never the real home)."""
+    home = tmp_path / "home"
+    config = tmp_path / "claude-config"
+    home.mkdir(exist_ok=True)
+    values = {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(config), "PATH": os.environ.get("PATH", "")}
+    monkeypatch.setenv("HOME", values["HOME"])
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", values["CLAUDE_CONFIG_DIR"])
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    monkeypatch.delenv("CCO_HOOKS_CONFIG", raising=False)
+    monkeypatch.delenv("CCO_HOOKS_LEDGER", raising=False)
+    return values
+
+
+@pytest.fixture
+def project(tmp_path):
+    path = tmp_path / "proj"
+    path.mkdir()
+    return path
+
+
+def write_settings(path: Path, data, *, indent=4) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return text.encode("utf-8")
+
+
+def load(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def ours(settings: dict) -> dict[str, list[tuple[dict, dict]]]:
+    """Event → [(group, hook)] of our entries."""
+    found: dict[str, list] = {}
+    for event, groups in settings.get("hooks", {}).items():
+        for group in groups:
+            for hook in group.get("hooks", []):
+                if inst.is_ours(hook):
+                    found.setdefault(event, []).append((group, hook))
+    return found
+
+
+def assert_installed_once(settings: dict) -> None:
+    found = ours(settings)
+    assert sorted(found) == sorted(EVENTS)
+    wanted = inst.desired_hooks()
+    for spec in inst.HOOKS:
+        [(group, hook)] = found[spec.event]
+        assert hook == wanted[spec.event]
+        assert group.get("matcher") == spec.matcher
+        assert ("matcher" in group) == (spec.matcher is not None)
+
+
+# --------------------------------------------------------------------------------------------
+# where
+
+
+def test_settings_path_per_scope(env, project, tmp_path, monkeypatch):
+    assert inst.settings_path("project", str(project), env) == str(project / ".claude" / "settings.json")
+    assert inst.settings_path("local", str(project), env) == str(project / ".claude" / "settings.local.json")
+    assert inst.settings_path("user", str(project), env) == os.path.join(env["CLAUDE_CONFIG_DIR"], "settings.json")
+    # user scope without CLAUDE_CONFIG_DIR: ~/.claude
+    no_config = {"HOME": env["HOME"]}
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR")
+    assert inst.settings_path("user", None, no_config) == os.path.join(env["HOME"], ".claude", "settings.json")
+    # project: --project, else CLAUDE_PROJECT_DIR, else cwd
+    other = tmp_path / "other"
+    other.mkdir()
+    assert inst.resolve_project_dir(None, {"CLAUDE_PROJECT_DIR": str(other)}) == str(other)
+    assert inst.resolve_project_dir(str(project), {"CLAUDE_PROJECT_DIR": str(other)}) == str(project)
+    monkeypatch.chdir(project)
+    assert inst.resolve_project_dir(None, {}) == str(project)
+    assert inst.settings_path("project", None, {}) == str(project / ".claude" / "settings.json")
+
+
+def test_unknown_scope_is_refused(env, project):
+    with pytest.raises(CcoHooksError, match="unknown scope 'global'"):
+        inst.install("global", str(project), env)
+    with pytest.raises(CcoHooksError):
+        inst.uninstall("global", str(project), env)
+
+
+def test_command_uses_absolute_paths_quoted_for_the_shell(tmp_path):
+    python = tmp_path / "my env" / "bin" / "python3"
+    shim = tmp_path / "site's packages" / "cco_hooks" / "_shim.py"
+    command = inst.hook_command("pre-tool-use", str(python), str(shim))
+    assert shlex.split(command) == [str(python), "-S", str(shim), "pre-tool-use"]
+    assert shlex.split(inst.hook_command("stop")) == [os.path.abspath(sys.executable), "-S", str(SHIM), "stop"]
+    assert inst.shim_path() == str(SHIM)
+
+
+# --------------------------------------------------------------------------------------------
+# install
+
+
+def test_install_creates_missing_file_and_dir(env, project):
+    result = inst.install("project", str(project), env)
+    path = project / ".claude" / "settings.json"
+    assert result.changed and result.created and result.backup is None and result.exit_code == 0
+    assert result.path == str(path) and result.scope == "project"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("}\n") and text.startswith('{\n  "hooks": {\n    "PreToolUse": [')
+    settings = json.loads(text)
+    assert list(settings) == ["hooks"]
+    assert list(settings["hooks"]) == EVENTS
+    assert_installed_once(settings)
+    assert settings["hooks"]["PreToolUse"][0] == {
+        "matcher": "Task|Agent",
+        "hooks": [{"type": "command", "command": inst.hook_command("pre-tool-use"), "timeout": 10}],
+    }
+    assert settings["hooks"]["PostToolUse"][0]["hooks"][0]["timeout"] == 30
+    assert settings["hooks"]["SubagentStop"] == [{"hooks": [inst.desired_hooks()["SubagentStop"]]}]
+    assert settings["hooks"]["Stop"][0]["hooks"][0]["command"].endswith("/cco_hooks/_shim.py stop")
+    assert not (project / ".claude" / ("settings.json" + inst.BACKUP_SUFFIX)).exists()
+    assert str(path) in inst.describe(result) and "project scope" in result.describe()
+
+
+def test_install_merges_keeping_every_other_setting_and_hook(env, project):
+    path = project / ".claude" / "settings.json"
+    write_settings(path, ORIGINAL)
+    result = inst.install("project", str(project), env)
+    assert result.changed and not result.created
+    settings = load(path)
+    # every other key, in its order, untouched
+    assert list(settings) == list(ORIGINAL)
+    for key in ORIGINAL:
+        if key != "hooks":
+            assert settings[key] == ORIGINAL[key]
+    # existing events keep their order and groups; new events are appended
+    assert list(settings["hooks"]) == ["PreToolUse", "SessionStart", "Stop", "PostToolUse", "SubagentStop", "SessionEnd"]
+    assert settings["hooks"]["PreToolUse"][:2] == ORIGINAL["hooks"]["PreToolUse"]
+    assert settings["hooks"]["SessionStart"] == ORIGINAL["hooks"]["SessionStart"]
+    assert settings["hooks"]["Stop"][:1] == ORIGINAL["hooks"]["Stop"]
+    # ours: in groups of our own, once per event
+    assert len(settings["hooks"]["PreToolUse"]) == 3 and len(settings["hooks"]["Stop"]) == 2
+    assert_installed_once(settings)
+    # written with indent=2 and a trailing newline (the original used 4)
+    assert path.read_text(encoding="utf-8") == json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_install_is_idempotent_and_backs_up_once(env, project):
+    path = project / ".claude" / "settings.json"
+    original_bytes = write_settings(path, ORIGINAL)
+    os.chmod(path, 0o640)
+    first = inst.install("project", str(project), env)
+    backup = Path(first.backup)
+    assert backup == project / ".claude" / "settings.json.cco-hooks.bak"
+    assert backup.read_bytes() == original_bytes
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the original mode is kept
+    installed = path.read_bytes()
+    backup_stat = backup.stat()
+    file_stat = path.stat()
+
+    second = inst.install("project", str(project), env)
+    assert not second.changed and second.backup is None and second.added == [] and second.removed == 0
+    assert "already installed" in inst.describe(second)
+    assert path.read_bytes() == installed
+    assert path.stat().st_ino == file_stat.st_ino and path.stat().st_mtime_ns == file_stat.st_mtime_ns
+    assert backup.stat().st_mtime_ns == backup_stat.st_mtime_ns and backup.read_bytes() == original_bytes
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json", "settings.json.cco-hooks.bak"]
+
+
+def test_uninstall_restores_exactly_the_original(env, project):
+    path = project / ".claude" / "settings.json"
+    write_settings(path, ORIGINAL)
+    inst.install("project", str(project), env)
+    result = inst.uninstall("project", str(project), env)
+    assert result.changed and result.removed == len(EVENTS)
+    restored = load(path)
+    assert restored == ORIGINAL
+    assert json.dumps(restored) == json.dumps(ORIGINAL)  # key order too
+    assert f"Removed {len(EVENTS)}" in inst.describe(result)
+    again = inst.uninstall("project", str(project), env)
+    assert not again.changed and again.removed == 0 and "nothing changed" in inst.describe(again)
+
+
+def test_uninstall_of_a_file_install_created_leaves_an_empty_object(env, project):
+    inst.install("local", str(project), env)
+    path = project / ".claude" / "settings.local.json"
+    inst.uninstall("local", str(project), env)
+    assert load(path) == {}
+
+
+def test_uninstall_without_a_file_does_nothing(env, project):
+    result = inst.uninstall("project", str(project), env)
+    assert not result.changed and not (project / ".claude").exists()
+
+
+def test_uninstall_keeps_foreign_hooks_sharing_our_group(env, project):
+    inst.install("project", str(project), env)
+    path = project / ".claude" / "settings.json"
+    settings = load(path)
+    foreign = {"type": "command", "command": "echo mine"}
+    settings["hooks"]["PreToolUse"][0]["hooks"].append(foreign)
+    write_settings(path, settings)
+    inst.uninstall("project", str(project), env)
+    assert load(path) == {"hooks": {"PreToolUse": [{"matcher": "Task|Agent", "hooks": [foreign]}]}}
+
+
+def test_uninstall_leaves_groups_that_were_already_empty(env, project):
+    path = project / ".claude" / "settings.json"
+    original = {"hooks": {"Notification": [], "PreToolUse": [{"matcher": "Bash", "hooks": []}]}}
+    write_settings(path, original)
+    inst.install("project", str(project), env)
+    inst.uninstall("project", str(project), env)
+    assert load(path) == original
+
+
+def test_reinstall_after_the_package_moved_replaces_in_place(env, project):
+    path = project / ".claude" / "settings.json"
+    write_settings(path, ORIGINAL)
+    inst.install(
+        "project", str(project), env, python="/old/venv/bin/python", shim="/old/site-packages/cco_hooks/_shim.py"
+    )
+    old = load(path)
+    assert "/old/site-packages" in json.dumps(old)
+    result = inst.install("project", str(project), env)
+    assert result.changed and sorted(result.added) == sorted(EVENTS) and result.removed == 0
+    new = load(path)
+    assert "/old/" not in json.dumps(new)
+    assert_installed_once(new)
+    # same places as before: only the commands changed
+    assert list(new["hooks"]) == list(old["hooks"])
+    for event in old["hooks"]:
+        assert len(new["hooks"][event]) == len(old["hooks"][event])
+
+
+def test_stale_copies_are_replaced_not_duplicated(env, project):
+    path = project / ".claude" / "settings.json"
+    stale = {
+        "hooks": {
+            "PreToolUse": [
+                {"matcher": "Bash", "hooks": [{"type": "command", "command": "/opt/guard.sh"}]},
+                # an older install with a too-narrow matcher, beside a foreign hook
+                {"matcher": "Task", "hooks": [
+                    {"type": "command", "command": "'/x y/python' -S '/x y/cco_hooks/_shim.py' pre-tool-use"},
+                    {"type": "command", "command": "echo keep-me"},
+                ]},
+            ],
+            "Stop": [
+                {"hooks": [{"type": "command", "command": "/a/python -S /a/cco_hooks/_shim.py stop", "timeout": 99}]},
+                {"hooks": [{"type": "command", "command": "/b/python -S /b/cco_hooks/_shim.py stop"}]},
+            ],
+        }
+    }
+    write_settings(path, stale)
+    result = inst.install("project", str(project), env)
+    assert result.removed == 2  # the Task-matcher copy and the second Stop copy
+    settings = load(path)
+    assert_installed_once(settings)
+    pre = settings["hooks"]["PreToolUse"]
+    assert pre[0] == stale["hooks"]["PreToolUse"][0]
+    assert pre[1] == {"matcher": "Task", "hooks": [{"type": "command", "command": "echo keep-me"}]}
+    assert pre[2]["matcher"] == "Task|Agent"
+    assert settings["hooks"]["Stop"] == [{"hooks": [inst.desired_hooks()["Stop"]]}]  # updated in place
+    assert inst.install("project", str(project), env).changed is False
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"a": 1,}', "[1, 2]", '"text"', "null"])
+def test_invalid_settings_file_is_refused_and_left_alone(env, project, content):
+    path = project / ".claude" / "settings.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(content, encoding="utf-8")
+    for action in (inst.install, inst.uninstall):
+        with pytest.raises(CcoHooksError) as caught:
+            action("project", str(project), env)
+        message = str(caught.value)
+        assert str(path) in message and "nothing was changed" in message and "fix" in message.lower()
+    assert path.read_text(encoding="utf-8") == content
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]
+
+
+def test_hooks_key_of_the_wrong_shape_is_refused(env, project):
+    path = project / ".claude" / "settings.json"
+    original = write_settings(path, {"hooks": ["PreToolUse"]})
+    with pytest.raises(CcoHooksError, match='"hooks" is a JSON list'):
+        inst.install("project", str(project), env)
+    assert path.read_bytes() == original
+    original = write_settings(path, {"hooks": {"PreToolUse": {"matcher": "Bash"}}})
+    with pytest.raises(CcoHooksError, match='"hooks.PreToolUse" is a JSON dict, not a list'):
+        inst.install("project", str(project), env)
+    assert path.read_bytes() == original
+
+
+def test_empty_file_counts_as_empty_settings(env, project):
+    path = project / ".claude" / "settings.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n")
+    result = inst.install("project", str(project), env)
+    assert result.changed and Path(result.backup).read_text() == "\n"
+    assert_installed_once(load(path))
+
+
+def test_user_scope_writes_into_the_claude_config_dir(env, project):
+    result = inst.install("user", str(project), env)
+    assert result.path == os.path.join(env["CLAUDE_CONFIG_DIR"], "settings.json")
+    assert_installed_once(load(Path(result.path)))
+    assert not (project / ".claude").exists()
+    assert not (Path(env["HOME"]) / ".claude").exists()
+
+
+def test_symlinked_settings_file_stays_a_symlink(env, project, tmp_path):
+    real = tmp_path / "dotfiles" / "settings.json"
+    write_settings(real, {"model": "sonnet"})
+    link = project / ".claude" / "settings.json"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    result = inst.install("project", str(project), env)
+    assert link.is_symlink()
+    assert_installed_once(load(real))
+    assert result.backup == str(link) + inst.BACKUP_SUFFIX
+    assert json.loads(Path(result.backup).read_text()) == {"model": "sonnet"}
+
+
+def test_merge_and_unmerge_round_trip_in_memory():
+    settings = copy.deepcopy(ORIGINAL)
+    added, removed = inst.merge(settings)
+    assert sorted(added) == sorted(EVENTS) and removed == 0
+    assert inst.merge(settings) == ([], 0)
+    assert inst.unmerge(settings) == len(EVENTS)
+    assert settings == ORIGINAL
+
+
+# --------------------------------------------------------------------------------------------
+# recognising our entries
+
+
+@pytest.mark.parametrize(
+    "command, arg",
+    [
+        (inst.hook_command("pre-tool-use"), "pre-tool-use"),
+        ("'/p q/bin/python3' -S '/p q/lib/cco_hooks/_shim.py' post-tool-use", "post-tool-use"),
+        ('"/usr/bin/python3" -S "/srv/cco_hooks/_shim.py" subagent-stop', "subagent-stop"),
+        ('python3 -S "${CLAUDE_PLUGIN_ROOT}/hooks/cco-hook" stop', "stop"),
+        ("/usr/bin/python3 -S /src/cco-hooks/hooks/cco-hook.py pre-tool-use", "pre-tool-use"),
+        ("python3 /elsewhere/cco_hooks/_shim.py", None),  # no event argument
+        ("python3 /elsewhere/cco_hooks/_shim.py report", None),  # not one of our events
+        ("python3 /elsewhere/my_shim.py pre-tool-use", None),
+        ("python3 /x/other/_shim.py pre-tool-use", None),
+        ("echo cco_hooks/_shim.py 'unterminated", None),
+        ("/opt/guard.sh", None),
+    ],
+)
+def test_our_event_arg(command, arg):
+    assert inst.our_event_arg(command) == arg
+    assert inst.is_ours({"type": "command", "command": command}) is (arg is not None)
+
+
+def test_non_command_entries_are_never_ours():
+    assert inst.our_event_arg(None) is None
+    assert not inst.is_ours({"type": "prompt", "prompt": "python -S /x/cco_hooks/_shim.py stop"})
+    assert not inst.is_ours("python -S /x/cco_hooks/_shim.py stop")
+
+
+# --------------------------------------------------------------------------------------------
+# doctor helpers
+
+
+def test_installed_locations(env, project, tmp_path):
+    assert inst.installed_locations(str(project), env) == []
+    inst.install("user", str(project), env)
+    inst.install("local", str(project), env, python="/old/python", shim="/old/cco_hooks/_shim.py")
+    write_settings(project / ".claude" / "settings.json", ORIGINAL)
+    found = inst.installed_locations(str(project), env)
+    assert [(loc.scope, loc.current, loc.error) for loc in found] == [("user", True, None), ("local", False, None)]
+    assert found[0].path == os.path.join(env["CLAUDE_CONFIG_DIR"], "settings.json")
+    assert found[0].events == EVENTS and len(found[0].commands) == len(EVENTS)
+    assert all("/old/cco_hooks/_shim.py" in c for c in found[1].commands)
+    # a broken settings file is reported with the reason
+    (project / ".claude" / "settings.json").write_text("{oops")
+    broken = [loc for loc in inst.installed_locations(str(project), env) if loc.error]
+    assert [loc.scope for loc in broken] == ["project"] and "not valid JSON" in broken[0].error
+
+
+def test_installed_locations_not_current_when_a_hook_is_missing(env, project):
+    inst.install("project", str(project), env)
+    path = project / ".claude" / "settings.json"
+    settings = load(path)
+    del settings["hooks"]["Stop"]
+    write_settings(path, settings)
+    [loc] = inst.installed_locations(str(project), env)
+    assert loc.events == ["PreToolUse", "PostToolUse", "SubagentStop", "SessionEnd"] and not loc.current
+
+
+def test_project_in_home_is_listed_once(env, tmp_path):
+    # project dir whose .claude/settings.json is the user settings file
+    config = Path(env["CLAUDE_CONFIG_DIR"])
+    home_like = config.parent
+    same_env = dict(env, CLAUDE_CONFIG_DIR=str(home_like / ".claude"))
+    inst.install("user", str(home_like), same_env)
+    found = inst.installed_locations(str(home_like), same_env)
+    assert [loc.scope for loc in found] == ["user"]
+
+
+@pytest.mark.parametrize(
+    "matcher, tools",
+    [
+        (None, ["Agent", "Task"]),
+        ("", ["Agent", "Task"]),
+        ("*", ["Agent", "Task"]),
+        ("Task|Agent", ["Agent", "Task"]),
+        ("Agent", ["Agent", "Task"]),  # Claude Code treats Task as Agent's old name
+        ("Bash|Task", ["Agent", "Task"]),
+        ("Edit, Agent", ["Agent", "Task"]),
+        ("Ag.*", ["Agent"]),
+        ("^Task$", ["Task"]),
+        ("Bash", []),
+        ("TaskCreate|TaskUpdate", []),
+        ("Edit|Write", []),
+        ("mcp__.*", []),
+        ("(unbalanced", []),
+    ],
+)
+def test_matcher_matches_like_claude_code(matcher, tools):
+    assert [tool for tool in inst.SPAWN_TOOLS if inst.matcher_matches(matcher, tool)] == tools
+
+
+def test_conflicting_hooks_lists_foreign_pre_tool_use_hooks_on_spawns(env, project):
+    write_settings(project / ".claude" / "settings.json", ORIGINAL)
+    write_settings(Path(env["CLAUDE_CONFIG_DIR"]) / "settings.json", {
+        "hooks": {
+            "PreToolUse": [
+                {"hooks": [{"type": "command", "command": "audit-all"}]},
+                {"matcher": "*", "hooks": [{"type": "prompt", "prompt": "is this ok?"}]},
+                {"matcher": "Bash", "hooks": [{"type": "command", "command": "bash-only"}]},
+            ],
+            "PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "post-all"}]}],
+        }
+    })
+    inst.install("project", str(project), env)
+    inst.install("local", str(project), env)
+    conflicts = inst.conflicting_hooks(str(project), env)
+    assert [(c.scope, c.matcher, c.tools, c.command, c.hook_type) for c in conflicts] == [
+        ("user", None, ["Agent", "Task"], "audit-all", "command"),
+        ("user", "*", ["Agent", "Task"], None, "prompt"),
+        ("project", "Task|Agent", ["Agent", "Task"], "echo other-agent-hook", "command"),
+    ]
+    assert all(c.event == "PreToolUse" for c in conflicts)
+
+
+def test_enabled_plugin_entries(env, project):
+    assert inst.enabled_plugin_entries(str(project), env) == []
+    write_settings(project / ".claude" / "settings.json", {
+        "enabledPlugins": {"cco-hooks@team": True, "cco-hooks-extra@x": True, "cco-hooks@off": False}
+    })
+    (project / ".claude" / "settings.local.json").write_text("{broken")
+    assert inst.enabled_plugin_entries(str(project), env) == [
+        ("project", str(project / ".claude" / "settings.json"), "cco-hooks@team")
+    ]
+
+
+def test_empty_sys_executable_is_refused(monkeypatch):
+    monkeypatch.setattr(sys, "executable", "")
+    with pytest.raises(CcoHooksError, match="sys.executable is empty"):
+        inst.hook_command("stop")
+
+
+# --------------------------------------------------------------------------------------------
+# the installed command really runs
+
+
+def hook_env(env: dict, project: Path) -> dict:
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "CCO_HOOKS"))}
+    run_env.update(env)
+    run_env["CLAUDE_PROJECT_DIR"] = str(project)
+    return run_env
+
+
+def test_installed_commands_run_from_any_cwd(env, project):
+    """Each installed command, run by a shell from /, with an empty stdin, exits 0 without a traceback.
+
+    Until cco_hooks/hook_main.py exists the shim's fail-open path is what runs: exit 0 and a
+    single line on stderr.
+    """
+    result = inst.install("project", str(project), env)
+    settings = load(Path(result.path))
+    hook_main_exists = (REPO / "cco_hooks" / "hook_main.py").exists()
+    for spec in inst.HOOKS:
+        [(_, hook)] = ours(settings)[spec.event]
+        proc = subprocess.run(
+            ["sh", "-c", hook["command"]], cwd="/", input=b"", capture_output=True,
+            env=hook_env(env, project), timeout=60,
+        )
+        stderr = proc.stderr.decode("utf-8", "replace")
+        assert proc.returncode == 0, (spec.event, stderr)
+        assert "Traceback" not in stderr, stderr
+        if not hook_main_exists:
+            assert proc.stdout == b""
+            assert stderr.count("\n") == 1 and stderr.startswith("cco-hooks: cannot load the hook")
+
+
+# --------------------------------------------------------------------------------------------
+# the shim itself, against a stand-in package
+
+
+def fake_package(root: Path, hook_main: str | None) -> Path:
+    """``root/cco_hooks`` with a copy of the real shim and the given hook_main.py source."""
+    package = root / "cco_hooks"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    shutil.copy(SHIM, package / "_shim.py")
+    if hook_main is not None:
+        (package / "hook_main.py").write_text(hook_main)
+    return package / "_shim.py"
+
+
+def run_shim(shim: Path, *args: str, env_extra: dict | None = None):
+    run_env = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-S", str(shim), *args], cwd="/", input=b"", capture_output=True, env=run_env, timeout=60
+    )
+
+
+RECORDING_HOOK_MAIN = """
+import sys
+def main(argv):
+    print(repr((argv, sys.path[0], sys.dont_write_bytecode)))
+    return int(argv[1]) if len(argv) > 1 else 0
+"""
+
+
+def test_shim_puts_the_package_parent_on_sys_path_and_passes_argv(tmp_path):
+    shim = fake_package(tmp_path / "site", RECORDING_HOOK_MAIN)
+    proc = run_shim(shim, "pre-tool-use")
+    assert proc.returncode == 0, proc.stderr
+    argv, path0, dont_write = ast.literal_eval(proc.stdout.decode())
+    assert argv == ["pre-tool-use"] and path0 == str(tmp_path / "site") and dont_write is False
+    # bytecode is written despite PYTHONDONTWRITEBYTECODE=1
+    assert list((tmp_path / "site" / "cco_hooks" / "__pycache__").glob("hook_main.*.pyc"))
+    # main's return value is the exit code (2 = block, for PreToolUse)
+    assert run_shim(shim, "pre-tool-use", "2").returncode == 2
+
+
+@pytest.mark.parametrize(
+    "hook_main, expected",
+    [
+        (None, "cannot load the hook"),  # package without hook_main
+        ("raise RuntimeError('boom at import')\n", "boom at import"),
+        ("def main(argv:\n", "SyntaxError"),
+        ("def main(argv):\n    raise ValueError('boom in main')\n", "boom in main"),
+    ],
+)
+def test_shim_fails_open_with_one_line(tmp_path, hook_main, expected):
+    shim = fake_package(tmp_path / "site", hook_main)
+    proc = run_shim(shim, "stop")
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0 and proc.stdout == b""
+    assert "Traceback" not in stderr and stderr.count("\n") == 1 and expected in stderr, stderr
+
+
+def test_shim_refuses_old_python_with_a_clear_message(tmp_path):
+    shim = fake_package(tmp_path / "site", "raise SystemExit('must not be imported')\n")
+    code = (
+        "import runpy, sys\n"
+        "sys.version_info = (3, 9, 18, 'final', 0)\n"
+        f"sys.argv = [{str(shim)!r}, 'stop']\n"
+        f"runpy.run_path({str(shim)!r}, run_name='__main__')\n"
+    )
+    proc = subprocess.run([sys.executable, "-S", "-c", code], input=b"", capture_output=True, timeout=60)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0 and "Traceback" not in stderr
+    assert "needs Python >= 3.10" in stderr and "3.9" in stderr and stderr.count("\n") == 1
+
+
+def test_shim_parses_on_old_pythons():
+    ast.parse(SHIM.read_text(), feature_version=(3, 4))

@@ -1,0 +1,230 @@
+"""The ledger: atomic appends under the lock, modes, torn-line tolerant reading."""
+
+import fcntl
+import json
+import multiprocessing
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cco_hooks import ledger
+from tests.support.locations import REPO
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_append_creates_private_file_and_dirs(tmp_path):
+    path = tmp_path / "a" / "b" / "ledger.jsonl"
+    old = os.umask(0o022)
+    try:
+        ledger.append(str(path), {"v": 1, "x": 1})
+    finally:
+        os.umask(old)
+    assert mode(path) == 0o600
+    assert mode(path.parent) == 0o700
+    assert mode(path.parent.parent) == 0o700
+    assert mode(str(path) + ".lock") == 0o600
+    assert path.read_text() == '{"v":1,"x":1}\n'
+
+
+def test_existing_directory_is_left_alone_and_file_mode_is_fixed(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    path = shared / "ledger.jsonl"
+    path.write_text("")
+    path.chmod(0o644)
+    ledger.append(str(path), {"a": 1})
+    assert mode(shared) == 0o755
+    assert mode(path) == 0o600
+
+
+def test_umask_cannot_widen_modes(tmp_path):
+    path = tmp_path / "d" / "ledger.jsonl"
+    old = os.umask(0)
+    try:
+        ledger.append(str(path), {"a": 1})
+    finally:
+        os.umask(old)
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
+
+
+def test_records_are_single_ascii_lines(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    records = [{"i": i, "text": "line\nbreak ☃ \u2028 \"quoted\"", "n": None, "f": 0.1 + 0.2} for i in range(5)]
+    for r in records:
+        ledger.append(str(path), r)
+    raw = path.read_bytes()
+    assert raw.count(b"\n") == 5
+    raw.decode("ascii")
+    got, skipped = ledger.read_records(str(path))
+    assert got == records and skipped == 0
+
+
+def test_unserialisable_record_raises_and_writes_nothing(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    with pytest.raises((TypeError, ValueError)):
+        ledger.append(str(path), {"bad": object()})
+    with pytest.raises((TypeError, ValueError)):
+        ledger.append(str(path), {"bad": float("nan")})
+    assert not path.exists() or path.read_bytes() == b""
+
+
+def test_torn_last_line_is_skipped_counted_and_does_not_eat_the_next_record(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    ledger.append(str(path), {"i": 1})
+    with open(path, "ab") as f:
+        f.write(b'{"i": 2, "torn')  # kill -9 mid-write
+    stats = {}
+    assert list(ledger.iter_records(str(path), stats)) == [{"i": 1}]
+    assert stats["skipped"] == 1 and stats["records"] == 1
+    ledger.append(str(path), {"i": 3})
+    records, skipped = ledger.read_records(str(path))
+    assert records == [{"i": 1}, {"i": 3}]
+    assert skipped == 1
+
+
+def test_garbage_lines_never_raise(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    path.write_bytes(
+        b'{"ok": 1}\n'
+        b"garbage\n"
+        b"\xff\xfe\xfd\n"
+        b"[1, 2]\n"
+        b"42\n"
+        b"null\n"
+        b'"string"\n'
+        b"\n"
+        b"   \n"
+        b'{"ok": 2}\n'
+        b'{"nested": ' + b"[" * 50000 + b"\n"
+        b"\x00\x00\x00\n"
+        b'{"ok": 3}'
+    )
+    stats = {}
+    got = list(ledger.iter_records(str(path), stats))
+    assert got == [{"ok": 1}, {"ok": 2}]
+    assert stats["skipped"] == 9  # the unterminated last line too: it may be a write in progress
+
+
+def test_missing_and_non_regular_ledgers_yield_nothing(tmp_path):
+    assert ledger.read_records(str(tmp_path / "none.jsonl")) == ([], 0)
+    assert ledger.read_records(str(tmp_path)) == ([], 0)
+    assert ledger.read_records("/dev/zero") == ([], 0)
+
+
+def test_whole_record_without_newline_is_read_once_after_the_next_append(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    ledger.append(str(path), {"i": 1})
+    with open(path, "ab") as f:
+        f.write(b'{"i": 2}')
+    stats = {}
+    assert list(ledger.iter_records(str(path), stats)) == [{"i": 1}]
+    assert stats["skipped"] == 1
+    end = stats["end"]
+    ledger.append(str(path), {"i": 3})
+    assert list(ledger.iter_records(str(path), {}, offset=end)) == [{"i": 2}, {"i": 3}]
+
+
+def test_incremental_reading_with_offsets(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    for i in range(3):
+        ledger.append(str(path), {"i": i})
+    stats = {}
+    assert len(list(ledger.iter_records(str(path), stats))) == 3
+    end = stats["end"]
+    assert end == path.stat().st_size
+    ledger.append(str(path), {"i": 3})
+    stats2 = {}
+    assert list(ledger.iter_records(str(path), stats2, offset=end)) == [{"i": 3}]
+
+
+def test_big_ledger_chunks(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    line = json.dumps({"pad": "x" * 1000}) + "\n"
+    path.write_text(line * 3000)  # 3 MB: several read chunks, lines cut across chunk borders
+    records, skipped = ledger.read_records(str(path))
+    assert len(records) == 3000 and skipped == 0
+
+
+def test_locked_is_reentrant(tmp_path):
+    path = str(tmp_path / "ledger.jsonl")
+    with ledger.locked(path) as ok:
+        assert ok
+        with ledger.locked(path) as ok2:
+            assert ok2
+            ledger.append(path, {"inner": True})  # must not deadlock on our own lock
+        ledger.append(path, {"outer": True})
+    assert ledger._held == {}
+    assert len(ledger.read_records(path)[0]) == 2
+
+
+def _hold_lock(lock_file, ready, release):
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    ready.set()
+    release.wait(10)
+    os.close(fd)
+
+
+def test_lock_timeout_returns_false_and_append_still_lands(tmp_path):
+    path = str(tmp_path / "ledger.jsonl")
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(path + ".lock", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        start = time.monotonic()
+        with ledger.locked(path, timeout=0.1) as ok:
+            assert not ok
+        assert time.monotonic() - start < 2
+    finally:
+        release.set()
+        holder.join(10)
+    with ledger.locked(path, timeout=1) as ok:
+        assert ok
+
+
+def _writer(path, worker, count):
+    for i in range(count):
+        ledger.append(path, {"worker": worker, "i": i, "pad": "p" * (100 + (i * 37) % 3000)})
+
+
+def test_parallel_appends_from_processes_stay_intact(tmp_path):
+    path = str(tmp_path / "ledger.jsonl")
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_writer, args=(path, w, 50)) for w in range(8)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+        assert p.exitcode == 0
+    records, skipped = ledger.read_records(path)
+    assert skipped == 0
+    assert len(records) == 400
+    assert sorted((r["worker"], r["i"]) for r in records) == [(w, i) for w in range(8) for i in range(50)]
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
+
+
+def test_parallel_appends_from_fresh_interpreters(tmp_path):
+    """Same, through separate `python -S` processes as the hooks run (no shared module state)."""
+    path = str(tmp_path / "ledger.jsonl")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from cco_hooks import ledger\n"
+        "for i in range(50): ledger.append(sys.argv[2], {'w': int(sys.argv[3]), 'i': i})\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-S", "-c", code, str(REPO), path, str(w)]) for w in range(8)]
+    for p in procs:
+        assert p.wait(60) == 0
+    records, skipped = ledger.read_records(path)
+    assert skipped == 0 and len(records) == 400
+    assert len({(r["w"], r["i"]) for r in records}) == 400

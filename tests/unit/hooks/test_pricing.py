@@ -1,0 +1,313 @@
+"""Price table and per-request pricing: agreement with Claude Code 2.1.328's own costUSD."""
+
+import json
+
+import pytest
+
+from cco_hooks import pricing, transcript
+from tests.support.locations import PAYLOADS, REFERENCE
+
+REF_PRICES = json.loads((REFERENCE / "claude-code-2.1.328-prices.json").read_text())
+SESSION = PAYLOADS / "session-transcript.jsonl"
+SUBAGENT = PAYLOADS / "subagent-transcript.jsonl"
+
+
+@pytest.fixture
+def prices(tmp_path):
+    return pricing.load_prices(override_path=str(tmp_path / "no-such-prices.json"))
+
+
+def cost_state():
+    for line in SESSION.read_text().splitlines():
+        obj = json.loads(line)
+        if obj.get("type") == "cost-state":
+            return obj
+    raise AssertionError("no cost-state line")
+
+
+def main_loop_requests():
+    """The session transcript's own (non-sidechain) assistant requests, each message.id once."""
+    seen = {}
+    for line in SESSION.read_text().splitlines():
+        obj = json.loads(line)
+        if obj.get("type") == "assistant" and not obj.get("isSidechain"):
+            seen[obj["message"]["id"]] = (obj["message"]["model"], obj["message"]["usage"])
+    return list(seen.values())
+
+
+# --------------------------------------------------------------------------- the shipped table
+
+
+def test_shipped_table_is_dated_and_sourced(prices):
+    assert prices.date == "2026-11-25"
+    assert "2.1.328" in prices.source
+    assert prices.warnings == []
+
+
+def test_shipped_table_covers_every_model_of_the_catalog(prices):
+    for model in REF_PRICES["models"]:
+        assert prices.resolve(model["id"]) == model["id"]
+        assert prices.resolve(model["first_party_id"]) == model["id"]
+        tier = prices.tier_of(model["id"])
+        ref = REF_PRICES["pricing_tiers"][model["pricing"]]
+        for key in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "web_search"):
+            assert tier[key] == ref[key], (model["id"], key)
+        if "long_prompt" in ref:
+            assert tier["long_prompt"] == ref["long_prompt"]
+        else:
+            assert "long_prompt" not in tier
+    assert len(prices.models) == len(REF_PRICES["models"])
+    assert prices.aliases == REF_PRICES["aliases"]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "claude-haiku-4-5-20251001",
+        "claude-haiku-4-5",
+        "CLAUDE-HAIKU-4-5-20251001",
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "arn:aws:bedrock:us-east-1:123:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "claude-haiku-4-5@20251001",
+    ],
+)
+def test_dated_and_first_party_ids_resolve_to_haiku_45(prices, spelling):
+    assert prices.resolve(spelling) == "claude-haiku-4-5"
+    assert prices.models["claude-haiku-4-5"]["tier"] == "haiku_45"
+    assert prices.rates(spelling)["input"] == 1
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["claude-opus-5-6", "claude-opus-6", "gpt-5", "claude", "", "   ", "<synthetic>", None, 5, 1.5, True, [], {}, "x" * 500],
+)
+def test_unknown_models_are_unpriced_never_guessed(prices, model):
+    assert prices.resolve(model) is None
+    assert prices.cost(model, {"input_tokens": 1000, "output_tokens": 10}) is None
+
+
+def test_aliases_resolve(prices):
+    assert prices.alias_model("opus") == "claude-opus-5-5"
+    assert prices.alias_model("sonnet") == "claude-sonnet-5-5"
+    assert prices.alias_model("haiku") == "claude-haiku-5-5"
+    assert prices.alias_model("fable") == "claude-fable-5-2"
+    assert prices.alias_model(None) is None
+    assert prices.resolve("opus") == "claude-opus-5-5"
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def usage(i=0, o=0, c5=0, c1=0, cr=0, web=0):
+    return {
+        "input_tokens": i,
+        "output_tokens": o,
+        "cache_creation_input_tokens": c5 + c1,
+        "cache_read_input_tokens": cr,
+        "cache_creation": {"ephemeral_5m_input_tokens": c5, "ephemeral_1h_input_tokens": c1},
+        "server_tool_use": {"web_search_requests": web},
+    }
+
+
+def test_each_category_at_its_rate(prices):
+    m = "claude-opus-5-5"  # 4 / 20 / 5 / 8 / 0.2
+    assert prices.cost(m, usage(i=1_000_000)) == pytest.approx(4, abs=1e-12)
+    assert prices.cost(m, usage(o=1_000_000)) == pytest.approx(20, abs=1e-12)
+    assert prices.cost(m, usage(c5=1_000_000)) == pytest.approx(5, abs=1e-12)
+    assert prices.cost(m, usage(c1=1_000_000)) == pytest.approx(8, abs=1e-12)
+    assert prices.cost(m, usage(cr=1_000_000)) == pytest.approx(0.2, abs=1e-12)
+    assert prices.cost(m, usage(web=3)) == pytest.approx(0.03, abs=1e-12)
+    assert prices.cost(m, usage()) == 0
+
+
+def test_cache_creation_without_detail_is_all_5m(prices):
+    m = "claude-sonnet-5-5"
+    assert prices.cost(m, {"cache_creation_input_tokens": 1_000_000}) == pytest.approx(2.5, abs=1e-12)
+
+
+def test_long_prompt_tier_is_per_request(prices):
+    m = "claude-haiku-5-5"
+    at = usage(i=100_000, o=1000)
+    above = usage(i=100_001, o=1000)
+    assert prices.cost(m, at) == pytest.approx(100_000 * 0.1e-6 + 1000 * 0.5e-6, abs=1e-12)
+    # above 100k prompt tokens every token of the request (output too) is at the long-prompt rates
+    assert prices.cost(m, above) == pytest.approx(100_001 * 0.5e-6 + 1000 * 2.5e-6, abs=1e-12)
+    # cache reads and writes count toward the prompt
+    assert prices.cost(m, usage(i=10, c5=50_000, cr=50_000)) == pytest.approx(
+        10 * 0.5e-6 + 50_000 * 0.625e-6 + 50_000 * 0.05e-6, abs=1e-12
+    )
+    # tiers without long_prompt never switch
+    assert prices.cost("claude-opus-5-5", usage(i=900_000)) == pytest.approx(3.6, abs=1e-12)
+
+
+@pytest.mark.parametrize("bad", ["12", -5, None, True, [], {}, float("nan"), float("inf"), 1e300])
+def test_garbage_usage_counts_as_zero(prices, bad):
+    u = {"input_tokens": bad, "output_tokens": 10, "cache_read_input_tokens": bad,
+         "cache_creation_input_tokens": bad, "cache_creation": bad, "server_tool_use": bad}
+    assert prices.cost("claude-opus-5-5", u) == pytest.approx(10 * 20e-6, abs=1e-15)
+
+
+def test_garbage_usage_object(prices):
+    for bad in (None, "x", 3, [], True):
+        assert prices.cost("claude-opus-5-5", bad) == 0
+
+
+# --------------------------------------------------------------------------- agreement with Claude Code
+
+
+def test_opus_cost_matches_claude_codes_cost_state_exactly(prices):
+    """claude-opus-5-5 in the session = main loop (session transcript, deduplicated) + the opus
+    subagent (subagent transcript, deduplicated). Claude Code's costUSD must come out."""
+    main = sum(prices.cost(model, u) for model, u in main_loop_requests())
+    sub = transcript.read_usage(str(SUBAGENT))
+    assert len(sub.requests) == 2
+    subagent = sum(prices.cost(r["model"], r["usage"]) for r in sub.requests)
+    expected = cost_state()["modelUsage"]["claude-opus-5-5"]["costUSD"]
+    assert main + subagent == pytest.approx(expected, abs=1e-9)
+    assert main == pytest.approx(0.00132, abs=1e-12)
+    assert subagent == pytest.approx(0.4865, abs=1e-12)
+
+
+@pytest.mark.parametrize("model", ["claude-haiku-5-5", "claude-sonnet-5-5"])
+def test_haiku_and_sonnet_subagents_match_cost_state(prices, model):
+    """The haiku and sonnet subagents' transcripts are not in the capture, but their cost-state token
+    totals are identical to the opus subagent's (1500+90000 input, 300+700 output, 2000+500 5m,
+    10000 1h, 40000 read), i.e. the same two requests: priced per request on their models they must
+    give Claude Code's costUSD (haiku: the second request is above 100k prompt tokens)."""
+    state = cost_state()["modelUsage"][model]
+    sub = transcript.read_usage(str(SUBAGENT))
+    totals = sub.totals()
+    assert totals["input"] == state["inputTokens"]
+    assert totals["output"] == state["outputTokens"]
+    assert totals["cache_read"] == state["cacheReadInputTokens"]
+    assert totals["cache_write_5m"] == state["cacheCreationEphemeral5mInputTokens"]
+    assert totals["cache_write_1h"] == state["cacheCreationEphemeral1hInputTokens"]
+    cost = sum(prices.cost(model, r["usage"]) for r in sub.requests)
+    assert cost == pytest.approx(state["costUSD"], abs=1e-9)
+
+
+def test_session_total_matches(prices):
+    state = cost_state()
+    sub = transcript.read_usage(str(SUBAGENT))
+    total = sum(prices.cost(m, u) for m, u in main_loop_requests())
+    for model in ("claude-opus-5-5", "claude-haiku-5-5", "claude-sonnet-5-5"):
+        total += sum(prices.cost(model, r["usage"]) for r in sub.requests)
+    assert total == pytest.approx(state["totalCostUSD"], abs=1e-9)
+
+
+def test_summing_tokens_first_would_be_wrong_for_haiku(prices):
+    sub = transcript.read_usage(str(SUBAGENT))
+    per_request = sum(prices.cost("claude-haiku-5-5", r["usage"]) for r in sub.requests)
+    summed_first = prices.cost("claude-haiku-5-5", sub.totals())
+    assert per_request == pytest.approx(0.0516125, abs=1e-12)
+    assert abs(summed_first - per_request) > 1e-3
+
+
+def test_public_haiku_45_transcript_prices_on_haiku_45(prices):
+    from tests.support.locations import PUBLIC_PAYLOADS
+
+    t = transcript.read_usage(str(PUBLIC_PAYLOADS / "transcripts" / "agent-a34e270.jsonl"))
+    cost = sum(prices.cost(r["model"], r["usage"]) for r in t.requests)
+    expected = (25 * 1 + 96 * 5 + 32450 * 2 + 563234 * 0.1) / 1e6
+    assert cost == pytest.approx(expected, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def test_override_file_adds_and_changes_prices(tmp_path):
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({
+        "date": "2027-01-15",
+        "source": "negotiated",
+        "tiers": {
+            "my_tier": {"input": 1, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 5},
+            "tier_3_15": {"cache_read": 0.25},
+        },
+        "models": {
+            "claude-opus-6": {"tier": "my_tier", "first_party_id": "claude-opus-6-20270101", "display_name": "Opus 6"},
+            "claude-sonnet-5-5": {"input": 1.8, "output": 9, "cache_write_5m": 2.25, "cache_write_1h": 3.6, "cache_read": 0.09},
+        },
+        "aliases": {"opus": "claude-opus-6"},
+    }))
+    prices = pricing.load_prices(override_path=str(path))
+    assert prices.warnings == []
+    assert prices.override_path == str(path)
+    assert prices.cost("claude-opus-6-20270101", usage(i=1_000_000, o=1_000_000)) == pytest.approx(3)
+    assert prices.cost("claude-sonnet-5-5", usage(i=1_000_000)) == pytest.approx(1.8)
+    assert prices.rates("claude-sonnet-4-5")["cache_read"] == 0.25
+    assert prices.rates("claude-sonnet-4-5")["input"] == 3  # the rest of the shipped tier is kept
+    assert prices.alias_model("opus") == "claude-opus-6"
+    text = pricing.format_pricing_table(prices)
+    assert "claude-opus-6" in text and "2027-01-15" in text and str(path) in text
+
+
+def test_default_override_path_is_in_the_claude_config_dir(tmp_path, monkeypatch):
+    config = tmp_path / "cfg"
+    (config / "cco-hooks").mkdir(parents=True)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
+    (config / "cco-hooks" / "prices.json").write_text(json.dumps({"models": {"claude-new-1": {"tier": "tier_5_25"}}}))
+    prices = pricing.load_prices()
+    assert prices.resolve("claude-new-1") == "claude-new-1"
+    assert pricing.default_override_path() == str(config / "cco-hooks" / "prices.json")
+
+
+def test_overrides_dict_wins_over_the_file(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"models": {"claude-x": {"tier": "tier_5_25"}}}))
+    prices = pricing.load_prices(str(path), overrides={"models": {"claude-x": {"tier": "tier_2_10"}}})
+    assert prices.rates("claude-x")["input"] == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        "[]",
+        "null",
+        json.dumps({"tiers": [], "models": 5, "aliases": "x"}),
+        json.dumps({"tiers": {"t": {"input": "1"}}, "models": {"m": {"tier": "nope"}, "n": 3, "": {}}}),
+        json.dumps({"tiers": {"t": {"input": -1, "output": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_read": 1}}}),
+        json.dumps({"tiers": {"t": {"input": 1, "output": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_read": 1,
+                                    "long_prompt": {"input": 1}}}}),
+        json.dumps({"models": {"claude-opus-5-5": {"input": True, "output": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_read": 1}}}),
+        "\ufeff{}",
+    ],
+)
+def test_bad_override_files_warn_and_keep_the_shipped_prices(tmp_path, content):
+    path = tmp_path / "prices.json"
+    path.write_text(content)
+    prices = pricing.load_prices(override_path=str(path))
+    assert prices.warnings
+    assert prices.rates("claude-opus-5-5")["input"] == 4
+    assert "warning:" in pricing.format_pricing_table(prices)
+
+
+def test_override_path_that_is_not_a_file(tmp_path):
+    prices = pricing.load_prices(override_path=str(tmp_path))
+    assert prices.warnings and prices.rates("claude-opus-5-5")["input"] == 4
+    prices = pricing.load_prices(override_path="/dev/zero")
+    assert prices.rates("claude-opus-5-5")["input"] == 4
+    prices = pricing.load_prices(override_path=12345)
+    assert prices.rates("claude-opus-5-5")["input"] == 4
+
+
+def test_as_table_loads_back(prices, tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(prices.as_table()))
+    again = pricing.load_prices(str(path))
+    assert again.warnings == []
+    assert again.as_table()["tiers"] == prices.as_table()["tiers"]
+
+
+def test_format_pricing_table_lists_everything(prices):
+    text = pricing.format_pricing_table(prices)
+    assert "2026-11-25" in text and "2.1.328" in text
+    for model in REF_PRICES["models"]:
+        assert model["id"] in text
+    assert ">100,000" in text
+    assert "unpriced" in text
+    rows = prices.table_rows()
+    assert len(rows) == len(REF_PRICES["models"])
+    assert rows[0]["model"].startswith("claude-3-5-haiku")
