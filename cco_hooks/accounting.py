@@ -42,7 +42,7 @@ from __future__ import annotations
 import os
 import time
 
-from cco_hooks import fastjson, paths
+from cco_hooks import fastjson, files, paths
 
 
 class _OnFirstUse:
@@ -225,7 +225,7 @@ def _mark_settled(pdir: str, kind: str, key, offset: int | None = None) -> None:
     path = _tombstone(pdir, kind, key)
     if path is None:
         return
-    paths.make_private_dirs(os.path.dirname(path))
+    files.make_private_dirs(os.path.dirname(path))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC, 0o600)
     try:
         if offset is not None:
@@ -306,11 +306,11 @@ def _never_raises(fn):
 
 
 def _write_json_atomic(path: str, data: dict) -> None:
-    paths.write_private(path, fastjson.dumps(data).encode("ascii"))
+    files.write_private(path, fastjson.dumps(data).encode("ascii"))
 
 
 def _read_json(path: str, cap: int = 1 << 20):
-    return paths.read_json_object(path, cap)
+    return files.read_json_object(path, cap)
 
 
 def _remove(path) -> None:

@@ -33,7 +33,7 @@ when a priced record is appended.
 import os
 import time
 
-from cco_hooks import agents, fastjson, hookio, paths
+from cco_hooks import agents, fastjson, files, hookio, paths
 
 TOTALS_SUFFIX = ".totals.json"
 KEEP_DAYS = 8
@@ -64,7 +64,7 @@ def _number(value):
 
 
 def _read(path):
-    data = paths.read_json_object(path, PART_CAP)
+    data = files.read_json_object(path, PART_CAP)
     if not isinstance(data, dict) or data.get("v") != 1 or not all(
             isinstance(data.get(key), dict) for key in ("ledger", "days", "sessions")):
         return None  # damaged, or written by another version: rebuilt from the ledger
@@ -80,7 +80,7 @@ def _write(path, totals):
         totals["sessions"] = dict(by_day[-KEEP_SESSIONS:])
     # One fixed temporary name: writers hold the ledger lock, and a writer killed half-way leaves a
     # stray file that the next one simply overwrites (a per-process name would pile them up).
-    paths.write_private(path, fastjson.dumps(totals).encode("ascii"), tmp=path + ".tmp")
+    files.write_private(path, fastjson.dumps(totals).encode("ascii"), tmp=path + ".tmp")
 
 
 def _dict(value):

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from cco_hooks import fastjson, paths
+from cco_hooks import fastjson, files, paths
 
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024  # real payloads are a few KiB; a prompt can be large
 
@@ -42,19 +42,12 @@ def emit(obj):
     out.flush()
 
 
-def _fnv(text):
-    value = 0xCBF29CE484222325
-    for byte in text.encode("utf-8", "replace"):
-        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return f"{value:016x}"
-
-
 def tell_once(topic, message, env=None):
     """``message`` the first time ``topic`` comes up, ``None`` after that (a marker file remembers)."""
     marker_dir = os.path.join(paths.state_dir(env), "told")
-    marker = os.path.join(marker_dir, _fnv(topic))
+    marker = os.path.join(marker_dir, files.stable_name(topic))
     try:
-        paths.make_private_dirs(marker_dir)
+        files.make_private_dirs(marker_dir)
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return None
@@ -72,7 +65,7 @@ def log_error(event, exc_info, env=None):
 
         text = "".join(traceback.format_exception(*exc_info))
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        paths.make_private_dirs(os.path.dirname(log_path))
+        files.make_private_dirs(os.path.dirname(log_path))
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.write(fd, f"--- {stamp} {event} (pid {os.getpid()})\n{text}".encode("utf-8", "replace"))

@@ -24,7 +24,7 @@ import os
 import stat
 import time
 
-from cco_hooks import fastjson, paths
+from cco_hooks import fastjson, files
 
 LOCK_SUFFIX = ".lock"
 LOCK_TIMEOUT = 10.0  # seconds; past it a hook goes on without the lock rather than hang
@@ -40,11 +40,9 @@ def lock_path(path: str) -> str:
     return path + LOCK_SUFFIX
 
 
-ensure_dir = paths.make_private_dirs  # one implementation: cco_hooks.paths
-
 
 def _open_private(path: str, flags: int) -> int:
-    ensure_dir(os.path.dirname(os.path.abspath(path)))
+    files.make_private_dirs(os.path.dirname(os.path.abspath(path)))
     fd = os.open(path, flags | os.O_CREAT | _O_CLOEXEC, FILE_MODE)
     try:
         st = os.fstat(fd)

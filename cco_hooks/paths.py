@@ -11,8 +11,6 @@ Stdlib only and import-light: the hooks import this on every spawn.
 
 import os
 
-from cco_hooks import fastjson
-
 CONFIG_BASENAMES = ("cco-hooks.yaml", "cco-hooks.yml", "cco-hooks.json")
 LOCAL_CONFIG_BASENAMES = ("cco-hooks.local.yaml", "cco-hooks.local.yml", "cco-hooks.local.json")
 
@@ -71,81 +69,12 @@ def agent_dirs(project: str | None, env: dict | None = None) -> list[tuple[str, 
     return dirs
 
 
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
 def safe_name(value) -> bool:
     """``value`` can be used as a file name as is: 1-128 of ``[A-Za-z0-9_-]`` (ids from payloads)."""
     return isinstance(value, str) and 0 < len(value) <= 128 and all(c in _SAFE for c in value)
-
-
-def make_private_dirs(directory):
-    """Create ``directory`` and any missing parents as 0700 (``os.makedirs`` gives parents 0755).
-
-    Directories that already exist are left alone: the ledger may point into a shared place.
-    """
-    missing = []
-    current = os.path.abspath(directory)
-    while not os.path.isdir(current):
-        missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            continue
-        try:
-            os.chmod(path, 0o700)  # the umask may have removed bits we want; never add others
-        except OSError:
-            pass
-
-
-def read_json_object(path, cap):
-    """The JSON object in a small file we own, or ``None`` (missing, not regular, over ``cap``
-    bytes, not JSON, not an object). Opened non-blocking, so a named pipe cannot hang a hook."""
-    try:
-        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):
-        return None
-    try:
-        data = os.read(fd, cap + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(data) > cap:
-        return None
-    try:
-        obj = fastjson.loads(data)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def write_private(path, data, tmp=None):
-    """Replace ``path`` atomically (temp file + rename) with ``data``; the file is 0600, and missing
-    directories are created 0700. ``tmp`` names the temporary file (default: per process)."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    directory = os.path.dirname(path)
-    tmp = tmp or os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC
-    try:
-        fd = os.open(tmp, flags, 0o600)
-    except FileNotFoundError:  # the first file ever: create the directory only then
-        make_private_dirs(directory)
-        fd = os.open(tmp, flags, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def default_ledger_path(env: dict | None = None) -> str:

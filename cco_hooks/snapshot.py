@@ -12,16 +12,9 @@ Stdlib only: imported by every hook.
 import os
 import sys
 
-from cco_hooks import __version__, agents, fastjson, paths
+from cco_hooks import __version__, agents, fastjson, files, paths
 
 SNAPSHOT_FORMAT = 1
-
-
-def _fnv1a64(text):
-    value = 0xCBF29CE484222325
-    for byte in text.encode("utf-8", "surrogatepass"):
-        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return f"{value:016x}"
 
 
 def _stat_signature(path):
@@ -74,7 +67,7 @@ def snapshot_key(project, env):
 
 def snapshot_path(project, env):
     key = snapshot_key(project, env)
-    return os.path.join(paths.state_dir(env), "snapshots", _fnv1a64(key) + ".json")
+    return os.path.join(paths.state_dir(env), "snapshots", files.stable_name(key) + ".json")
 
 
 def _read(path):
@@ -112,7 +105,7 @@ def load(project, env=None, rebuild=True):
         return None
     snap = _rebuild(project, env)
     try:
-        paths.write_private(path, fastjson.dumps(snap))
+        files.write_private(path, fastjson.dumps(snap))
     except OSError:
         pass  # an unwritable state dir only costs speed: the next run compiles again
     return snap
@@ -133,6 +126,6 @@ def mark_told(project, env, snap):
     """Remember that this snapshot's problems were shown, so the user is told once."""
     snap["told"] = True
     try:
-        paths.write_private(snapshot_path(project, env), fastjson.dumps(snap))
+        files.write_private(snapshot_path(project, env), fastjson.dumps(snap))
     except OSError:
         pass
