@@ -1,0 +1,84 @@
+"""files: private directories, the one atomic private writer, bounded JSON reads, stable names."""
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from cco_hooks import files
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_make_private_dirs_creates_every_missing_parent_0700(tmp_path):
+    target = tmp_path / "a" / "b" / "c"
+    old = os.umask(0o077 ^ 0o777)  # a umask that would leave group and other bits on
+    try:
+        files.make_private_dirs(target)
+    finally:
+        os.umask(old)
+    assert [mode(p) for p in (tmp_path / "a", tmp_path / "a" / "b", target)] == [0o700] * 3
+
+
+def test_make_private_dirs_leaves_existing_directories_alone(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    files.make_private_dirs(shared / "mine")
+    assert mode(shared) == 0o755 and mode(shared / "mine") == 0o700
+
+
+def test_write_private_replaces_atomically_with_mode_0600(tmp_path):
+    path = tmp_path / "new" / "state.json"
+    files.write_private(str(path), "first")
+    files.write_private(str(path), b"second")
+    assert path.read_bytes() == b"second" and mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert sorted(os.listdir(path.parent)) == ["state.json"], "no temporary file is left behind"
+
+
+def test_write_private_keeps_a_mode_it_is_given(tmp_path):
+    path = tmp_path / "settings.json"
+    files.write_private(str(path), "{}", mode=0o644)
+    assert mode(path) == 0o644
+
+
+def test_write_private_uses_the_temporary_name_it_is_given(tmp_path):
+    path, tmp = tmp_path / "totals.json", tmp_path / "totals.json.tmp"
+    tmp.write_text("a stray file from a writer that died")
+    files.write_private(str(path), "{}", tmp=str(tmp))
+    assert path.read_text() == "{}" and not tmp.exists()
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b'{"a": 1}', {"a": 1}), (b"[1]", None), (b"not json", None), (b"", None), (b'{"a": "' + b"x" * 100 + b'"}', None),
+])
+def test_read_json_object(tmp_path, content, expected):
+    path = tmp_path / "part.json"
+    path.write_bytes(content)
+    assert files.read_json_object(str(path), 64) == expected
+
+
+def test_read_json_object_of_a_missing_file_or_directory_is_none(tmp_path):
+    assert files.read_json_object(str(tmp_path / "missing"), 64) is None
+    assert files.read_json_object(str(tmp_path), 64) is None
+
+
+def test_read_json_object_never_blocks_on_a_named_pipe(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    code = f"from cco_hooks import files; print(files.read_json_object({str(fifo)!r}, 64))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    assert result.stdout.strip() == "None", result.stderr
+
+
+def test_stable_name_is_the_same_in_every_process():
+    code = "from cco_hooks import files; print(files.stable_name('project\\0config'))"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert other == files.stable_name("project\0config")
+    assert len(other) == 16 and int(other, 16) >= 0
+    assert files.stable_name("a") != files.stable_name("b")
+    assert files.stable_name("\ud800") == files.stable_name("\ud800"), "lone surrogates are names too"
