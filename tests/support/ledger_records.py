@@ -1,6 +1,7 @@
-"""Ledger records written line by line as the hooks write them, and the report run into strings.
+"""Ledger records written line by line as the hooks write them, the report run into strings, and
+the ledger summaries compared with a full scan.
 
-Shared by the report tests (table, JSON contract, summary).
+Shared by the report tests.
 """
 
 import copy
@@ -11,7 +12,12 @@ from pathlib import Path
 
 import jsonschema
 
-from cco_hooks.report import report
+from cco_hooks.report.command import run_report
+from cco_hooks.report.decode import DICT_BACKEND, MSGSPEC_BACKEND
+from cco_hooks.report.document import GROUPS, build_report
+from cco_hooks.report.rows import COST, SESSION
+from cco_hooks.report.summary import PARTS
+from cco_hooks.report.update import summarize
 from tests.support.locations import REPO
 
 SCHEMA = json.loads((REPO / "config" / "report.schema.json").read_text())
@@ -117,8 +123,8 @@ def sample_records():
 def run(ledgers, fmt="json", width=80, **kwargs):
     """run_report into strings: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    code = report.run_report(ledgers=ledgers, fmt=fmt, width=width, stdout=out, stderr=err,
-                             today=kwargs.pop("today", TODAY), **kwargs)
+    code = run_report(ledgers=ledgers, fmt=fmt, width=width, stdout=out, stderr=err,
+                      today=kwargs.pop("today", TODAY), **kwargs)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -128,3 +134,61 @@ def run_json(ledgers, **kwargs):
     doc = json.loads(out)
     jsonschema.Draft202012Validator(SCHEMA).validate(doc)
     return doc
+
+
+# ---- summaries, checked against a full scan ----------------------------------------------------
+
+BACKENDS = [b for b in (MSGSPEC_BACKEND, DICT_BACKEND) if b is not None]
+
+
+def cold(path, backend=None):
+    """A full scan, leaving any saved summary alone."""
+    return summarize(path, use_saved=False, save_summary=False, backend=backend)
+
+
+def warm(path):
+    """A summary brought up to date the way a report does it."""
+    return summarize(path)
+
+
+def all_rows(summary):
+    """Every row of a summary, ``{key: [sums]}``, read from all its partitions."""
+    out = {}
+    for p in range(PARTS):
+        out.update((key, list(row)) for key, row in summary.partition(p)[0].items())
+    return out
+
+
+def all_sessions(summary):
+    """``{session_id: [ts, project, cost]}``, the latest record of every session."""
+    out = {}
+    for p in range(PARTS):
+        out.update(summary.partition(p)[1])
+    return out
+
+
+def spawn_cost_per_session(summary):
+    """The spawns' cost per session (nano-dollars), from every row."""
+    out = {}
+    for key, row in all_rows(summary).items():
+        out[key[SESSION]] = out.get(key[SESSION], 0) + row[COST]
+    return out
+
+
+def doc_of(summary, group_by="session"):
+    return build_report([summary], group_by, drift=True)
+
+
+def assert_same_as_cold(summary, path):
+    """The summary answers every report exactly as a full scan of the ledger would."""
+    fresh = cold(path)
+    assert all_rows(summary) == all_rows(fresh)  # exact integers
+    assert spawn_cost_per_session(summary) == spawn_cost_per_session(fresh)
+    for dim, rollup in summary.rollups.items():  # kept up to date, never recomputed
+        assert rollup == fresh.group(dim)
+    assert all_sessions(summary) == all_sessions(fresh)
+    assert summary.drift == fresh.drift
+    assert list(summary.drift_offsets) == list(fresh.drift_offsets)
+    assert summary.skipped_lines == fresh.skipped_lines
+    for group_by in GROUPS:
+        assert doc_of(summary, group_by) == doc_of(fresh, group_by)

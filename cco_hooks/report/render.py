@@ -1,0 +1,301 @@
+"""The report document (``document.build_report``) as text: a table, Markdown, CSV or JSON."""
+
+import csv
+import io
+import json
+import textwrap
+
+from cco_hooks.errors import CcoHooksError
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+# ---- numbers --------------------------------------------------------------------------------
+
+def format_usd(x):
+    """``$0.0123`` under a dollar, ``$12.34`` under a thousand, ``$12,345`` above."""
+    if x is None:
+        return "-"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    if x == 0:
+        return "$0"
+    if x < 0.00005:
+        return f"{sign}<$0.0001"
+    if x < 0.99995:
+        return f"{sign}${x:.4f}"
+    if x < 999.995:
+        return f"{sign}${x:.2f}"
+    return f"{sign}${x:,.0f}"
+
+
+def format_tokens(n):
+    """Token counts in two or three significant figures: 950, 1.2k, 34k, 560M."""
+    n = int(n)
+    if n < 1000:
+        return str(n)
+    for div, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T")):
+        v = n / div
+        if v < 9.95:
+            return f"{v:.1f}{suffix}"
+        if v < 999.5 or suffix == "T":
+            return f"{v:.0f}{suffix}"
+    return str(n)  # pragma: no cover
+
+
+def format_pct(p):
+    return "-" if p is None else f"{p:.0f}%"
+
+
+# ---- the table --------------------------------------------------------------------------------
+
+_NONE_KEY = "(none)"
+
+
+def _key_text(key):
+    return _NONE_KEY if key is None else str(key)
+
+
+def _cells(row):
+    """The table's cells for one row (or the totals)."""
+    t = row["tokens"]
+    flag_cost = "*" if row["unpriced"] else " "
+    flag_req = "*" if row["unpriced"] or row["requested_unpriced"] else " "
+    return [
+        str(row["spawns"]),
+        f"{format_tokens(t['input'])}/{format_tokens(t['output'])}/{format_tokens(t['cache_read'] + t['cache_write'])}",
+        format_usd(row["cost_usd"]) + flag_cost,
+        format_usd(row["requested_cost_usd"]) + flag_req,
+        format_usd(row["savings_usd"]),
+        format_pct(row["savings_pct"]),
+        f"{row['rewrites']}/{row['denials']}",
+    ]
+
+
+_HEADERS = [("", "spawns"), ("tokens", "in/out/cache"), ("", "cost "), ("cost at ", "requested "),
+            ("", "savings"), ("", "%"), ("rewrites", "/denials")]
+
+
+def _truncate(text, width, left=False):
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    return "…" + text[-(width - 1):] if left else text[: width - 1] + "…"
+
+
+def _footnotes(doc):
+    totals = doc["totals"]
+    notes = []
+    if totals["unpriced"] or totals["requested_unpriced"]:
+        parts = []
+        if totals["unpriced"]:
+            n = totals["unpriced"]
+            parts.append(f"{n} unpriced spawn{'s' * (n != 1)} (no price for the model, or no "
+                         f"readable transcript) {'are' if n != 1 else 'is'} in no cost sum")
+        if totals["requested_unpriced"]:
+            n = totals["requested_unpriced"]
+            parts.append(f"{n} spawn{'s' * (n != 1)} without a price at the requested model "
+                         f"{'are' if n != 1 else 'is'} in no requested cost or savings")
+        notes.append("* " + "; ".join(parts) + ".")
+    if totals["session_cost_usd"] is not None:
+        share = totals["subagent_share"]
+        notes.append(
+            f"Sessions: subagents cost {format_usd(totals['subagent_cost_in_sessions_usd'])} of "
+            f"{format_usd(totals['session_cost_usd'])} ({'-' if share is None else f'{share * 100:.0f}%'}) "
+            f"in {totals['sessions']} session{'s' * (totals['sessions'] != 1)} with a recorded cost."
+        )
+    if totals["drift"] and "drift" not in doc:
+        n = totals["drift"]
+        notes.append(f"Drift: {n} spawn{'s' * (n != 1)} ran on another model than the enforced one "
+                     f"(cco-hooks report --drift).")
+    if doc["skipped_lines"]:
+        n = doc["skipped_lines"]
+        notes.append(f"{n} ledger line{'s' * (n != 1)} skipped (torn, corrupt, or not ledger schema v1).")
+    return notes
+
+
+def _empty_text(doc):
+    matched = "" if _no_filters(doc) else " matching the filters"
+    return f"No spawns recorded{matched}."
+
+
+def _no_filters(doc):
+    f = doc["filters"]
+    return not (f["since"] or f["until"] or f["sessions"] or f["projects"] or f["agents"])
+
+
+def render_table(doc, width=80):
+    """A plain-text table that fits ``width`` columns when it can (the key column gives way)."""
+    lines = []
+    if not doc["rows"]:
+        lines.append(_empty_text(doc))
+    else:
+        body = [[_key_text(r["key"])] + _cells(r) for r in doc["rows"]]
+        total = ["total"] + _cells(doc["totals"])
+        headers = [("", doc["group_by"])] + _HEADERS
+        ncols = len(headers)
+        widths = [max(len(h[0]), len(h[1])) for h in headers]
+        for cells in body + [total]:
+            for i, c in enumerate(cells):
+                widths[i] = max(widths[i], len(c))
+        sep = 2
+        if sum(widths) + sep * (ncols - 1) > width:
+            sep = 1
+        room = width - sum(widths[1:]) - sep * (ncols - 1)
+        if widths[0] > room:
+            widths[0] = max(room, 12, len("total"))
+        left = doc["group_by"] == "project"
+        gap = " " * sep
+
+        def line(cells):
+            out = [_truncate(cells[0], widths[0], left).ljust(widths[0])]
+            out += [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+            return gap.join(out).rstrip()
+
+        lines.append(line([h[0] for h in headers]))
+        lines.append(line([h[1] for h in headers]))
+        lines.append(gap.join("-" * w for w in widths))
+        lines.extend(line(cells) for cells in body)
+        lines.append(gap.join("-" * w for w in widths))
+        lines.append(line(total))
+        lines.append("")
+    for note in _footnotes(doc):
+        lines.extend(textwrap.wrap(note, max(width, 40), subsequent_indent="  ", break_on_hyphens=False))
+    if "drift" in doc:
+        if lines and lines[-1] != "":
+            lines.append("")
+        lines.extend(render_drift_text(doc["drift"], width))
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def render_drift_text(drift, width=80):
+    n = drift["spawns"]
+    if not n:
+        return ["Drift: no spawn ran on another model than the enforced one."]
+    lines = [f"Drift: {n} spawn{'s' * (n != 1)} ran on another model than the enforced one."]
+    cw = max(len(c) for c in drift["by_cause"])
+    nw = max(len(str(v)) for v in drift["by_cause"].values())
+    indent = " " * (2 + cw + 2 + nw + 2)
+    for cause, count in drift["by_cause"].items():
+        text = f"  {cause.ljust(cw)}  {str(count).rjust(nw)}  {drift['causes'].get(cause, '')}"
+        lines.extend(textwrap.wrap(text, max(width, 60), subsequent_indent=indent,
+                                   break_on_hyphens=False, drop_whitespace=True)
+                     if len(text) > max(width, 60) else [text])
+    if drift["listed"]:
+        lines.append("")
+        header = ["when (UTC)", "session", "agent", "enforced", "actual", "cause"]
+        rows = [
+            [
+                (e["ts"] or "")[:16].replace("T", " "),
+                (e["session_id"] or "-")[:8],
+                e["agent_type"] or _NONE_KEY,
+                e["enforced_model"] or "-",
+                e["actual_model"] or "-",
+                e["cause"],
+            ]
+            for e in drift["listed"]
+        ]
+        widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+        for r in [header] + rows:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if drift["not_listed"]:
+            lines.append(f"({drift['not_listed']} earlier not listed; --limit 0 lists all.)")
+    return lines
+
+
+# ---- Markdown ---------------------------------------------------------------------------------
+
+def render_markdown(doc):
+    lines = []
+    if not doc["rows"]:
+        lines.append(_empty_text(doc))
+    else:
+        header = [doc["group_by"], "spawns", "tokens in/out/cache", "cost", "cost at requested",
+                  "savings", "%", "rewrites/denials"]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("| --- | " + " | ".join("---:" for _ in header[1:]) + " |")
+
+        def esc(text):
+            return text.replace("|", "\\|")
+
+        for r in doc["rows"]:
+            cells = [esc(_key_text(r["key"]))] + [c.strip() for c in _cells(r)]
+            lines.append("| " + " | ".join(cells) + " |")
+        cells = ["**total**"] + [f"**{c.strip()}**" for c in _cells(doc["totals"])]
+        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.extend(_footnotes(doc))
+    if "drift" in doc:
+        lines.append("")
+        lines.extend(render_drift_markdown(doc["drift"]))
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def render_drift_markdown(drift):
+    lines = render_drift_text(drift)[:1]
+    if drift["spawns"]:
+        lines += ["", "| cause | spawns | meaning |", "| --- | ---: | --- |"]
+        lines += [f"| {c} | {n} | {drift['causes'].get(c, '')} |" for c, n in drift["by_cause"].items()]
+        if drift["listed"]:
+            lines += ["", "| when (UTC) | session | agent | enforced | actual | cause |",
+                      "| --- | --- | --- | --- | --- | --- |"]
+            for e in drift["listed"]:
+                lines.append(
+                    f"| {(e['ts'] or '')[:16].replace('T', ' ')} | {(e['session_id'] or '-')[:8]} | "
+                    f"{e['agent_type'] or _NONE_KEY} | {e['enforced_model'] or '-'} | "
+                    f"{e['actual_model'] or '-'} | {e['cause']} |"
+                )
+    return lines
+
+
+# ---- CSV and JSON -----------------------------------------------------------------------------
+
+CSV_FIELDS = ("spawns", "unpriced", "denials", "rewrites", "drift", "tokens_input", "tokens_output",
+              "tokens_cache_read", "tokens_cache_write", "cost_usd", "requested_cost_usd",
+              "requested_unpriced", "savings_usd", "savings_pct")
+DRIFT_CSV_FIELDS = ("ts", "session_id", "project", "agent_type", "tool_use_id", "action",
+                    "requested_model", "enforced_model", "actual_model", "cause",
+                    "claude_code_version", "ledger")
+
+
+def render_csv(doc):
+    """One row per group then a ``total`` row (column ``row``); with ``--drift``, the drift list."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    if "drift" in doc:
+        w.writerow(DRIFT_CSV_FIELDS)
+        for e in doc["drift"]["listed"]:
+            w.writerow(["" if e[f] is None else e[f] for f in DRIFT_CSV_FIELDS])
+        return out.getvalue()
+    w.writerow(("row", doc["group_by"]) + CSV_FIELDS)
+
+    def values(r):
+        flat = dict(r)
+        for name, value in r["tokens"].items():
+            flat["tokens_" + name] = value
+        return ["" if flat[f] is None else flat[f] for f in CSV_FIELDS]
+
+    for r in doc["rows"]:
+        w.writerow(["group", "" if r["key"] is None else r["key"]] + values(r))
+    w.writerow(["total", ""] + values(doc["totals"]))
+    return out.getvalue()
+
+
+def render_json(doc):
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(doc, fmt="table", width=80):
+    if fmt == "table":
+        return render_table(doc, width)
+    if fmt == "json":
+        return render_json(doc)
+    if fmt == "csv":
+        return render_csv(doc)
+    if fmt == "markdown":
+        return render_markdown(doc)
+    raise CcoHooksError(f'Unknown format "{fmt}"; expected one of {", ".join(FORMATS)}.')

@@ -1,0 +1,267 @@
+"""The summary on disk: ``<ledger>.summary``, and the spill files a full scan merges into it.
+
+The file: ``MAGIC``, ``PY_TAG``, the footer's offset (8 bytes), the ``PARTS`` partitions (each a
+marshal of ``(rows, sessions)``, its CRC-32 in the footer), then the footer: a marshal of the offset
+scanned and the checks (ledger device and inode, CRC-32s of its first ``HEAD_BYTES`` and of the
+last line scanned), the rollups, the session share per partition, the drift counts and offsets.
+
+It is written one partition at a time (never the whole file in memory) to a temporary file beside
+it, 0600, renamed over; the summary then reads its partitions from that open file. A damaged
+partition fails its CRC-32 when read (``summary.DamagedSummary``).
+"""
+
+import marshal
+import os
+import sys
+import tempfile
+import zlib
+
+from cco_hooks.report.summary import PARTS, LedgerSummary, merge_into, share_of
+
+SUMMARY_SUFFIX = ".summary"
+SUMMARY_FORMAT = 4
+MAGIC = b"cco-hooks report summary\n"
+# marshal's format belongs to the interpreter: a summary written by another Python is rebuilt.
+PY_TAG = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}\n".encode()
+HEAD_BYTES = 4096
+
+
+def summary_path(ledger_path):
+    return ledger_path + SUMMARY_SUFFIX
+
+
+def crc_range(f, start, length):
+    """The CRC-32 of ``length`` bytes of ``f`` from ``start``, or None if the file is shorter."""
+    f.seek(start)
+    data = f.read(length)
+    return zlib.crc32(data) if len(data) == length else None
+
+
+class Spill:
+    """Where a full scan puts its per-session rows and session records, a partition's chunk at a
+    time, until they are merged partition by partition (``write_file``). Beside the ledger, else
+    in the temporary directory."""
+
+    def __init__(self, directory, ledger_path):
+        prefix = os.path.basename(ledger_path) + SUMMARY_SUFFIX + ".tmp"
+        try:
+            fd, self.name = tempfile.mkstemp(prefix=prefix + ".spill.", dir=directory)
+        except OSError:
+            fd, self.name = tempfile.mkstemp(prefix="cco-hooks-report.spill.")
+        self.f = os.fdopen(fd, "w+b")
+        self.pos = 0
+        self.index = []  # (partition, offset, length), in file order
+
+    def write(self, by_part):
+        for p, item in by_part.items():
+            data = marshal.dumps(item)
+            self.f.write(data)
+            self.index.append((p, self.pos, len(data)))
+            self.pos += len(data)
+
+    def close(self):
+        self.f.close()
+
+
+def _spill_chunks(spills):
+    """``{partition: [(path, offset, length), ...]}`` in file order, over the spills in order."""
+    out = {}
+    for name, index in spills:
+        for p, off, n in index:
+            out.setdefault(p, []).append((name, off, n))
+    return out
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def _read_footer(f, st):
+    """The footer of an open summary file, checked for what we wrote; ``footer_at`` added."""
+    # marshal is only fed what we wrote ourselves: a file of ours that nobody else can write.
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+        raise ValueError
+    fixed = len(MAGIC) + len(PY_TAG)
+    if f.read(fixed) != MAGIC + PY_TAG:
+        raise ValueError
+    footer_at = int.from_bytes(f.read(8), "little")
+    if not fixed + 8 <= footer_at < st.st_size:
+        raise ValueError
+    f.seek(footer_at)
+    footer = marshal.loads(f.read())
+    if footer["format"] != SUMMARY_FORMAT or footer["parts_count"] != PARTS:
+        raise ValueError
+    parts = footer["parts"]
+    if type(parts) is not list or len(parts) != PARTS:
+        raise ValueError
+    for where in parts:
+        if where is not None and (where[0] < fixed + 8 or where[0] + where[1] > footer_at):
+            raise ValueError
+    return footer
+
+
+def load_saved(ledger_path):
+    """The saved summary (its footer read, its partitions left on disk), or None if it is
+    missing, foreign, damaged or from another Python."""
+    try:
+        f = open(summary_path(ledger_path), "rb")
+    except OSError:
+        return None
+    try:
+        footer = _read_footer(f, os.fstat(f.fileno()))
+        s = LedgerSummary(ledger_path)
+        s.ident = tuple(footer["ident"])
+        s.offset = int(footer["offset"])
+        s.head = tuple(footer["head"])
+        s.last = tuple(footer["last"])
+        s.skipped = int(footer["skipped"])
+        s.rollups = footer["rollups"]
+        s.shares = footer["shares"]
+        s.drift = footer["drift"]
+        s.drift_offsets.frombytes(footer["drift_offsets"])
+        if (type(s.rollups) is not dict or type(s.drift) is not dict
+                or type(s.shares) is not list or len(s.shares) != PARTS):
+            raise ValueError
+        s.part_spans = [None if where is None else tuple(where) for where in footer["parts"]]
+    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
+        f.close()
+        return None
+    s.file = f
+    s.rebuilt = False
+    return s
+
+
+def still_valid(saved, f, st):
+    """True when the ledger (open as ``f``, stat ``st``) still begins with exactly the bytes the
+    summary was built from."""
+    if saved.ident != (st.st_dev, st.st_ino) or st.st_size < saved.offset:
+        return False
+    head_len, head_crc = saved.head
+    if head_len != min(HEAD_BYTES, saved.offset) or crc_range(f, 0, head_len) != head_crc:
+        return False
+    start, length, crc = saved.last
+    if saved.offset and (start + length != saved.offset or crc_range(f, start, length) != crc):
+        return False
+    return True
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+def _merged_partition(summary, p, chunks, opened):
+    """Partition ``p`` merged from a full scan's spilled chunks (in file order), as bytes or None;
+    its part of the session share is kept in the summary."""
+    part = ({}, {})
+    for name, off, n in chunks.get(p, ()):
+        g = opened.get(name)
+        if g is None:
+            g = opened[name] = open(name, "rb")
+        g.seek(off)
+        rows, recs = marshal.loads(g.read(n))
+        merge_into(part, rows, recs)
+    summary.shares[p] = share_of(part)
+    return marshal.dumps(part) if part[0] or part[1] else None
+
+
+def _partition_bytes(summary, p):
+    """Partition ``p`` as it is now: changed in memory, or copied from the file it is in."""
+    if p in summary.loaded:
+        part = summary.loaded[p]
+        return marshal.dumps(part) if part[0] or part[1] else None
+    if summary.part_spans is not None and summary.part_spans[p] is not None:
+        off, n, _crc = summary.part_spans[p]
+        summary.file.seek(off)
+        return summary.file.read(n)  # one partition: a small fraction of the rows
+    return None
+
+
+def _footer(summary, parts):
+    return marshal.dumps({
+        "format": SUMMARY_FORMAT,
+        "parts_count": PARTS,
+        "ident": list(summary.ident),
+        "offset": summary.offset,
+        "head": list(summary.head),
+        "last": list(summary.last),
+        "skipped": summary.skipped,
+        "parts": parts,
+        "rollups": summary.rollups,
+        "shares": summary.shares,
+        "drift": summary.drift,
+        "drift_offsets": summary.drift_offsets.tobytes(),
+    })
+
+
+def write_file(summary, out, spills=None):
+    """Write the summary into ``out`` (open, empty, readable): the partitions one at a time (from
+    the full scan's ``spills``, or the ones changed in memory, or copied from the file they are
+    in), then the footer. Afterwards the summary reads its partitions from ``out``."""
+    fixed = MAGIC + PY_TAG
+    out.write(fixed + bytes(8))
+    pos = len(fixed) + 8
+    chunks = _spill_chunks(spills) if spills is not None else None
+    opened = {}
+    parts = []
+    try:
+        for p in range(PARTS):
+            if chunks is not None:
+                data = _merged_partition(summary, p, chunks, opened)
+            else:
+                data = _partition_bytes(summary, p)
+            if data is None:
+                parts.append(None)
+                continue
+            out.write(data)
+            parts.append((pos, len(data), zlib.crc32(data)))
+            pos += len(data)
+    finally:
+        for g in opened.values():
+            g.close()
+    out.write(_footer(summary, parts))
+    out.seek(len(fixed))
+    out.write(pos.to_bytes(8, "little"))
+    out.flush()
+    if summary.file is not None and summary.file is not out:
+        summary.file.close()
+    summary.file = out
+    summary.part_spans = parts
+    summary.loaded = {}
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_beside(summary, spills=None):
+    """Write the summary beside its ledger (atomically, 0600); False when we cannot. An error
+    once the summary reads its partitions from the new file is raised (the file stays open)."""
+    path = summary_path(summary.path)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError:
+        return False
+    out = os.fdopen(fd, "w+b")
+    try:
+        write_file(summary, out, spills)
+        os.replace(tmp, path)
+    except OSError:
+        _unlink(tmp)
+        if summary.file is out:  # the partitions are in it: keep it open, unnamed
+            raise
+        out.close()
+        return False
+    except BaseException:
+        out.close()
+        _unlink(tmp)
+        raise
+    summary.changed = False
+    return True
+
+
+def save(summary):
+    """Write the summary beside its ledger; silently skipped when we cannot."""
+    try:
+        return write_beside(summary)
+    except OSError:
+        return False

@@ -1,0 +1,120 @@
+"""The report's JSON document: the schema contract, the sums per group, the session share."""
+
+import jsonschema
+import pytest
+
+from cco_hooks.report.document import GROUPS
+from tests.support.ledger_records import SCHEMA, SESSION_A, run_json, session, spawn, unpriced, write_ledger
+
+
+def rows(doc):
+    return {r["key"]: r for r in doc["rows"]}
+
+
+# ---- the JSON contract ----------------------------------------------------------------------
+
+
+def test_schema_is_a_valid_2020_12_schema():
+    """config/report.schema.json is itself a valid JSON Schema."""
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("group_by", GROUPS)
+def test_json_validates_against_the_schema_for_every_grouping(ledger_path, group_by):
+    """Every --by gives a document the schema accepts, with and without --drift."""
+    run_json([ledger_path], group_by=group_by)
+    run_json([ledger_path], group_by=group_by, drift=True)
+
+
+def test_schema_rejects_an_unknown_field(ledger_path):
+    """The schema is closed: a typo'd or new field fails validation (the contract is versioned)."""
+    doc = run_json([ledger_path])
+    doc["rows"][0]["costs_usd"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+
+
+def test_json_by_agent_counts_and_sums(ledger_path):
+    """Spawns count launched spawns (unpriced included, denied not); costs skip unpriced ones."""
+    doc = run_json([ledger_path])
+    assert doc["group_by"] == "agent"
+    by = rows(doc)
+    assert [r["key"] for r in doc["rows"]] == ["code-reviewer", "Explore", "python-pro"]
+    py = by["python-pro"]
+    assert py["spawns"] == 5 and py["unpriced"] == 1 and py["rewrites"] == 5 and py["denials"] == 0
+    assert py["cost_usd"] == pytest.approx(0.0123 + 0.3412 + 0.05 + 0.02)
+    assert py["requested_unpriced"] == 1
+    assert py["requested_cost_usd"] == pytest.approx(0.05 + 2.75 + 0.05)
+    assert py["savings_usd"] == pytest.approx(0.0377 + 2.4088)
+    assert py["savings_pct"] == pytest.approx(round(100 * (0.0377 + 2.4088) / 2.85, 2))
+    assert py["drift"] == 1
+    assert py["tokens"] == {"input": 250000 + 1000 * 4, "output": 40000 + 200 * 4,
+                            "cache_read": 1200000 + 5000 * 4, "cache_write": 100000 + 300 * 4}
+    cr = by["code-reviewer"]
+    assert cr["spawns"] == 1 and cr["denials"] == 1 and cr["rewrites"] == 0
+    t = doc["totals"]
+    assert t["spawns"] == 7 and t["unpriced"] == 1 and t["denials"] == 1 and t["rewrites"] == 5
+    assert t["cost_usd"] == pytest.approx(0.0123 + 0.3412 + 1.25 + 0.8 + 0.05 + 0.02)
+    assert doc["skipped_lines"] == 0
+
+
+def test_json_by_model_keys_are_the_model_that_answered(ledger_path):
+    """--by model groups by actual_model; denied spawns (never ran) have the key null."""
+    by = rows(run_json([ledger_path], group_by="model"))
+    assert set(by) == {"claude-haiku-5-5", "claude-opus-5-5", "claude-sonnet-5-5", None}
+    assert by["claude-haiku-5-5"]["spawns"] == 4
+    assert by[None]["denials"] == 1 and by[None]["spawns"] == 0
+
+
+def test_json_by_day_decision_session_project(ledger_path):
+    """Day keys are UTC dates in order; decision keys are decision.action."""
+    doc = run_json([ledger_path], group_by="day")
+    assert [(r["key"], r["spawns"], r["denials"]) for r in doc["rows"]] == [
+        ("2026-11-24", 3, 1), ("2026-11-25", 4, 0)]
+    by = rows(run_json([ledger_path], group_by="decision"))
+    assert {k: (r["spawns"], r["denials"]) for k, r in by.items()} == {
+        "rewrite": (5, 0), "allow": (1, 0), "deny": (0, 1), "none": (1, 0)}
+    by = rows(run_json([ledger_path], group_by="session"))
+    assert by[SESSION_A]["session_cost_usd"] == 4.5
+    assert by[SESSION_A]["subagent_share"] == pytest.approx(round((0.0123 + 0.3412 + 1.25) / 4.5, 4))
+    by = rows(run_json([ledger_path], group_by="project"))
+    assert by["/home/dev/web"]["spawns"] == 4 and by["/home/dev/web"]["session_cost_usd"] == 3.0
+
+
+def test_all_unpriced_row_has_zero_cost_and_says_so(tmp_path):
+    """A row whose spawns are all unpriced sums to 0 and counts them: never a silent 0."""
+    path = write_ledger(tmp_path / "l.jsonl", [unpriced(), unpriced(tokens=None)])
+    row = run_json([path])["rows"][0]
+    assert (row["spawns"], row["unpriced"], row["cost_usd"], row["savings_pct"]) == (2, 2, 0.0, None)
+
+
+# ---- the session share ----------------------------------------------------------------------
+
+
+def test_session_share_uses_the_latest_session_record(ledger_path):
+    """Session cost is the latest record per session; the share is subagent cost / session cost."""
+    t = run_json([ledger_path])["totals"]
+    assert t["sessions"] == 2
+    assert t["session_cost_usd"] == 7.5
+    assert t["subagent_cost_in_sessions_usd"] == pytest.approx(t["cost_usd"])
+    assert t["subagent_share"] == pytest.approx(round(t["cost_usd"] / 7.5, 4))
+
+
+def test_session_record_order_in_file_does_not_matter(tmp_path):
+    """An older session record after a newer one (merged ledgers) does not win."""
+    path = write_ledger(tmp_path / "l.jsonl", [
+        session(cost=5.0, ts="2026-11-25T12:00:00.000Z"), session(cost=1.0, ts="2026-11-25T10:00:00.000Z")])
+    assert run_json([path])["totals"]["session_cost_usd"] == 5.0
+
+
+def test_no_session_records_gives_null_share(tmp_path):
+    """Without session records the share is unknown (null), not 0."""
+    path = write_ledger(tmp_path / "l.jsonl", [spawn()])
+    t = run_json([path])["totals"]
+    assert t["sessions"] == 0 and t["session_cost_usd"] is None and t["subagent_share"] is None
+
+
+def test_date_filter_also_selects_session_costs(ledger_path):
+    """Session costs follow the date filter by their latest record's day."""
+    t = run_json([ledger_path], since="2026-11-25")["totals"]
+    assert t["sessions"] == 1 and t["session_cost_usd"] == 3.0

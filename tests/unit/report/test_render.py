@@ -1,0 +1,85 @@
+"""The report rendered: exact tables (snapshots), Markdown, CSV, and the numbers' formats."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cco_hooks.report.document import GROUPS
+from cco_hooks.report.render import format_tokens, format_usd
+from tests.support.ledger_records import run, spawn, write_ledger
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def check_snapshot(name, text):
+    """Compare with tests/unit/report/snapshots/<name>; UPDATE_SNAPSHOTS=1 rewrites them."""
+    path = SNAPSHOTS / name
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path}; run with UPDATE_SNAPSHOTS=1 to write it"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("group_by", GROUPS)
+def test_table_snapshot_80_columns(ledger_path, group_by):
+    """The default table for every --by, exactly, in 80 columns."""
+    code, out, err = run([ledger_path], fmt="table", group_by=group_by, width=80)
+    assert code == 0 and err == ""
+    assert max(len(x) for x in out.splitlines()) <= 80
+    check_snapshot(f"report_table_by_{group_by}.txt", out)
+
+
+def test_table_snapshot_narrow_terminal_truncates_keys(ledger_path):
+    """In 60 columns the key column gives way (… marks the cut; projects keep their end)."""
+    code, out, _ = run([ledger_path], fmt="table", group_by="session", width=60)
+    check_snapshot("report_table_by_session_60.txt", out)
+    code, out, _ = run([ledger_path], fmt="table", group_by="project", width=60)
+    check_snapshot("report_table_by_project_60.txt", out)
+
+
+def test_table_snapshot_markdown_and_csv(ledger_path):
+    """Markdown and CSV renderings, exactly."""
+    check_snapshot("report_by_agent.md", run([ledger_path], fmt="markdown")[1])
+    check_snapshot("report_by_agent.csv", run([ledger_path], fmt="csv")[1])
+
+
+def test_table_snapshot_drift(ledger_path, tmp_path):
+    """--drift: counts by cause, then the drifted spawns."""
+    code, out, _ = run([ledger_path], fmt="table", drift=True)
+    check_snapshot("report_drift.txt", out)
+    csv_text = run([ledger_path], fmt="csv", drift=True)[1]
+    check_snapshot("report_drift.csv", csv_text.replace(ledger_path, "LEDGER"))
+
+
+def test_unpriced_marker_and_footnote(ledger_path):
+    """Rows with unpriced spawns carry * on their cost; a footnote says what is missing."""
+    out = run([ledger_path], fmt="table")[1]
+    py_line = next(x for x in out.splitlines() if x.startswith("python-pro"))
+    assert "$0.4235*" in py_line
+    out = run([ledger_path], fmt="markdown")[1]  # footnotes unwrapped
+    assert "* 1 unpriced spawn (no price for the model, or no readable transcript) is in no cost sum; " \
+           "1 spawn without a price at the requested model is in no requested cost or savings." in out
+
+
+def test_no_drift_says_so(tmp_path):
+    path = write_ledger(tmp_path / "l.jsonl", [spawn()])
+    out = run([path], fmt="table", drift=True)[1]
+    assert out.endswith("\nDrift: no spawn ran on another model than the enforced one.\n")
+
+
+@pytest.mark.parametrize("value, text", [
+    (0, "$0"), (0.00001, "<$0.0001"), (0.0123, "$0.0123"), (0.5, "$0.5000"), (1, "$1.00"),
+    (12.345678, "$12.35"), (999.99, "$999.99"), (12345.6, "$12,346"), (-0.25, "-$0.2500"), (None, "-")])
+def test_money_format(value, text):
+    """Four decimals under $1, cents under $1000, whole dollars above."""
+    assert format_usd(value) == text
+
+
+@pytest.mark.parametrize("value, text", [
+    (0, "0"), (999, "999"), (1000, "1.0k"), (9949, "9.9k"), (12345, "12k"), (999_499, "999k"),
+    (999_500, "1.0M"), (12_345_678, "12M"), (3_400_000_000, "3.4G")])
+def test_token_format(value, text):
+    """Token counts in two or three significant figures."""
+    assert format_tokens(value) == text

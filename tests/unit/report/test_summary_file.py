@@ -1,0 +1,51 @@
+"""The summary file beside the ledger: private, and thrown away when it cannot be trusted."""
+
+import os
+import stat
+
+import pytest
+
+from cco_hooks.report import summary_file
+from tests.support.ledger_records import assert_same_as_cold, warm
+
+
+def test_summary_is_written_beside_the_ledger_0600(sample_ledger):
+    """A report leaves <ledger>.summary, readable by its owner only."""
+    warm(sample_ledger)
+    mode = stat.S_IMODE(os.stat(sample_ledger + ".summary").st_mode)
+    assert mode == 0o600
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"cco-hooks report summary\nwrong-python\n",
+                                    b"cco-hooks report summary\n" + summary_file.PY_TAG + b"\x00\x01\x02"])
+def test_damaged_or_foreign_summary_is_ignored(sample_ledger, damage):
+    """A summary we cannot trust is thrown away and rewritten; the report is unaffected."""
+    warm(sample_ledger)
+    with open(sample_ledger + ".summary", "wb") as f:
+        f.write(damage)
+    s = warm(sample_ledger)
+    assert s.rebuilt
+    assert_same_as_cold(s, sample_ledger)
+    assert not warm(sample_ledger).rebuilt  # rewritten
+
+
+def test_summary_writable_by_others_is_not_trusted(sample_ledger):
+    warm(sample_ledger)
+    os.chmod(sample_ledger + ".summary", 0o666)
+    assert warm(sample_ledger).rebuilt
+
+
+def test_summary_from_another_python_is_rebuilt(sample_ledger, monkeypatch):
+    """marshal's format belongs to the interpreter: another version's summary is rebuilt."""
+    warm(sample_ledger)
+    monkeypatch.setattr(summary_file, "PY_TAG", b"cpython-9.99\n")
+    assert warm(sample_ledger).rebuilt
+
+
+def test_unwritable_directory_still_reports(sample_ledger, monkeypatch):
+    """When the summary cannot be saved the report is still right."""
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(PermissionError("read-only")))
+    s = warm(sample_ledger)
+    assert not os.path.exists(sample_ledger + ".summary")
+    assert [n for n in os.listdir(os.path.dirname(sample_ledger)) if ".tmp." in n] == []
+    assert_same_as_cold(s, sample_ledger)
