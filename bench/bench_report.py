@@ -1,4 +1,4 @@
-"""Benchmark `cco-hooks report` on a realistic ledger (issue 4, item 5).
+"""Benchmark `cco-hooks report` on a realistic ledger.
 
     python bench/bench_report.py [--lines 1000000] [--reps 5] [--small 100000] [--keep DIR]
 
@@ -37,12 +37,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
-from cco_hooks import ledger, report  # noqa: E402
-from cco_hooks.report import summary as rs  # noqa: E402
+from cco_hooks import ledger  # noqa: E402
+from cco_hooks.report.command import run_report  # noqa: E402
+from cco_hooks.report.decode import DEFAULT_BACKEND, DICT_BACKEND  # noqa: E402
+from cco_hooks.report.parallel import workers_for  # noqa: E402
+from cco_hooks.report.summary_file import summary_path  # noqa: E402
+from cco_hooks.report.update import summarize  # noqa: E402
 
 # ---- realistic ledgers -------------------------------------------------------------------------
 # Records follow the ledger schema v1 (docs/design.md, config/ledger.schema.json) with the values
-# real hook runs produce (Claude Code 2.1.328 payloads in ../shared/reference/): UUID session ids,
+# real hook runs produce (Claude Code 2.1.328 payloads): UUID session ids,
 # toolu_ ids, 17-hex agent ids, descriptions, the routing decision with its rule and config source,
 # per-request token counts priced at the real rates, a session record when a session stops. The
 # shape is a team's year: 25 projects, sessions of 1-60 spawns on 1-6 agent types out of 40, each
@@ -240,14 +244,14 @@ def baseline(path):
 
 def report_once(path):
     out, err = io.StringIO(), io.StringIO()
-    code = report.run_report(ledgers=[path], fmt="table", width=80, stdout=out, stderr=err, settle=False)
+    code = run_report(ledgers=[path], fmt="table", width=80, stdout=out, stderr=err, settle=False)
     assert code == 0, err.getvalue()
     return out.getvalue()
 
 
 def drop_summary(path):
     try:
-        os.unlink(rs.summary_path(path))
+        os.unlink(summary_path(path))
     except FileNotFoundError:
         pass
 
@@ -259,7 +263,7 @@ def timed(fn, *args):
 
 
 def fallback_scan(path):
-    rs.summarize(path, use_saved=False, save_summary=False, backend=rs.DICT_BACKEND)
+    summarize(path, use_saved=False, save_summary=False, backend=DICT_BACKEND)
 
 
 def one_process_report(path):
@@ -279,8 +283,8 @@ def one_more_record(path, i):
 
 
 _CHILD = (
-    "import io, sys; sys.path.insert(0, {repo!r}); from cco_hooks import report; "
-    "sys.exit(report.run_report(ledgers=[{path!r}], stdout=io.StringIO(), settle=False))"
+    "import io, sys; sys.path.insert(0, {repo!r}); from cco_hooks.report.command import run_report; "
+    "sys.exit(run_report(ledgers=[{path!r}], stdout=io.StringIO(), settle=False))"
 )
 _WRAPPER = (
     "import resource, subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]], check=True); "
@@ -296,7 +300,7 @@ def peak_rss_mb(path):
 
 
 def idle_rss_mb():
-    child = f"import sys; sys.path.insert(0, {REPO!r}); import cco_hooks.report"
+    child = f"import sys; sys.path.insert(0, {REPO!r}); import cco_hooks.report.command"
     out = subprocess.run([sys.executable, "-c", _WRAPPER, child], capture_output=True, text=True, check=True)
     return int(out.stdout.strip()) / 1024
 
@@ -306,7 +310,7 @@ def machine():
         "platform": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "cpus": os.cpu_count(),
-        "parser": rs.DEFAULT_BACKEND.name,
+        "parser": DEFAULT_BACKEND.name,
         "fallback parser": "orjson" if "orjson" in sys.modules else "stdlib json",
     }
 
@@ -364,7 +368,7 @@ def main(argv=None):
 
         med = statistics.median
         b = med(base)
-        workers = rs.workers_for(os.path.getsize(big))
+        workers = workers_for(os.path.getsize(big))
         print()
         print("cco-hooks report benchmark")
         for k, v in machine().items():
@@ -386,12 +390,13 @@ def main(argv=None):
             shown = f"{value:.3f} s" if value >= 1 else f"{value * 1000:.1f} ms"
             print(f"  {name:<44} {shown:>10} {ratio:>7.3f}x {target:>8}")
         print()
-        print(f"  peak RSS of a report process (python -c 'import cco_hooks.report' alone: {idle_rss_mb():.0f} MB)")
+        print(f"  peak RSS of a report process "
+              f"(python -c 'import cco_hooks.report.command' alone: {idle_rss_mb():.0f} MB)")
         for label in ("small", "big"):
             if label in rss:
                 c, w, n = rss[label]
                 print(f"  {n:>12,} lines: cold {c:6.1f} MB   warm {w:6.1f} MB   (target < 100 MB)")
-        summary_size = os.path.getsize(rs.summary_path(big))
+        summary_size = os.path.getsize(summary_path(big))
         print(f"  summary beside the {args.lines:,}-line ledger: {summary_size / 1e6:.1f} MB")
     finally:
         if not args.keep:
