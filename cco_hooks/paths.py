@@ -11,6 +11,9 @@ Stdlib only and import-light: the hooks import this on every spawn.
 
 import os
 
+# Claude Code's settings files: project (.claude/settings.json), local (.claude/settings.local.json),
+# user (<claude config>/settings.json).
+SETTINGS_SCOPES = ("project", "local", "user")
 CONFIG_BASENAMES = ("cco-hooks.yaml", "cco-hooks.yml", "cco-hooks.json")
 LOCAL_CONFIG_BASENAMES = ("cco-hooks.local.yaml", "cco-hooks.local.yml", "cco-hooks.local.json")
 
@@ -28,16 +31,37 @@ def state_dir(env: dict | None = None) -> str:
     return os.path.join(claude_config_dir(env), "cco-hooks")
 
 
-def project_dir(payload_cwd: str | None = None, env: dict | None = None) -> str | None:
+def project_dir(payload_cwd: str | None = None, env: dict | None = None, *,
+                chosen: str | None = None, default: str | None = None) -> str | None:
+    """The project directory, absolute: the one resolver for hooks and CLI alike.
+
+    ``chosen`` (the CLI's ``--project``) wins, then ``CLAUDE_PROJECT_DIR`` (Claude Code sets it for
+    hooks), then ``payload_cwd`` (a hook payload's ``cwd``), then ``default`` (the CLI passes the
+    current directory; the hooks pass nothing and get ``None``).
+
+    ``~``: a leading ``~`` or ``~user`` is expanded in ``chosen`` and ``CLAUDE_PROJECT_DIR``, the
+    paths a person writes, as in every other path variable here; ``payload_cwd`` and ``default`` are
+    directories Claude Code or the OS report, taken as they are.
+    """
     env = os.environ if env is None else env
-    configured = env.get("CLAUDE_PROJECT_DIR")
+    configured = chosen or env.get("CLAUDE_PROJECT_DIR")
     if configured:
-        return os.path.abspath(configured)
+        return os.path.abspath(os.path.expanduser(configured))
     # A payload's cwd is used only when it can name a directory at all: a NUL byte would make every
     # later stat of it raise instead of fail, and no real path is longer than PATH_MAX.
     if isinstance(payload_cwd, str) and payload_cwd and "\0" not in payload_cwd and len(payload_cwd) <= 4096:
         return os.path.abspath(payload_cwd)
-    return None
+    return os.path.abspath(default) if default else None
+
+
+def default_config_path() -> str:
+    """The embedded default config: ``_config/default.yaml`` in an installed package, else the
+    checkout's ``config/default.yaml``. The lowest layer of all."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "_config", "default.yaml")
+    if os.path.exists(installed):
+        return installed
+    return os.path.join(os.path.dirname(here), "config", "default.yaml")
 
 
 def config_layer_paths(project: str | None, env: dict | None = None) -> list[tuple[str, str]]:

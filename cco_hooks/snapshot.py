@@ -1,12 +1,13 @@
-"""The compiled config snapshot the hooks read: load it, check it is fresh, rebuild it when not.
+"""The config snapshot the hooks read: load it, check it is fresh, rebuild and store it when not.
 
 Layers are YAML or JSON (or CCO orchestra configs) and are validated with pydantic: far too slow to
-do before every spawn (~100 ms of imports). ``cco_hooks.compile`` turns them into one plain JSON
-snapshot; this module only stats the layer files (present or not) and the agent directories and
-compares them with the signature stored in the snapshot. Any difference rebuilds it, so an edit
-takes effect on the next spawn and a stale snapshot is never used.
+do before every spawn (~100 ms of imports). ``cco_hooks.config.build`` turns them into the routing
+config; this module stores it as one plain JSON snapshot together with its format, its key and the
+signatures of the layer files (present or not) and agent directories it came from. A load stats
+them again and compares: any difference rebuilds it, so an edit takes effect on the next spawn and
+a stale snapshot is never used.
 
-Stdlib only: imported by every hook.
+Stdlib only: imported by every hook. The config builder (pydantic, yaml) is imported only to rebuild.
 """
 
 import os
@@ -27,17 +28,10 @@ def _stat_signature(path):
     return [st.st_mtime_ns, st.st_size, st.st_ino]
 
 
-def default_config_path():
-    here = os.path.dirname(os.path.abspath(__file__))
-    installed = os.path.join(here, "_config", "default.yaml")
-    if os.path.exists(installed):
-        return installed
-    return os.path.join(os.path.dirname(here), "config", "default.yaml")
-
-
 def layer_signature(project, env):
     """Stat of every candidate layer (missing ones as ``None``) plus the embedded default."""
-    signature = [["default", default_config_path(), _stat_signature(default_config_path())]]
+    default = paths.default_config_path()
+    signature = [["default", default, _stat_signature(default)]]
     for layer, path in paths.config_layer_paths(project, env):
         signature.append([layer, path, _stat_signature(path)])
     return signature
@@ -103,23 +97,37 @@ def load(project, env=None, rebuild=True):
         return snap
     if not rebuild:
         return None
-    snap = _rebuild(project, env)
+    snap = build(project, env)
     try:
         files.write_private(path, fastjson.dumps(snap))
     except OSError:
-        pass  # an unwritable state dir only costs speed: the next run compiles again
+        pass  # an unwritable state dir only costs speed: the next run builds it again
     return snap
 
 
-def _rebuild(project, env):
-    # The compiler needs pydantic and yaml from site-packages, which `python -S` left off sys.path.
+def build(project, env):
+    """A new snapshot from the config layers as they are now (not stored)."""
+    env = os.environ if env is None else env
+    # Signed before the layers are read: an edit made while they are read makes the next load rebuild.
+    layers_signed = layer_signature(project, env)
+    # The builder needs pydantic and yaml from site-packages, which `python -S` left off sys.path.
     if sys.flags.no_site:
         import site
 
         site.main()
     from cco_hooks.config import build as config_build
 
-    return config_build.build_snapshot(project, env)
+    routing = config_build.build_routing(project, env)
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "package_version": __version__,
+        "key": snapshot_key(project, env),
+        "project": project,
+        "layer_signature": layers_signed,
+        "agent_signature": agent_signature(project, env) if routing["agent_files"] else None,
+        **routing,
+        "told": False,
+    }
 
 
 def mark_told(project, env, snap):

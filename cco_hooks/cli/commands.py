@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Callable, TextIO
 
-from cco_hooks import __version__, paths, policy
+from cco_hooks import __version__, paths, policy, snapshot
 from cco_hooks.config import build as config_build
 from cco_hooks.errors import CcoHooksError
 
@@ -66,7 +66,7 @@ def config_validate(files: list[str], project_dir: str | None, env: dict, out: O
 
 def config_show(project_dir: str | None, env: dict, fmt: str, out: Out) -> int:
     project = _project(project_dir, env)
-    snap = config_build.build_snapshot(project, env)
+    snap = snapshot.build(project, env)
     if fmt == "json":
         shown = {k: v for k, v in snap.items() if k not in ("layer_signature", "agent_signature", "key", "told")}
         out(json.dumps(shown, indent=2))
@@ -126,7 +126,7 @@ def explain(payload_text: str | None, agent: str | None, model: str | None, tool
             raise CcoHooksError("stdin must be a JSON object (a PreToolUse payload).")
         tool_name, tool_input, cwd = payload.get("tool_name"), payload.get("tool_input"), payload.get("cwd")
     project = os.path.abspath(project_dir) if project_dir else paths.project_dir(cwd, env) or os.getcwd()
-    snap = config_build.build_snapshot(project, env)
+    snap = config_build.build_routing(project, env)
     if snap["broken"]:
         decision = policy.make_decision("none", "a config layer is broken, so the hook leaves spawns unchanged: " + snap["broken"][0])
         if snap["on_error"] == "block":
@@ -156,7 +156,7 @@ def explain(payload_text: str | None, agent: str | None, model: str | None, tool
 def pricing(fmt: str, project_dir: str | None, env: dict, out: Out) -> int:
     from cco_hooks import pricing as prices_module
 
-    snap = config_build.build_snapshot(_project(project_dir, env), env)
+    snap = config_build.build_routing(_project(project_dir, env), env)
     prices = prices_module.load_prices(override_path=snap["pricing_file"])
     if fmt == "json":
         out(json.dumps(prices.as_table(), indent=2))
@@ -225,7 +225,7 @@ def doctor(project_dir: str | None, env: dict, out: Out) -> int:
         out("note: the hooks are registered in more than one settings file; Claude Code runs each, "
             "so each spawn is routed and accounted once per registration. Keep one: cco-hooks uninstall --scope ...")
 
-    snap = config_build.build_snapshot(project, env)
+    snap = config_build.build_routing(project, env)
     out("config layers (lowest first):")
     for layer in snap["layers"]:
         out(f"  {layer['layer']:<8} {layer['path']}  [{layer['format']}]" + ("  BROKEN" if layer["broken"] else ""))

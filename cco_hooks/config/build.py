@@ -1,4 +1,5 @@
-"""Load, validate and merge the config layers into the snapshot the hooks read.
+"""Load, validate and merge the config layers into the routing config: rules, default, limits,
+budget, and every problem found on the way.
 
 Layers, later wins per key and per agent:
 embedded default (``config/default.yaml``) → ``${CLAUDE_CONFIG_DIR:-~/.claude}/cco-hooks.{yaml,json}``
@@ -10,6 +11,9 @@ the key path and the fix. A layer that cannot be read at all (bad syntax, not a 
 top-level value) is *broken*: the hooks then leave every spawn unchanged (or deny it, with
 ``on_error: block``) and tell the user once, because half a config could route spawns the user
 never meant to route.
+
+Knows nothing of snapshots: ``cco_hooks.snapshot`` stores what :func:`build_routing` returns, with
+what it needs to tell when to build it again.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import stat
 import yaml
 from pydantic import ValidationError
 
-from cco_hooks import __version__, agents, models, paths, snapshot
+from cco_hooks import agents, claude_code, models, paths
 from cco_hooks.config import cco_format
 from cco_hooks.config.schema import AgentRule, Config
 
@@ -100,7 +104,7 @@ def _rule_from(name, value, file, layer, problems):
                 file,
                 f"{key_path}.model",
                 f"Unknown model {rule.model!r} for agent {name!r}: {why}; expected one of "
-                f"{', '.join(models.ALIASES)} (or inherit). This rule is ignored.",
+                f"{', '.join(claude_code.ALIASES)} (or inherit). This rule is ignored.",
             )
         )
         return None
@@ -114,14 +118,14 @@ def _rule_from(name, value, file, layer, problems):
     }
 
 
-def _model_field(section, key, file, layer, problems, allow_inherit=False):
+def _model_field(section, key, file, problems, allow_inherit=False):
     raw = (section or {}).get(key)
     if raw is None:
         return None
     alias, why = models.to_alias(raw)
-    if alias is None or (alias == models.INHERIT and not allow_inherit):
+    if alias is None or (alias == claude_code.INHERIT and not allow_inherit):
         why = why or "inherit is not a tier"
-        problems.append(_problem("error", file, key, f"model {raw!r}: {why}; expected one of {', '.join(models.ALIASES)}."))
+        problems.append(_problem("error", file, key, f"model {raw!r}: {why}; expected one of {', '.join(claude_code.ALIASES)}."))
         return None
     return alias
 
@@ -164,29 +168,40 @@ def read_layer(layer, path) -> dict:
         result["broken"] = True
         return result
     if shape is None:
-        for extra in sorted(config.model_extra or {}):
-            problems.append(_problem("warning", path, extra, "unknown key, ignored. See config/cco-hooks.schema.json for the keys."))
-        for section_name in ("default", "limits", "ledger", "pricing", "budget"):
-            section = getattr(config, section_name)
-            for extra in sorted(getattr(section, "model_extra", None) or {}):
-                problems.append(_problem("warning", path, f"{section_name}.{extra}", "unknown key, ignored."))
-        if config.version is None and data:
-            problems.append(_problem("warning", path, "version", "is missing; add `version: 1` so future formats can tell this one apart."))
+        _warn_native_keys(config, bool(data), path, problems)
     result["config"] = config.model_dump(exclude_none=True, exclude_unset=True, by_alias=False)
     if agents_section is not None:
-        if not isinstance(agents_section, dict):
-            problems.append(_problem("error", path, "agents", f"must be a mapping of agent type to model; got {type(agents_section).__name__}. Until this is fixed cco-hooks leaves spawns unchanged."))
-            result["broken"] = True
-            return result
-        for name, value in agents_section.items():
-            key = agents.normalize_agent_name(str(name))
-            rule = _rule_from(str(name), value, path, layer, problems)
-            if rule is None:
-                continue
-            if key in result["rules"] and result["rules"][key]["pattern"] != str(name):
-                problems.append(_problem("warning", path, f"agents.{name}", f"names the same agent as {result['rules'][key]['pattern']!r} (names match case- and separator-insensitively); this later entry applies."))
-            result["rules"][key] = rule
+        _read_agent_rules(agents_section, result)
     return result
+
+
+def _warn_native_keys(config, non_empty, path, problems):
+    """Warnings for a native layer: unknown keys (top level and in each section), no ``version``."""
+    for extra in sorted(config.model_extra or {}):
+        problems.append(_problem("warning", path, extra, "unknown key, ignored. See config/cco-hooks.schema.json for the keys."))
+    for section_name in ("default", "limits", "ledger", "pricing", "budget"):
+        section = getattr(config, section_name)
+        for extra in sorted(getattr(section, "model_extra", None) or {}):
+            problems.append(_problem("warning", path, f"{section_name}.{extra}", "unknown key, ignored."))
+    if config.version is None and non_empty:
+        problems.append(_problem("warning", path, "version", "is missing; add `version: 1` so future formats can tell this one apart."))
+
+
+def _read_agent_rules(agents_section, result):
+    """The layer's ``agents`` section into ``result["rules"]``; a non-mapping breaks the layer."""
+    path, problems = result["path"], result["problems"]
+    if not isinstance(agents_section, dict):
+        problems.append(_problem("error", path, "agents", f"must be a mapping of agent type to model; got {type(agents_section).__name__}. Until this is fixed cco-hooks leaves spawns unchanged."))
+        result["broken"] = True
+        return
+    for name, value in agents_section.items():
+        key = agents.normalize_agent_name(str(name))
+        rule = _rule_from(str(name), value, path, result["layer"], problems)
+        if rule is None:
+            continue
+        if key in result["rules"] and result["rules"][key]["pattern"] != str(name):
+            problems.append(_problem("warning", path, f"agents.{name}", f"names the same agent as {result['rules'][key]['pattern']!r} (names match case- and separator-insensitively); this later entry applies."))
+        result["rules"][key] = rule
 
 
 def _resolve_relative(value, file):
@@ -200,7 +215,7 @@ def _resolve_relative(value, file):
 
 def load_layers(project, env) -> list[dict]:
     """Every layer that exists, lowest priority first; the embedded default first of all."""
-    layers = [read_layer("default", snapshot.default_config_path())]
+    layers = [read_layer("default", paths.default_config_path())]
     for layer, path in paths.config_layer_paths(project, env):
         if os.path.exists(path) or layer == "env":
             if not os.path.exists(path):
@@ -235,11 +250,11 @@ def merge(layers) -> dict:
             if key in cfg:
                 merged[key] = (cfg[key], name, path)
         if "default" in cfg:
-            alias = _model_field(cfg["default"], "model", path, name, problems, allow_inherit=True)
+            alias = _model_field(cfg["default"], "model", path, problems, allow_inherit=True)
             if alias is not None:
                 merged["default"] = ({"model": alias, "effort": cfg["default"].get("effort")}, name, path)
         for key in ("ceiling", "floor"):
-            alias = _model_field(cfg.get("limits"), key, path, name, problems)
+            alias = _model_field(cfg.get("limits"), key, path, problems)
             if alias is not None:
                 merged[key] = (alias, name, path)
         if (cfg.get("ledger") or {}).get("path"):
@@ -247,19 +262,7 @@ def merge(layers) -> dict:
         if (cfg.get("pricing") or {}).get("file"):
             merged["pricing_file"] = (_resolve_relative(cfg["pricing"]["file"], path), name, path)
         if cfg.get("budget"):
-            budget = dict(merged["budget"][0])
-            for key, value in cfg["budget"].items():
-                if key == "per_agent" and isinstance(value, dict):
-                    per_agent = dict(budget.get("per_agent") or {})
-                    per_agent.update({agents.normalize_agent_name(k): v for k, v in value.items()})
-                    budget["per_agent"] = per_agent
-                elif key == "downgrade_to":
-                    alias = _model_field(cfg["budget"], "downgrade_to", path, name, problems)
-                    if alias:
-                        budget["downgrade_to"] = alias
-                else:
-                    budget[key] = value
-            merged["budget"] = (budget, name, path)
+            merged["budget"] = (_merge_budget(merged["budget"][0], cfg["budget"], path, problems), name, path)
         merged["rules"].update(layer["rules"])
     ceiling, floor = merged["ceiling"][0], merged["floor"][0]
     if ceiling and floor and models.tier(floor) > models.tier(ceiling):
@@ -269,6 +272,23 @@ def merge(layers) -> dict:
                 layer["problems"].append(_problem("error", source, "limits.floor", f"floor {floor} is above ceiling {ceiling}; the floor is ignored. Lower the floor or raise the ceiling."))
         merged["floor"] = (None, None, None)
     return merged
+
+
+def _merge_budget(budget, section, path, problems) -> dict:
+    """``budget`` with a layer's ``budget`` section over it; ``per_agent`` merges per agent."""
+    budget = dict(budget)
+    for key, value in section.items():
+        if key == "per_agent" and isinstance(value, dict):
+            per_agent = dict(budget.get("per_agent") or {})
+            per_agent.update({agents.normalize_agent_name(k): v for k, v in value.items()})
+            budget["per_agent"] = per_agent
+        elif key == "downgrade_to":
+            alias = _model_field(section, "downgrade_to", path, problems)
+            if alias:
+                budget["downgrade_to"] = alias
+        else:
+            budget[key] = value
+    return budget
 
 
 def agent_file_rules(project, env, problems) -> dict:
@@ -285,7 +305,7 @@ def agent_file_rules(project, env, problems) -> dict:
             if alias is None:
                 problems.append(_problem("warning", path, "model", f"{raw!r}: {why}; this agent file makes no rule."))
                 continue
-            if alias == models.INHERIT:
+            if alias == claude_code.INHERIT:
                 continue
             rules[agents.normalize_agent_name(name)] = {
                 "model": alias, "effort": fields.get("effort") or None, "mode": None,
@@ -294,43 +314,50 @@ def agent_file_rules(project, env, problems) -> dict:
     return rules
 
 
-def build_snapshot(project, env) -> dict:
-    """The snapshot dict (see ``cco_hooks.snapshot``); never raises for config problems."""
-    env = os.environ if env is None else env
-    layer_sig = snapshot.layer_signature(project, env)
-    layers = load_layers(project, env)
-    merged = merge(layers)
-    problems = [p for layer in layers for p in layer["problems"]]
-    broken = [format_problem(p) for layer in layers if layer["broken"] for p in layer["problems"] if p["level"] == "error"]
+def _split_rules(rules) -> tuple[dict, list]:
+    """Exact rules by name, and glob rules most specific first."""
     exact, globs = {}, []
-    for key, rule in merged["rules"].items():
+    for key, rule in rules.items():
         if agents.is_glob(key):
             globs.append([key, rule])
         else:
             exact[key] = rule
     globs.sort(key=lambda item: (-agents.glob_specificity(item[0]), item[0]))
+    return exact, globs
+
+
+def _default_rule(merged) -> dict | None:
+    """The rule for agents no rule names, or ``None`` when unconfigured agents are left alone."""
+    value, layer, source = merged["default"]
+    if value["model"] not in claude_code.TIER:
+        return None
+    return {"model": value["model"], "effort": value.get("effort"), "mode": None,
+            "pattern": "default", "layer": layer, "source": source}
+
+
+def build_routing(project, env) -> dict:
+    """Everything the routing policy reads, from every layer that applies to ``project``.
+
+    Never raises for config problems: they are listed in ``problems``, and a broken layer's errors
+    in ``broken``.
+    """
+    env = os.environ if env is None else env
+    layers = load_layers(project, env)
+    merged = merge(layers)
+    problems = [p for layer in layers for p in layer["problems"]]
+    broken = [format_problem(p) for layer in layers if layer["broken"] for p in layer["problems"] if p["level"] == "error"]
+    exact, globs = _split_rules(merged["rules"])
     agent_files_on = bool(merged["agent_files"][0])
     file_rules = agent_file_rules(project, env, problems) if agent_files_on else {}
-    default_value, default_layer, default_source = merged["default"]
-    default = None
-    if default_value["model"] in models.TIER:
-        default = {"model": default_value["model"], "effort": default_value.get("effort"), "mode": None,
-                   "pattern": "default", "layer": default_layer, "source": default_source}
     budget_value, budget_layer, budget_source = merged["budget"]
     return {
-        "format": snapshot.SNAPSHOT_FORMAT,
-        "package_version": __version__,
-        "key": snapshot.snapshot_key(project, env),
-        "project": project,
-        "layer_signature": layer_sig,
-        "agent_signature": snapshot.agent_signature(project, env) if agent_files_on else None,
         "layers": [{"layer": l["layer"], "path": l["path"], "format": l["format"], "broken": l["broken"]} for l in layers],
         "mode": merged["mode"][0],
         "mode_source": merged["mode"][2],
         "on_error": merged["on_error"][0],
         "route_fork": bool(merged["route_fork"][0]),
         "agent_files": agent_files_on,
-        "default": default,
+        "default": _default_rule(merged),
         "limits": {
             "ceiling": merged["ceiling"][0], "ceiling_layer": merged["ceiling"][1], "ceiling_source": merged["ceiling"][2],
             "floor": merged["floor"][0], "floor_layer": merged["floor"][1], "floor_source": merged["floor"][2],
@@ -343,5 +370,4 @@ def build_snapshot(project, env) -> dict:
         "budget": dict(budget_value, layer=budget_layer, source=budget_source) if budget_value else None,
         "problems": problems,
         "broken": broken,
-        "told": False,
     }

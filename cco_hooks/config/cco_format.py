@@ -1,6 +1,6 @@
 """Read real-world CCO ("Claude Code Orchestra") configs as they are, detected by content.
 
-Three shapes exist in the wild (samples: ``../shared/fixtures/cco-configs/``):
+Three shapes exist in the wild:
 
 - the orchestra config: an ``architect`` object plus ``<category>Agents`` lists whose entries map
   ``type`` (the ``subagent_type``) to ``model``;
@@ -15,7 +15,7 @@ Every other key (``coordination``, ``workflow``, ``llmRouting`` …) carries no 
 """
 
 from cco_hooks import agents as agent_names
-from cco_hooks import models
+from cco_hooks import claude_code, models
 
 ORCHESTRA = "cco-orchestra"
 DICT_SHAPED = "cco-agents-dict"
@@ -70,7 +70,7 @@ class _Collector:
                 )
             )
             return
-        if alias == models.INHERIT:
+        if alias == claude_code.INHERIT:
             return
         name = agent_names.normalize_agent_name(name)
         if name in self.entries:

@@ -4,7 +4,7 @@ These pydantic models validate every native config layer, and ``config/cco-hooks
 generated from them (``cco-hooks config schema``; a test keeps the file in step). Every key is
 optional in a layer: layers are partial and merged, later wins per key and per agent.
 
-Not imported by the hooks: ``cco_hooks.compile`` uses it when a layer changed.
+Not imported by the hooks: ``cco_hooks.config.build`` uses it when a layer changed.
 """
 
 from __future__ import annotations

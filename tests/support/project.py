@@ -5,6 +5,7 @@ import os
 
 import yaml
 
+from cco_hooks import snapshot
 from cco_hooks.config import build as config_build
 
 
@@ -31,8 +32,13 @@ class Project:
         path.write_text(f"---\nname: {name}\ndescription: does things: well\nmodel: {model}\n---\nYou are {name}.\n")
         return path
 
+    def routing(self):
+        """The routing config its layers and agent files add up to (``config.build``)."""
+        return config_build.build_routing(str(self.root), dict(os.environ))
+
     def snapshot(self):
-        return config_build.build_snapshot(str(self.root), dict(os.environ))
+        """The snapshot a hook would read, built afresh and not stored."""
+        return snapshot.build(str(self.root), dict(os.environ))
 
 
 def spawn(subagent_type=None, model=None, **extra):

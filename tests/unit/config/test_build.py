@@ -1,66 +1,13 @@
-"""Config layers, CCO formats and validation, compiled into the snapshot the hooks read."""
+"""Config layers and validation, merged into the routing config the hooks use."""
 
-import json
+import ast
 import os
+import subprocess
+import sys
 
 import pytest
 
-from tests.support.locations import CCO_CONFIGS
-
-
-def messages(snap, level=None):
-    return [p["message"] for p in snap["problems"] if level is None or p["level"] == level]
-
-
-@pytest.mark.parametrize("name", sorted(p.name for p in CCO_CONFIGS.glob("*.json")))
-def test_every_cco_sample_loads_without_breaking(project, name):
-    """All four real CCO configs load as a layer and make rules; nothing is broken."""
-    project.write_config((CCO_CONFIGS / name).read_text(), name="cco-hooks.json")
-    snap = project.snapshot()
-    assert snap["broken"] == []
-    assert snap["exact"], "a CCO config must produce rules"
-    assert snap["layers"][-1]["format"].startswith("cco-")
-
-
-def test_orchestra_config_maps_all_117_types(project):
-    """The 117 unique types of orchestra-config.json each become a rule with the right alias."""
-    data = json.loads((CCO_CONFIGS / "orchestra-config.json").read_text())
-    project.write_config(json.dumps(data), name="cco-hooks.json")
-    snap = project.snapshot()
-    expected = {data["architect"]["type"]: data["architect"]["model"]}
-    for key, value in data.items():
-        if key.endswith("Agents"):
-            expected.update({a["type"]: a["model"] for a in value})
-    assert len(expected) == 117
-    assert {k: v["model"] for k, v in snap["exact"].items()} == expected
-    assert snap["exact"]["python-pro"]["source"].endswith("cco-hooks.json (developmentAgents[0])") or "developmentAgents" in snap["exact"]["python-pro"]["source"]
-
-
-def test_duplicate_types_with_conflicting_models_are_reported_first_wins(project):
-    """Conflicting duplicates: reported with every place; the first entry applies."""
-    project.write_config((CCO_CONFIGS / "orchestra-config.duplicate-types.json").read_text(), name="cco-hooks.json")
-    snap = project.snapshot()
-    conflicts = [m for m in messages(snap) if "conflicting models" in m]
-    assert any("'test-automator'" in m for m in conflicts)
-    assert snap["exact"]["test-automator"]["model"] == "sonnet"  # codingAgents[0] says sonnet-4.5
-
-
-def test_non_claude_models_are_reported_not_routed(project):
-    """gpt-3.5-turbo in the dict-shaped config makes no rule and is reported."""
-    project.write_config((CCO_CONFIGS / "orchestra-config-tdd.dict-shaped.json").read_text(), name="cco-hooks.json")
-    snap = project.snapshot()
-    assert any("gpt-3.5-turbo" in m for m in messages(snap, "warning"))
-    assert "python-expert" not in snap["exact"]
-    assert snap["exact"]["chief-architect"]["model"] == "opus"
-
-
-def test_agent_model_overrides_format(project):
-    """{"agent_model_overrides": ..., "enable_agent_override": true} routes; false is reported."""
-    project.write_config({"agent_model_overrides": {"python-pro": "claude-haiku-4"}, "enable_agent_override": True}, name="cco-hooks.json")
-    assert project.snapshot()["exact"]["python-pro"]["model"] == "haiku"
-    project.write_config({"agent_model_overrides": {"python-pro": "haiku"}, "enable_agent_override": False}, name="cco-hooks.json")
-    snap = project.snapshot()
-    assert snap["exact"] == {} and any("enable_agent_override" in m or "ignored" in m for m in messages(snap))
+from tests.support.locations import REPO
 
 
 def test_layers_later_wins_per_key_and_per_agent(project, isolated_home, monkeypatch, tmp_path):
@@ -73,7 +20,7 @@ def test_layers_later_wins_per_key_and_per_agent(project, isolated_home, monkeyp
     env_layer = tmp_path / "extra.yaml"
     env_layer.write_text("version: 1\nmode: rewrite\n")
     monkeypatch.setenv("CCO_HOOKS_CONFIG", str(env_layer))
-    snap = project.snapshot()
+    snap = project.routing()
     assert {k: (v["model"], v["layer"]) for k, v in snap["exact"].items()} == {
         "a": ("haiku", "user"), "b": ("sonnet", "project"), "c": ("opus", "local")}
     assert snap["mode"] == "rewrite" and snap["mode_source"] == str(env_layer)
@@ -82,7 +29,7 @@ def test_layers_later_wins_per_key_and_per_agent(project, isolated_home, monkeyp
 def test_unknown_keys_and_bad_models_are_reported_and_skipped(project):
     """Unknown keys warn; a bad model names the file, the key path and the fix, and only that rule is dropped."""
     path = project.write_config("version: 1\nagents:\n  code-reviewer: sonet\n  python-pro: haiku\ncolour: blue\n")
-    snap = project.snapshot()
+    snap = project.routing()
     assert snap["broken"] == []
     problems = {(p["key_path"], p["level"]) for p in snap["problems"]}
     assert ("colour", "warning") in problems and ("agents.code-reviewer.model", "error") in problems
@@ -96,42 +43,21 @@ def test_unknown_keys_and_bad_models_are_reported_and_skipped(project):
 def test_a_broken_layer_is_reported_and_leaves_spawns_unchanged(project, text):
     """Bad syntax, a non-mapping or a bad mode break the layer: spawns pass unchanged, the file is named."""
     path = project.write_config(text, name="cco-hooks.json" if text.startswith("{") else "cco-hooks.yaml")
-    snap = project.snapshot()
+    snap = project.routing()
     assert snap["broken"] and str(path) in snap["broken"][0]
 
 
 def test_yaml_is_loaded_safely(project):
     """A YAML tag that would build a Python object is refused, never executed."""
     project.write_config("version: 1\nagents: !!python/object/apply:os.system ['touch /tmp/cco-pwned']\n")
-    snap = project.snapshot()
+    snap = project.routing()
     assert snap["broken"] and not os.path.exists("/tmp/cco-pwned")
 
 
 def test_ledger_path_in_config_is_relative_to_the_file(project):
     """`ledger.path` resolves against the config file's directory."""
     project.write_config({"version": 1, "ledger": {"path": "spend/ledger.jsonl"}})
-    assert project.snapshot()["ledger_path"] == str(project.root / ".claude" / "spend" / "ledger.jsonl")
-
-
-def test_schema_file_is_generated_from_the_models():
-    """config/cco-hooks.schema.json is exactly what the pydantic models generate."""
-    from cco_hooks.config.schema import json_schema
-    from tests.support.locations import REPO
-
-    on_disk = json.loads((REPO / "config" / "cco-hooks.schema.json").read_text())
-    assert on_disk == json_schema(), "regenerate it: cco-hooks config schema > config/cco-hooks.schema.json"
-
-
-def test_default_and_example_configs_validate_against_the_schema():
-    """The embedded default validates against the published JSON Schema."""
-    import jsonschema
-    import yaml
-
-    from tests.support.locations import REPO
-
-    schema = json.loads((REPO / "config" / "cco-hooks.schema.json").read_text())
-    for path in [REPO / "config" / "default.yaml", *(REPO / "config").glob("example*.yaml")]:
-        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    assert project.routing()["ledger_path"] == str(project.root / ".claude" / "spend" / "ledger.jsonl")
 
 
 def test_a_layer_that_is_a_named_pipe_is_broken_not_a_hang(project, monkeypatch, tmp_path):
@@ -139,5 +65,30 @@ def test_a_layer_that_is_a_named_pipe_is_broken_not_a_hang(project, monkeypatch,
     fifo = tmp_path / "layer.yaml"
     os.mkfifo(fifo)
     monkeypatch.setenv("CCO_HOOKS_CONFIG", str(fifo))
-    snap = project.snapshot()
+    snap = project.routing()
     assert snap["broken"] and "not a regular file" in snap["broken"][0]
+
+
+def test_the_builder_knows_nothing_of_snapshots():
+    """config/build.py returns routing data; cco_hooks.snapshot builds the snapshot around it, so
+    the builder never imports it (no cycle between them)."""
+    tree = ast.parse((REPO / "cco_hooks" / "config" / "build.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names} | {node.module}
+    assert not {name for name in imported if name.startswith("cco_hooks.snapshot")}
+    assert not {name for name in imported if name.startswith("cco_hooks") and name.endswith(".snapshot")}
+    loaded = subprocess.run([sys.executable, "-c", "import sys, cco_hooks.config.build; print(sorted(sys.modules))"],
+                            capture_output=True, text=True, check=True, cwd=REPO).stdout
+    assert "'cco_hooks.snapshot'" not in loaded
+
+
+def test_routing_config_carries_no_snapshot_fields(project):
+    """What the builder returns is routing data only: no format, key, signature or `told`."""
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    routing = project.routing()
+    assert routing["exact"]["python-pro"]["model"] == "haiku"
+    assert not {"format", "package_version", "key", "project", "layer_signature", "agent_signature", "told"} & set(routing)

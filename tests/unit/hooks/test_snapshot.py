@@ -55,3 +55,15 @@ def test_state_directories_are_private(project, isolated_home):
     state = isolated_home / ".claude" / "cco-hooks"
     for directory in (state, state / "snapshots"):
         assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+
+
+def test_a_snapshot_is_the_routing_config_plus_what_tells_when_to_rebuild(project):
+    """The snapshot wraps config.build's routing data with its format, key and signatures."""
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    snap = load(project)
+    routing = project.routing()
+    assert {k: v for k, v in snap.items() if k in routing} == routing
+    assert snap["format"] == snapshot.SNAPSHOT_FORMAT and snap["project"] == str(project.root)
+    assert snap["key"] == snapshot.snapshot_key(str(project.root), dict(os.environ))
+    assert snap["layer_signature"] == snapshot.layer_signature(str(project.root), dict(os.environ))
+    assert snap["told"] is False
