@@ -4,18 +4,13 @@ Each is I/O around pure logic: stdin → payload → decision / accounting → s
 returns 0: the hook's own failures fail open (the spawn proceeds unchanged, the user is told once)
 unless the config says ``on_error: block``, which makes a failing PreToolUse deny the spawn.
 
-Stdlib only: this is the hot path (see bench/ and tests/unit/test_hot_path_imports.py).
+Stdlib only: this is the hot path (see bench/ and tests/unit/architecture/test_hot_path_imports.py).
 """
 
 import os
 import sys
 
-from cco_hooks import hookio, paths, snapshot
-
-EVENTS = ("pre-tool-use", "post-tool-use", "subagent-stop", "stop", "session-end")
-# = policy.SPAWN_TOOLS (a test keeps them equal): not imported from there, so that the accounting
-# hooks skip loading the policy. Agent since 2.1.63, Task before; TaskCreate etc. are other tools.
-SPAWN_TOOLS = ("Agent", "Task")
+from cco_hooks import claude_code, hookio, paths, snapshot
 
 
 def _text(payload, key):
@@ -63,7 +58,7 @@ def _prices(snap):
 
 def pre_tool_use(payload, state):
     tool_name = _text(payload, "tool_name")
-    if tool_name not in SPAWN_TOOLS:
+    if tool_name not in claude_code.SPAWN_TOOLS:
         return None
     from cco_hooks import policy
 
@@ -71,14 +66,12 @@ def pre_tool_use(payload, state):
     state["snapshot"] = snap
     message = _config_messages(project, snap)
     if snap.get("broken"):
+        out = None
         if snap.get("on_error") == "block":
-            decision = policy.make_decision(
-                "deny",
-                "cco-hooks: the routing config is broken and on_error is block: " + snap["broken"][0],
+            out = _block_denial(
+                "a config layer is broken", snap["broken"][0],
+                "correct it (`cco-hooks config validate` lists every problem), or set on_error: allow",
             )
-            out = policy.hook_output(decision)
-        else:
-            out = None
         if message:
             out = dict(out or {}, systemMessage=message)
         return out
@@ -88,7 +81,7 @@ def pre_tool_use(payload, state):
     if snap.get("budget") and isinstance(tool_input, dict):
         from cco_hooks import budget
 
-        budget_verdict = budget.check(payload, snap, _ledger_path(snap), state)
+        budget_verdict = budget.check(payload, snap, _ledger_path(snap))
         if budget_verdict and budget_verdict.get("warning"):
             message = " ".join(m for m in (message, budget_verdict["warning"]) if m)
     decision = policy.decide(tool_name, tool_input, snap, os.environ, budget_verdict)
@@ -106,23 +99,22 @@ def pre_tool_use(payload, state):
     return out
 
 
-def _account(payload, state, on_event):
-    """Record one accounting event; ``on_event`` settles whatever it completes, under the lock."""
+def post_tool_use(payload, state):
+    if _text(payload, "tool_name") not in claude_code.SPAWN_TOOLS:
+        return None
     _project, snap = _load_snapshot(payload)
     from cco_hooks import accounting
 
-    getattr(accounting, on_event)(payload, _ledger_path(snap), _prices(snap))
+    accounting.on_post_tool_use(payload, _ledger_path(snap), _prices(snap))  # settles what it completes
     return _told(state)
 
 
-def post_tool_use(payload, state):
-    if _text(payload, "tool_name") not in SPAWN_TOOLS:
-        return None
-    return _account(payload, state, "on_post_tool_use")
-
-
 def subagent_stop(payload, state):
-    return _account(payload, state, "on_subagent_stop")
+    _project, snap = _load_snapshot(payload)
+    from cco_hooks import accounting
+
+    accounting.on_subagent_stop(payload, _ledger_path(snap), _prices(snap))  # settles what it completes
+    return _told(state)
 
 
 def stop(payload, state):
@@ -141,13 +133,20 @@ def session_end(payload, state):
 
     ledger, prices = _ledger_path(snap), _prices(snap)
     accounting.settle(ledger, prices)
-    accounting.on_stop(payload, ledger)
+    accounting.on_session_end(payload, ledger)
     return _told(state)
 
 
 def _told(state):
     message = state.pop("told", None)
     return {"systemMessage": message} if message else None
+
+
+def _block_denial(what, where, fix):
+    """The PreToolUse answer when cco-hooks cannot route a spawn and ``on_error`` is ``block``."""
+    from cco_hooks import policy
+
+    return policy.hook_output(policy.error_denial(what, where, fix))
 
 
 def _report_internal(event, exc_info, state):
@@ -172,7 +171,8 @@ def main(argv):
     event = argv[0] if argv else ""
     handler = HANDLERS.get(event)
     if handler is None:
-        sys.stderr.write(f"cco-hooks: unknown hook event {event!r}; expected one of {', '.join(EVENTS)}\n")
+        expected = ", ".join(claude_code.HOOK_ARGS)
+        sys.stderr.write(f"cco-hooks: unknown hook event {event!r}; expected one of {expected}\n")
         return 0
     state = {}
     try:
@@ -185,11 +185,11 @@ def main(argv):
         out = _told(state)
         snap = state.get("snapshot")
         if event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block":
-            from cco_hooks import policy
-
-            out = policy.hook_output(policy.make_decision(
-                "deny", "cco-hooks failed and on_error is block, so the spawn is denied: "
-                f"{type(sys.exc_info()[1]).__name__}. See {paths.state_dir()}/errors.log.")) | (out or {})
+            error = sys.exc_info()[1]
+            out = _block_denial(
+                f"cco-hooks failed ({type(error).__name__})", os.path.join(paths.state_dir(), "errors.log"),
+                "please report it; set on_error: allow to let spawns through meanwhile",
+            ) | (out or {})
     try:
         hookio.emit(out)
     except Exception:

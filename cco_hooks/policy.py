@@ -13,10 +13,7 @@ Modes (config ``mode``, or per agent):
 Stdlib only: imported by the PreToolUse hook.
 """
 
-from cco_hooks import agents, models
-
-SPAWN_TOOLS = ("Agent", "Task")  # Agent since 2.1.63, Task before; TaskCreate etc. are other tools
-FORK = "fork"
+from cco_hooks import agents, claude_code, models
 
 
 def make_decision(action, reason, **fields):
@@ -38,6 +35,14 @@ def make_decision(action, reason, **fields):
     return decision
 
 
+def error_denial(what, where, fix):
+    """The decision for a spawn when cco-hooks cannot route it and the config says ``on_error:
+    block``: a denial saying what went wrong, where, and the fix."""
+    return make_decision(
+        "deny", f"cco-hooks: {what}, and on_error is block, so the spawn is denied. Where: {where}. Fix: {fix}"
+    )
+
+
 def _where(rule):
     return f"rule {rule['pattern']!r} in {rule.get('source') or rule.get('layer')}"
 
@@ -49,7 +54,7 @@ def find_rule(agent_type, snapshot):
         rule = agents.find_rule(agent_type, snapshot.get("agent_file_rules") or {}, [])
     if rule is None:
         default = snapshot.get("default") or {}
-        if default.get("model") in models.TIER:
+        if default.get("model") in claude_code.TIER:
             rule = default
     return rule
 
@@ -61,7 +66,7 @@ def _effective_unnamed_model(agent_type, snapshot, env):
     agent file's frontmatter, then the parent's model (unknown here).
     """
     env_model, _ = models.to_alias((env or {}).get("CLAUDE_CODE_SUBAGENT_MODEL"))
-    if env_model in models.TIER:
+    if env_model in claude_code.TIER:
         return env_model
     file_rule = agents.find_rule(agent_type, snapshot.get("agent_file_rules") or {}, [])
     if file_rule is not None:
@@ -77,7 +82,7 @@ def decide(tool_name, tool_input, snapshot, env=None, budget=None):
     Returns a decision dict; ``updated_input`` is set only for an applied rewrite.
     """
     verdict = _route(tool_name, tool_input, snapshot, env)
-    if budget and budget.get("exceeded") and tool_name in SPAWN_TOOLS and isinstance(tool_input, dict):
+    if budget and budget.get("exceeded") and tool_name in claude_code.SPAWN_TOOLS and isinstance(tool_input, dict):
         verdict = _apply_budget(verdict, tool_input, budget)
     return verdict
 
@@ -92,8 +97,8 @@ def _apply_budget(verdict, tool_input, budget):
     if budget.get("action") != "downgrade":
         return make_decision("deny", message, enforced_model=verdict.get("enforced_model"), **fields)
     to = budget.get("downgrade_to")
-    to = to if to in models.TIER else "haiku"
-    if agents.normalize_agent_name(tool_input.get("subagent_type")) == FORK:
+    to = to if to in claude_code.TIER else "haiku"
+    if agents.normalize_agent_name(tool_input.get("subagent_type")) == claude_code.FORK_AGENT_TYPE:
         return verdict
     if verdict.get("action") == "rewrite" and verdict.get("updated_input"):
         current = verdict["updated_input"].get("model")
@@ -101,17 +106,18 @@ def _apply_budget(verdict, tool_input, budget):
     else:
         current = tool_input.get("model")
         updated = dict(tool_input)
-    if current in models.TIER and models.tier(current) <= models.tier(to):
+    if current in claude_code.TIER and models.tier(current) <= models.tier(to):
         return verdict
     updated["model"] = to
     return make_decision(
-        "rewrite", f"{message} Downgraded from {current if current in models.TIER else 'its default model'} to {to}.",
+        "rewrite",
+        f"{message} Downgraded from {current if current in claude_code.TIER else 'its default model'} to {to}.",
         enforced_model=to, updated_input=updated, **fields,
     )
 
 
 def _route(tool_name, tool_input, snapshot, env):
-    if tool_name not in SPAWN_TOOLS:
+    if tool_name not in claude_code.SPAWN_TOOLS:
         return make_decision("none", f"{tool_name!r} is not a spawn tool")
     if not isinstance(tool_input, dict):
         return make_decision("none", "the tool input is not an object; left to Claude Code")
@@ -119,17 +125,29 @@ def _route(tool_name, tool_input, snapshot, env):
     if not isinstance(agent_type, str) or not agent_type.strip():
         agent_type = "general-purpose"  # what Claude Code runs when subagent_type is omitted
     requested_raw = tool_input.get("model")
-    requested = requested_raw if requested_raw in models.TIER else None
+    requested = requested_raw if requested_raw in claude_code.TIER else None
     base = {"agent_type": agent_type, "requested_model": requested}
 
-    if agents.normalize_agent_name(agent_type) == FORK and not snapshot.get("route_fork"):
+    if agents.normalize_agent_name(agent_type) == claude_code.FORK_AGENT_TYPE and not snapshot.get("route_fork"):
         return make_decision(
             "none", "fork always runs on the parent's model (Claude Code ignores model); left untouched", **base
         )
+    target = _target(agent_type, requested, snapshot, base)
+    if "action" in target:
+        return target  # nothing to route: the decision already
+    verdict = _verdict(tool_input, snapshot, env, base, target)
+    if target["mode"] == "observe":
+        return _observed(verdict)
+    return verdict
 
+
+def _target(agent_type, requested, snapshot, base):
+    """The model the spawn must run on: ``{mode, target, effort, where, rule_fields}``; or, when no
+    rule applies or the rule says inherit, the ``none`` decision."""
     rule = find_rule(agent_type, snapshot)
     mode = snapshot.get("mode") or "rewrite"
-    if rule is not None and rule.get("model") not in models.TIER:
+    limits = snapshot.get("limits") or {}
+    if rule is not None and rule.get("model") not in claude_code.TIER:
         return make_decision(
             "none", f"{_where(rule)} says inherit: {agent_type!r} left untouched", mode=mode,
             rule=rule.get("pattern"), layer=rule.get("layer"), source=rule.get("source"), **base,
@@ -140,8 +158,7 @@ def _route(tool_name, tool_input, snapshot, env):
         effort = rule.get("effort")
         where = _where(rule)
         rule_fields = {"rule": rule["pattern"], "layer": rule.get("layer"), "source": rule.get("source")}
-    elif requested is not None and models.clamp(requested, (snapshot.get("limits") or {}).get("floor"),
-                                                (snapshot.get("limits") or {}).get("ceiling"))[1] is not None:
+    elif requested is not None and models.clamp(requested, limits.get("floor"), limits.get("ceiling"))[1] is not None:
         # No rule, but an explicit model still answers to the global limits.
         target, effort, where, rule_fields = requested, None, None, {}
     else:
@@ -149,7 +166,6 @@ def _route(tool_name, tool_input, snapshot, env):
             "none", f"no rule for agent {agent_type!r}; left untouched", mode=mode, **base
         )
 
-    limits = snapshot.get("limits") or {}
     clamped, limit = models.clamp(target, limits.get("floor"), limits.get("ceiling"))
     if limit is not None:
         where = f"limits.{limit} {clamped!r} in {limits.get(limit + '_source') or 'config'}" + (
@@ -159,39 +175,44 @@ def _route(tool_name, tool_input, snapshot, env):
             rule_fields = {"rule": f"limits.{limit}", "layer": limits.get(limit + "_layer"),
                            "source": limits.get(limit + "_source")}
         target = clamped
+    return {"mode": mode, "target": target, "effort": effort, "where": where, "rule_fields": rule_fields}
 
-    fields = dict(base, mode=mode, enforced_model=target, effort=effort, **rule_fields)
+
+def _verdict(tool_input, snapshot, env, base, target_info):
+    """Allow, deny (enforce) or rewrite the spawn onto its target model."""
+    agent_type, requested = base["agent_type"], base["requested_model"]
+    mode, target, effort, where = (target_info[k] for k in ("mode", "target", "effort", "where"))
+    fields = dict(base, mode=mode, enforced_model=target, effort=effort, **target_info["rule_fields"])
     asked = requested or "no model"
 
     if requested == target and (effort is None or tool_input.get("effort") == effort):
-        verdict = make_decision("allow", f"{agent_type} already runs on {target} ({where})", **fields)
-    elif mode == "enforce":
+        return make_decision("allow", f"{agent_type} already runs on {target} ({where})", **fields)
+    if mode == "enforce":
         if requested is None and _effective_unnamed_model(agent_type, snapshot, env) == target:
-            verdict = make_decision("allow", f"{agent_type} will run on {target} without a model ({where})", **fields)
-        else:
-            verdict = make_decision(
-                "deny",
-                f"cco-hooks: agent {agent_type!r} must run on {target} ({where}); this call asked for "
-                f"{asked}. Retry the Agent call with model: \"{target}\".",
-                **fields,
-            )
-    else:
-        updated = dict(tool_input)
-        updated["model"] = target  # always an alias: a full ID makes the spawn fail
-        if effort is not None:
-            updated["effort"] = effort
-        change = f"{asked} → {target}" + (f", effort {effort}" if effort is not None else "")
-        verdict = make_decision("rewrite", f"{agent_type}: {change} ({where})", updated_input=updated, **fields)
+            return make_decision("allow", f"{agent_type} will run on {target} without a model ({where})", **fields)
+        return make_decision(
+            "deny",
+            f"cco-hooks: agent {agent_type!r} must run on {target} ({where}); this call asked for "
+            f"{asked}. Retry the Agent call with model: \"{target}\".",
+            **fields,
+        )
+    updated = dict(tool_input)
+    updated["model"] = target  # always an alias: a full ID makes the spawn fail
+    if effort is not None:
+        updated["effort"] = effort
+    change = f"{asked} → {target}" + (f", effort {effort}" if effort is not None else "")
+    return make_decision("rewrite", f"{agent_type}: {change} ({where})", updated_input=updated, **fields)
 
-    if mode == "observe":
-        would = verdict["action"]
-        if would == "allow":
-            return verdict
-        # Observe records what would have happened, and changes nothing.
-        verdict["would"] = "deny" if would == "deny" else "rewrite"
-        verdict["action"] = "observe"
-        verdict["reason"] = "observe: would have " + verdict["reason"].replace("cco-hooks: ", "")
-        verdict["updated_input"] = None
+
+def _observed(verdict):
+    """Observe records what would have happened, and changes nothing."""
+    would = verdict["action"]
+    if would == "allow":
+        return verdict
+    verdict["would"] = "deny" if would == "deny" else "rewrite"
+    verdict["action"] = "observe"
+    verdict["reason"] = "observe: would have " + verdict["reason"].replace("cco-hooks: ", "")
+    verdict["updated_input"] = None
     return verdict
 
 

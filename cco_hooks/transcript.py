@@ -206,6 +206,15 @@ def is_under(path: str, root: str) -> bool:
     return real == base or real.startswith(base if base.endswith(os.sep) else base + os.sep)
 
 
+def read_roots(session_transcript) -> list:
+    """Where a subagent transcript may be read from: the Claude config dir, and beside the
+    session transcript."""
+    roots = [paths.claude_config_dir()]
+    if isinstance(session_transcript, str) and session_transcript:
+        roots.append(os.path.dirname(session_transcript))
+    return roots
+
+
 def allowed(path, roots) -> bool:
     """``path`` is a ``.jsonl`` path under one of ``roots``."""
     if not isinstance(path, str) or not path or "\0" in path or not path.endswith(".jsonl"):
@@ -271,7 +280,7 @@ def _candidate_lines(data: bytes, count: int, tail_index: int):
     """``(index, line)`` of the lines worth parsing, in order: the first line (its timestamp), every
     line that mentions ``"assistant"``, and an unterminated last line (to tell a torn tail). The same
     as filtering ``enumerate(data.split(b"\\n"))``, without copying a whole transcript into lines
-    first (a hook reads up to megabytes of it; issue 5 latency)."""
+    first (a hook reads up to megabytes of it, and its latency counts)."""
     if count <= 0:
         return
     size = len(data)
@@ -327,30 +336,48 @@ def read_usage(
 
 
 def _read_usage(result, path, expect_last_text, size_cap, expect_digest, roots) -> None:
+    data = _read_bytes(result, path, size_cap, roots)
+    if data is None:
+        return
+    has_tail = bool(data[data.rfind(b"\n") + 1 :].strip())  # an unterminated last line
+    result.lines = data.count(b"\n") + has_tail
+    tail_index = result.lines - 1 if has_tail else -1
+    scan = _scan_lines(result, data, tail_index)
+    _finish(result, scan, expect_last_text, expect_digest)
+
+
+def _read_bytes(result, path, size_cap, roots):
+    """The whole transcript, or ``None`` with ``result.error`` set."""
     if roots is not None and not allowed(path, roots):
         result.error = NOT_ALLOWED
-        return
+        return None
     fd, st, error = _open_regular(path, size_cap)
     if error:
         result.error = error
-        return
+        return None
     try:
         result.mtime_ns = st.st_mtime_ns
         data = _read_all(fd, size_cap)
     except OSError:
         result.error = UNREADABLE
-        return
+        return None
     finally:
         os.close(fd)
     if data is None:
         result.error = TOO_LARGE
-        return
+        return None
     result.size = len(data)
+    return data
 
-    has_tail = bool(data[data.rfind(b"\n") + 1 :].strip())  # an unterminated last line
-    result.lines = data.count(b"\n") + has_tail
-    tail_index = result.lines - 1 if has_tail else -1
 
+
+def _scan_lines(result, data, tail_index):
+    """One pass over the lines worth parsing: every API request (by ``message.id``) with its model
+    and usage, and what the last assistant message says. Long on purpose: this is the hot loop of
+    pricing a transcript (a hook reads megabytes of it), so it keeps its state in locals.
+
+    Returns ``(requests in order, last message id, its texts, its stop_reason, timestamps, version)``.
+    """
     by_id: dict = {}
     order: list = []
     last_id = None
@@ -421,6 +448,12 @@ def _read_usage(result, path, expect_last_text, size_cap, expect_digest, roots) 
         if isinstance(v, str) and 0 < len(v) <= 40:
             version = v
 
+    return order, last_id, last_texts, last_stop, timestamps, version
+
+
+def _finish(result, scan, expect_last_text, expect_digest) -> None:
+    """Fill ``result`` from the scan: the priced requests, times, version, and whether it is complete."""
+    order, last_id, last_texts, last_stop, timestamps, version = scan
     result.requests = [
         e for e in order if e["model"] != SYNTHETIC_MODEL and not is_empty(e["usage"])
     ]
@@ -580,7 +613,7 @@ def subagent_transcript_path(session_transcript_path, session_id, agent_id) -> s
     """``<dir of session transcript>/<session_id>/subagents/agent-<agent_id>.jsonl``."""
     if not (isinstance(session_transcript_path, str) and session_transcript_path):
         return None
-    if not (_safe_name(session_id) and _safe_name(agent_id)):
+    if not (paths.safe_name(session_id) and paths.safe_name(agent_id)):
         return None
     return os.path.join(
         os.path.dirname(session_transcript_path), session_id, "subagents", f"agent-{agent_id}.jsonl"
@@ -588,9 +621,7 @@ def subagent_transcript_path(session_transcript_path, session_id, agent_id) -> s
 
 
 def subagents_dir(session_transcript_path, session_id) -> str | None:
-    if not (isinstance(session_transcript_path, str) and session_transcript_path and _safe_name(session_id)):
+    if not (isinstance(session_transcript_path, str) and session_transcript_path and paths.safe_name(session_id)):
         return None
     return os.path.join(os.path.dirname(session_transcript_path), session_id, "subagents")
 
-
-safe_name = _safe_name = paths.safe_name

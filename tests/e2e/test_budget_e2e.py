@@ -19,7 +19,7 @@ import pytest
 from tests.support.claude_cli import cco_hooks_cli
 from tests.support.fake_api import Scenario, Spawn, Usage
 
-from cco_hooks import budget, ledger, paths
+from cco_hooks import ledger, paths, totals
 from tests.support.locations import REPO
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ def first_run_spends(run_e2e, fake_api, route):
     spawns = [r for r in records if r["kind"] == "spawn"]
     assert skipped == 0 and len(spawns) == 1 and spawns[0]["status"] == "completed"
     assert spawns[0]["cost_usd"] > 0.000001
-    day = budget.read_totals(paths.default_ledger_path())["days"][budget.utc_day()]
+    day = totals.read_totals(paths.default_ledger_path())["days"][totals.utc_day()]
     assert day["usd"] == pytest.approx(spawns[0]["cost_usd"])
     return first
 
@@ -86,4 +86,4 @@ def test_a_spent_budget_downgrades_the_next_sessions_spawn(run_e2e, fake_api, e2
     assert second.model_for("SUB-1") == "claude-haiku-5-5"
     record = [r for r in ledger.read_records(paths.default_ledger_path())[0] if r["kind"] == "spawn"][-1]
     assert record["decision"]["rule"] == "budget.daily_usd" and record["enforced_model"] == "haiku"
-    assert json.loads(Path(budget.totals_path(paths.default_ledger_path())).read_text())["v"] == 1
+    assert json.loads(Path(totals.totals_path(paths.default_ledger_path())).read_text())["v"] == 1

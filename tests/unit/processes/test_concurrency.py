@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cco_hooks import accounting, budget, ledger, snapshot
+from cco_hooks import ledger, pending, snapshot, totals
 from tests.support.locations import REPO
 from tests.support.hookproc import Hooks, check_state, hook_argv
 
@@ -61,8 +61,8 @@ def report_totals(path):
 def assert_ledger_matches_totals(hooks):
     records, _ = hooks.records()
     spent = sum(r["cost_usd"] for r in records if r.get("kind") == "spawn" and r.get("cost_usd"))
-    totals = budget.read_totals(hooks.ledger)
-    counted = sum(day["usd"] for day in totals["days"].values())
+    running = totals.read_totals(hooks.ledger)
+    counted = sum(day["usd"] for day in running["days"].values())
     assert counted == pytest.approx(spent, rel=1e-12, abs=1e-12)
 
 
@@ -109,7 +109,7 @@ def test_32_sessions_of_50_spawns_at_once_are_all_counted(hooks):
         assert (totals["spawns"], totals["denials"], skipped) == (WORKERS * SPAWNS * 3 // 4, WORKERS * SPAWNS // 4, 0)
         assert totals["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in records))
     assert_ledger_matches_totals(hooks)
-    leftovers = [n for n in os.listdir(accounting.pending_dir(hooks.ledger)) if n.endswith((".json", ".tmp"))]
+    leftovers = [n for n in os.listdir(pending.pending_dir(hooks.ledger)) if n.endswith((".json", ".tmp"))]
     assert leftovers == []
     check_state(hooks)
 
@@ -119,7 +119,7 @@ def test_32_sessions_of_50_spawns_at_once_are_all_counted(hooks):
 CHILD = r"""
 import os, signal, sys
 sys.path.insert(0, {repo!r})
-from cco_hooks import budget, hook_main, ledger
+from cco_hooks import hook_main, ledger, totals
 
 point = sys.argv[1]
 write = os.write
@@ -152,7 +152,7 @@ if point == "before-append":
 elif point == "mid-line":
     os.write = half_then(RECORD, die)
 elif point == "after-line":
-    budget.add_record = die  # the record is whole; the totals and the pending parts lag behind
+    totals.sync = die  # the record is whole; the totals and the pending parts lag behind
 elif point == "mid-totals":
     os.write = half_then(TOTALS, die)
 elif point == "held-mid-line":

@@ -1,0 +1,181 @@
+"""Running totals beside the ledger, so a budget check never reads the whole ledger.
+
+Every priced spawn record also adds its cost to a small running-total file, ``<ledger>.totals.json``
+(0600), updated under the ledger's lock:
+
+    {"v": 1, "days": {"2026-11-25": {"usd": 1.25, "agents": {"python-pro": 0.5}}},
+     "sessions": {"<session id>": {"usd": 0.75, "day": "2026-11-25"}}}
+
+The file also says how far into the ledger it has counted (``"ledger": {"ino", "end"}``: the inode
+and the byte offset after the last complete line it has read). Whoever finds the ledger longer than
+that — a writer killed between its append and its totals update, or a record appended by anything
+else — reads just the new lines: the totals can lag the ledger but never lose a record, and never
+count one twice. A different inode or a shorter ledger (replaced, truncated), or a missing or
+damaged totals file, rebuilds the totals from the whole ledger once.
+
+Days are UTC (a record counts on the day of its ``ts``, when the spawn ended). Old days and sessions
+are pruned so the file stays a few KiB.
+
+Stdlib only: the accounting updates it after every priced record, the budget check reads it.
+"""
+
+import os
+import time
+
+from cco_hooks import agents, coerce, fastjson, files, hookio
+
+ledger = hookio.OnFirstUse("ledger", globals())
+
+TOTALS_SUFFIX = ".totals.json"
+KEEP_DAYS = 8
+KEEP_SESSIONS = 500
+FILE_CAP = 1 << 20
+
+
+def totals_path(ledger_path):
+    return ledger_path + TOTALS_SUFFIX
+
+
+def utc_day(epoch=None):
+    return time.strftime("%Y-%m-%d", time.gmtime(time.time() if epoch is None else epoch))
+
+
+def empty():
+    return {"v": 1, "ledger": {}, "days": {}, "sessions": {}}
+
+
+def _read(path):
+    data = files.read_json_object(path, FILE_CAP)
+    if not isinstance(data, dict) or data.get("v") != 1 or not all(
+            isinstance(data.get(key), dict) for key in ("ledger", "days", "sessions")):
+        return None  # damaged, or written by another version: rebuilt from the ledger
+    return data
+
+
+def _write(path, totals):
+    days = sorted(totals["days"])
+    for day in days[:-KEEP_DAYS]:
+        del totals["days"][day]
+    if len(totals["sessions"]) > KEEP_SESSIONS:
+        by_day = sorted(totals["sessions"].items(), key=lambda item: str(coerce.mapping(item[1]).get("day")))
+        totals["sessions"] = dict(by_day[-KEEP_SESSIONS:])
+    # One fixed temporary name: writers hold the ledger lock, and a writer killed half-way leaves a
+    # stray file that the next one simply overwrites (a per-process name would pile them up).
+    files.write_private(path, fastjson.dumps(totals).encode("ascii"), tmp=path + ".tmp")
+
+
+def _record_day(record):
+    ts = record.get("ts")
+    if isinstance(ts, str) and len(ts) >= 10 and ts[4:5] == "-" and ts[7:8] == "-":
+        return ts[:10]
+    return utc_day()
+
+
+def agent_key(agent_type):
+    """The per-agent key: Claude Code's spelling-insensitive name; no type means general-purpose."""
+    return agents.normalize_agent_name(agent_type) or "general-purpose"
+
+
+def add_cost(totals, day, session, agent_type, cost):
+    """Count ``cost`` (USD) for ``day``, ``session`` and the agent type, in ``totals`` (in memory)."""
+    day_totals = totals["days"].get(day)
+    if not isinstance(day_totals, dict) or not isinstance(day_totals.get("agents"), dict):
+        usd = coerce.number(coerce.mapping(day_totals).get("usd")) or 0.0
+        day_totals = totals["days"][day] = {"usd": usd, "agents": {}}
+    day_totals["usd"] = (coerce.number(day_totals.get("usd")) or 0.0) + cost
+    agent = agent_key(agent_type)
+    day_totals["agents"][agent] = (coerce.number(day_totals["agents"].get(agent)) or 0.0) + cost
+    if isinstance(session, str) and session:
+        entry = totals["sessions"].get(session)
+        if not isinstance(entry, dict):
+            entry = totals["sessions"][session] = {"usd": 0.0, "day": day}
+        entry["usd"] = (coerce.number(entry.get("usd")) or 0.0) + cost
+        entry["day"] = day
+
+
+def _add(totals, record):
+    cost = coerce.number(record.get("cost_usd"))
+    if record.get("kind") != "spawn" or cost is None or cost <= 0:
+        return
+    add_cost(totals, _record_day(record), record.get("session_id"), record.get("agent_type"), cost)
+
+
+def _ledger_id(ledger_path):
+    """``(inode, size)`` of the ledger, ``None`` when there is none."""
+    try:
+        st = os.stat(ledger_path)
+    except (OSError, ValueError):
+        return None
+    return st.st_ino, st.st_size
+
+
+def _catch_up(ledger_path, totals):
+    """Count the ledger's lines after ``totals["ledger"]``; ``False`` when that position does not
+    belong to this ledger any more (replaced, truncated) and only a rebuild will do."""
+    seen = coerce.mapping(totals.get("ledger"))
+    ident = _ledger_id(ledger_path)
+    if ident is None:
+        return not seen.get("end")  # no ledger: fine only if the totals never counted one
+    ino, size = ident
+    end = seen.get("end") if isinstance(seen.get("end"), int) and not isinstance(seen.get("end"), bool) else 0
+    if seen and (seen.get("ino") != ino or end > size):
+        return False
+    if end == size:
+        return True
+    stats = {}
+    cutoff = utc_day(time.time() - KEEP_DAYS * 86400)
+    for record in ledger.iter_records(ledger_path, stats, offset=end):
+        if _record_day(record) >= cutoff:
+            _add(totals, record)
+    totals["ledger"] = {"ino": ino, "end": stats.get("end", end)}
+    return True
+
+
+def _rebuild(ledger_path):
+    totals = empty()
+    _catch_up(ledger_path, totals)  # from an empty start it always succeeds
+    return totals
+
+
+def sync(ledger_path):
+    """Bring the totals file up to the ledger's end. Call with the ledger lock held (after an
+    append): the accounting does, after every priced record it appends."""
+    path = totals_path(ledger_path)
+    totals = _read(path)
+    if totals is None or not _catch_up(ledger_path, totals):
+        totals = _rebuild(ledger_path)
+    _write(path, totals)
+    return totals
+
+
+def read_totals(ledger_path):
+    """The running totals, up to the ledger's current end.
+
+    The common case reads one small file and stats the ledger. When the ledger has grown past what
+    the file counted, the new lines are counted in memory (no lock taken: a hook's decision must not
+    queue behind writers). Only a missing, damaged or foreign totals file takes the lock, to rebuild
+    it from the whole ledger once."""
+    totals = _read(totals_path(ledger_path))
+    if totals is not None:
+        counted = coerce.mapping(totals.get("ledger")).get("end")
+        if _catch_up(ledger_path, totals):
+            if coerce.mapping(totals.get("ledger")).get("end") != counted:
+                _save_if_free(ledger_path)  # so the next decision does not read these lines again
+            return totals
+    if _ledger_id(ledger_path) is None:
+        return empty()
+    with ledger.locked(ledger_path):
+        try:
+            return sync(ledger_path)
+        except OSError:
+            return _rebuild(ledger_path)
+
+
+def _save_if_free(ledger_path):
+    """Write the caught-up totals when the ledger lock is free right now; never wait for it."""
+    try:
+        with ledger.locked(ledger_path, timeout=0.0) as ok:
+            if ok:
+                sync(ledger_path)
+    except OSError:
+        pass
