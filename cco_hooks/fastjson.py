@@ -3,7 +3,6 @@
 ``import json`` costs ~7.5 ms here because it imports ``re`` (and ``re`` imports ``enum``): more
 than our whole latency budget. ``_json`` (the C half of the stdlib ``json``) parses and escapes
 just as correctly; this module only supplies the few lines of glue ``json`` would have.
-See ``../shared/docs/performance-notes.md``.
 """
 
 
@@ -68,12 +67,6 @@ def loads(text: str | bytes):
 
 def _default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _float_repr(value: float) -> str:
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{value!r} is not JSON compliant")
-    return float.__repr__(value)
 
 
 _encoder = _json.make_encoder(

@@ -29,7 +29,6 @@ from cco_hooks import fastjson, files
 LOCK_SUFFIX = ".lock"
 LOCK_TIMEOUT = 10.0  # seconds; past it a hook goes on without the lock rather than hang
 FILE_MODE = 0o600
-DIR_MODE = 0o700
 READ_CHUNK = 1 << 20
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -38,7 +37,6 @@ _held: dict = {}  # lock path → (fd, depth) held by this process
 
 def lock_path(path: str) -> str:
     return path + LOCK_SUFFIX
-
 
 
 def _open_private(path: str, flags: int) -> int:

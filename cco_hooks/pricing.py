@@ -56,7 +56,7 @@ from __future__ import annotations
 import os
 import stat
 
-from cco_hooks import fastjson, paths
+from cco_hooks import claude_code, coerce, fastjson, paths
 
 SHIPPED_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "prices.json")
 OVERRIDE_BASENAME = "prices.json"
@@ -78,11 +78,7 @@ def default_override_path(env: dict | None = None) -> str:
 
 def _count(value) -> int:
     """A token count from untrusted JSON: a non-negative int, else 0."""
-    if type(value) is int:
-        return value if value > 0 else 0
-    if type(value) is float and value == value and 0 < value < 1e15:
-        return int(value)
-    return 0
+    return coerce.count(value) or 0
 
 
 def normalize_usage(usage) -> dict:
@@ -179,11 +175,9 @@ def normalize_model_id(model) -> str | None:
 
 
 def _rate(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if value != value or value < 0 or value > 1e9:
-        return None
-    return value
+    """A price from a table: a number in [0, 1e9], else ``None``."""
+    value = coerce.number(value)
+    return value if value is not None and 0 <= value <= 1e9 else None
 
 
 def _valid_rates(raw, where: str, warnings: list, need_threshold: bool = False) -> dict | None:
@@ -410,8 +404,13 @@ class Prices:
         return rows
 
 
+# Table order: the aliased families by tier, then the families without an alias.
+_FAMILY_ORDER = dict(claude_code.TIER)
+_FAMILY_ORDER.update((family, len(claude_code.TIER) + i) for i, family in enumerate(claude_code.FAMILIES_WITHOUT_ALIAS))
+
+
 def _model_sort_key(model_id: str):
-    family_order = {"haiku": 0, "sonnet": 1, "opus": 2, "fable": 3, "mythos": 4}
+    family_order = _FAMILY_ORDER
     parts = model_id.split("-")
     family = next((p for p in parts if p in family_order), None)
     numbers = tuple(int(p) for p in parts if p.isdigit())
