@@ -1,7 +1,8 @@
 """`cco-hooks install` / `uninstall`: merge our hooks into a Claude Code settings file, and take them out.
 
-Plain functions with explicit arguments; the click layer (cli.py) only parses options and prints
-:func:`describe`. Errors meant for the user are :class:`~cco_hooks.errors.CcoHooksError`.
+Plain functions with explicit arguments; the click layer (``cli.main``) only parses options and calls
+:func:`run_install` / :func:`run_uninstall`. Errors meant for the user are
+:class:`~cco_hooks.errors.CcoHooksError`. ``cco-hooks doctor`` reads settings files through here too.
 
 Our hook entries are recognised by their command: a cco-hooks shim (``.../cco_hooks/_shim.py`` or the
 plugin's ``.../hooks/cco-hook``, at any path) followed by one of our event arguments. So a re-install
@@ -16,38 +17,30 @@ import re
 import shlex
 import stat
 import sys
-import tempfile
 from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
 
-from cco_hooks import paths
+from cco_hooks import claude_code, files, paths
 from cco_hooks.errors import CcoHooksError
 
-SCOPES = ("project", "local", "user")
-MATCHER = "Task|Agent"
-SPAWN_TOOLS = ("Agent", "Task")
+SCOPES = paths.SETTINGS_SCOPES
 BACKUP_SUFFIX = ".cco-hooks.bak"
 
 
-@dataclass(frozen=True)
-class HookSpec:
+class HookSpec(NamedTuple):
+    """One hook registration, as ``claude_code.HOOK_EVENTS`` lists it."""
+
     event: str  # Claude Code's hook event name
     arg: str  # the argument hook_main.main() gets
     matcher: str | None  # None: the group carries no matcher
     timeout: int  # seconds
 
 
-HOOKS: tuple[HookSpec, ...] = (
-    HookSpec("PreToolUse", "pre-tool-use", MATCHER, 10),
-    HookSpec("PostToolUse", "post-tool-use", MATCHER, 30),
-    HookSpec("SubagentStop", "subagent-stop", None, 30),
-    HookSpec("Stop", "stop", None, 30),
-    # The session's cost-state line is written only when Claude Code exits: SessionEnd sees it.
-    HookSpec("SessionEnd", "session-end", None, 30),
-)
-EVENT_ARGS = frozenset(spec.arg for spec in HOOKS)
+HOOKS: tuple[HookSpec, ...] = tuple(HookSpec(*event) for event in claude_code.HOOK_EVENTS)
+EVENT_ARGS = frozenset(claude_code.HOOK_ARGS)
 
 # (parent dir, file name) of every script that runs our hooks.
-_SHIM_TAILS = (("cco_hooks", "_shim.py"), ("hooks", "cco-hook"), ("hooks", "cco-hook.py"))
+SHIM_TAILS = (("cco_hooks", "_shim.py"), ("hooks", "cco-hook"), ("hooks", "cco-hook.py"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,17 +92,11 @@ class ForeignHook:
 # where
 
 
-def resolve_project_dir(project_dir: str | None = None, env: dict | None = None) -> str:
-    """``--project``, else ``CLAUDE_PROJECT_DIR``, else the current directory."""
-    env = os.environ if env is None else env
-    chosen = project_dir or env.get("CLAUDE_PROJECT_DIR") or os.getcwd()
-    return os.path.abspath(os.path.expanduser(chosen))
-
-
 def settings_path(scope: str, project_dir: str | None = None, env: dict | None = None) -> str:
+    """The settings file of ``scope``; the project is resolved by :func:`cco_hooks.paths.project_dir`."""
     if scope == "user":
         return os.path.join(paths.claude_config_dir(env), "settings.json")
-    project = resolve_project_dir(project_dir, env)
+    project = paths.project_dir(env=env, chosen=project_dir, default=os.getcwd())
     if scope == "project":
         return os.path.join(project, ".claude", "settings.json")
     if scope == "local":
@@ -155,10 +142,15 @@ def our_event_arg(command: object) -> str | None:
     except ValueError:
         return None
     for i, word in enumerate(words[:-1]):
-        parts = word.replace("\\", "/").rstrip("/").split("/")
-        if len(parts) >= 2 and (parts[-2], parts[-1]) in _SHIM_TAILS and words[i + 1] in EVENT_ARGS:
+        if is_shim_path(word) and words[i + 1] in EVENT_ARGS:
             return words[i + 1]
     return None
+
+
+def is_shim_path(word: str) -> bool:
+    """Whether a command word names a script that runs our hooks (any directory, ``/`` or ``\\``)."""
+    parts = word.replace("\\", "/").rstrip("/").split("/")
+    return len(parts) >= 2 and (parts[-2], parts[-1]) in SHIM_TAILS
 
 
 def is_ours(hook: object) -> bool:
@@ -178,8 +170,8 @@ def matcher_matches(matcher: object, tool: str) -> bool:
         return False
     if re.fullmatch(r"[a-zA-Z0-9_|, -]+", matcher):
         names = {name.strip() for name in re.split(r"[|,]", matcher)} - {""}
-        if tool in SPAWN_TOOLS:
-            return bool(names & set(SPAWN_TOOLS))
+        if tool in claude_code.SPAWN_TOOLS:
+            return bool(names & set(claude_code.SPAWN_TOOLS))
         return tool in names
     try:
         return re.search(matcher, tool) is not None
@@ -240,23 +232,6 @@ def _dump(settings: dict) -> str:
     return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
 
 
-def _atomic_write(path: str, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _write_settings(path: str, settings: dict, existed: bool) -> str | None:
     """Back the old file up (0600), then replace it atomically. Returns the backup path."""
     target = os.path.realpath(path)  # a symlinked settings file (dotfiles) stays a symlink
@@ -267,11 +242,12 @@ def _write_settings(path: str, settings: dict, existed: bool) -> str | None:
             with open(target, "rb") as handle:
                 old = handle.read()
             backup = path + BACKUP_SUFFIX
-            _atomic_write(backup, old, 0o600)
+            files.write_private(backup, old)
         else:
             mode = 0o600
             os.makedirs(os.path.dirname(target), exist_ok=True)
-        _atomic_write(target, _dump(settings).encode("utf-8"), mode)
+        files.write_private(target, _dump(settings), mode=mode)
+        os.chmod(target, mode)  # exactly the old mode: the umask narrowed the new file's
     except OSError as exc:
         raise CcoHooksError(f"cannot write {path}: {exc}") from None
     return backup
@@ -426,6 +402,18 @@ def uninstall(scope: str = "project", project_dir: str | None = None, env: dict 
     return result
 
 
+def run_install(scope: str, project_dir: str | None, env: dict, out: Callable[[str], None]) -> int:
+    """``cco-hooks install``: register the hooks in the scope's settings file; say what changed."""
+    out(describe(install(scope, project_dir, env)))
+    return 0
+
+
+def run_uninstall(scope: str, project_dir: str | None, env: dict, out: Callable[[str], None]) -> int:
+    """``cco-hooks uninstall``: remove the hooks ``install`` added; say what changed."""
+    out(describe(uninstall(scope, project_dir, env)))
+    return 0
+
+
 def describe(result: InstallResult) -> str:
     """One or two lines for the user: what was done, where, and where the old file went."""
     where = f"{result.path} ({result.scope} scope)"
@@ -539,7 +527,7 @@ def conflicting_hooks(project_dir: str | None = None, env: dict | None = None) -
             if event != "PreToolUse" or is_ours(hook):
                 continue
             matcher = group.get("matcher")
-            tools = [tool for tool in SPAWN_TOOLS if matcher_matches(matcher, tool)]
+            tools = [tool for tool in claude_code.SPAWN_TOOLS if matcher_matches(matcher, tool)]
             if tools:
                 command = hook.get("command")
                 conflicts.append(

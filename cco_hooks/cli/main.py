@@ -1,4 +1,7 @@
-"""The ``cco-hooks`` command line: argument parsing only; the work is in plain functions.
+"""The ``cco-hooks`` command line: argument parsing only; each verb's work is a plain function in
+its own module (``cli/install.py``, ``cli/config_cmd.py``, ``cli/explain.py``, ``cli/doctor.py``,
+``cli/pricing_cmd.py``, ``report/command.py``), imported inside the command so start-up pays only
+for the verb used.
 
 Every command returns an exit code; a ``CcoHooksError`` becomes one line on stderr and exit 2.
 """
@@ -10,10 +13,8 @@ import sys
 
 import click
 
-from cco_hooks import __version__
+from cco_hooks import __version__, paths
 from cco_hooks.errors import CcoHooksError
-
-SCOPES = ("project", "local", "user")
 
 
 def _out(text: str) -> None:
@@ -31,7 +32,7 @@ def _run(fn, *args, **kwargs) -> None:
 
 project_option = click.option(
     "--project", "project_dir", type=click.Path(file_okay=False), default=None,
-    help="The project directory (default: $CLAUDE_PROJECT_DIR, else the current directory).",
+    help="The project directory (default: $CLAUDE_PROJECT_DIR, else the current directory; ~ is expanded).",
 )
 
 
@@ -42,7 +43,7 @@ def main() -> None:
 
 
 scope_option = click.option(
-    "--scope", type=click.Choice(SCOPES), default="project", show_default=True,
+    "--scope", type=click.Choice(paths.SETTINGS_SCOPES), default="project", show_default=True,
     help="project: .claude/settings.json; local: .claude/settings.local.json; user: ~/.claude/settings.json.",
 )
 
@@ -52,9 +53,9 @@ scope_option = click.option(
 @project_option
 def install(scope: str, project_dir: str | None) -> None:
     """Register the hooks in a Claude Code settings file (idempotent, backed up)."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.install import run_install
 
-    _run(commands.registration, "install", scope, project_dir, dict(os.environ), _out)
+    _run(run_install, scope, project_dir, dict(os.environ), _out)
 
 
 @main.command()
@@ -62,9 +63,9 @@ def install(scope: str, project_dir: str | None) -> None:
 @project_option
 def uninstall(scope: str, project_dir: str | None) -> None:
     """Remove exactly the hooks `install` added."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.install import run_uninstall
 
-    _run(commands.registration, "uninstall", scope, project_dir, dict(os.environ), _out)
+    _run(run_uninstall, scope, project_dir, dict(os.environ), _out)
 
 
 @main.group()
@@ -77,9 +78,9 @@ def config() -> None:
 @project_option
 def config_validate(files: tuple[str, ...], project_dir: str | None) -> None:
     """Check every layer (or FILES): schema and meaning; each problem names file, key and fix."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.config_cmd import run_validate
 
-    _run(commands.config_validate, list(files), project_dir, dict(os.environ), _out)
+    _run(run_validate, list(files), project_dir, dict(os.environ), _out)
 
 
 @config.command("show")
@@ -87,17 +88,17 @@ def config_validate(files: tuple[str, ...], project_dir: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def config_show(project_dir: str | None, fmt: str) -> None:
     """The merged config, and which layer each rule came from."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.config_cmd import run_show
 
-    _run(commands.config_show, project_dir, dict(os.environ), fmt, _out)
+    _run(run_show, project_dir, dict(os.environ), fmt, _out)
 
 
 @config.command("schema")
 def config_schema() -> None:
     """Print the config's JSON Schema (config/cco-hooks.schema.json)."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.config_cmd import run_schema
 
-    _run(commands.config_schema, _out)
+    _run(run_schema, _out)
 
 
 @main.command()
@@ -108,19 +109,19 @@ def config_schema() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 def explain(agent: str | None, model: str | None, tool: str, project_dir: str | None, as_json: bool) -> None:
     """The decision for a spawn, and why: a PreToolUse payload on stdin, or --agent/--model."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.explain import read_stdin_if_piped, run_explain
 
-    payload = None if agent is not None else commands.read_stdin_if_piped(sys.stdin)
-    _run(commands.explain, payload, agent, model, tool, project_dir, dict(os.environ), as_json, _out)
+    payload = None if agent is not None else read_stdin_if_piped(sys.stdin)
+    _run(run_explain, payload, agent, model, tool, project_dir, dict(os.environ), as_json, _out)
 
 
 @main.command()
 @project_option
 def doctor(project_dir: str | None) -> None:
     """Where the hooks are installed, which layers load, and what conflicts with them."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.doctor import run_doctor
 
-    _run(commands.doctor, project_dir, dict(os.environ), _out)
+    _run(run_doctor, project_dir, dict(os.environ), _out)
 
 
 @main.command("report")
@@ -144,9 +145,9 @@ def doctor(project_dir: str | None) -> None:
 def report_cmd(group_by, fmt, since, until, sessions, projects, agents, ledgers, drift, drift_limit, fail_over,
                no_summary) -> None:
     """What subagents cost: by agent type (default), model, day, session, project or decision."""
-    from cco_hooks.report import report as reporting
+    from cco_hooks.report.command import run_report
 
-    _run(reporting.run_report, ledgers=ledgers, group_by=group_by, fmt=fmt, since=since, until=until,
+    _run(run_report, ledgers=ledgers, group_by=group_by, fmt=fmt, since=since, until=until,
          sessions=sessions, projects=projects, agents=agents, drift=drift, drift_limit=drift_limit,
          fail_over=fail_over, use_summary=not no_summary)
 
@@ -157,9 +158,9 @@ def report_cmd(group_by, fmt, since, until, sessions, projects, agents, ledgers,
 @project_option
 def pricing(fmt: str, project_dir: str | None) -> None:
     """The price table in use: shipped prices plus your overrides (pricing.file)."""
-    from cco_hooks.cli import commands
+    from cco_hooks.cli.pricing_cmd import run_pricing
 
-    _run(commands.pricing, fmt, project_dir, dict(os.environ), _out)
+    _run(run_pricing, fmt, project_dir, dict(os.environ), _out)
 
 
 if __name__ == "__main__":  # pragma: no cover

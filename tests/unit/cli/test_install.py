@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from cco_hooks import paths
+from cco_hooks.claude_code import SPAWN_TOOLS
 from cco_hooks.cli import install as inst
 from cco_hooks.errors import CcoHooksError
 from tests.support.locations import REPO
@@ -109,11 +111,25 @@ def test_settings_path_per_scope(env, project, tmp_path, monkeypatch):
     # project: --project, else CLAUDE_PROJECT_DIR, else cwd
     other = tmp_path / "other"
     other.mkdir()
-    assert inst.resolve_project_dir(None, {"CLAUDE_PROJECT_DIR": str(other)}) == str(other)
-    assert inst.resolve_project_dir(str(project), {"CLAUDE_PROJECT_DIR": str(other)}) == str(project)
+    assert resolve_project_dir(None, {"CLAUDE_PROJECT_DIR": str(other)}) == str(other)
+    assert resolve_project_dir(str(project), {"CLAUDE_PROJECT_DIR": str(other)}) == str(project)
     monkeypatch.chdir(project)
-    assert inst.resolve_project_dir(None, {}) == str(project)
+    assert resolve_project_dir(None, {}) == str(project)
     assert inst.settings_path("project", None, {}) == str(project / ".claude" / "settings.json")
+
+
+def resolve_project_dir(chosen, env):
+    """How install resolves the project: the one resolver, with the current directory last."""
+    return paths.project_dir(env=env, chosen=chosen, default=os.getcwd())
+
+
+def test_project_dir_expands_tilde_where_a_person_wrote_the_path(env, tmp_path):
+    """``~`` is expanded in --project and CLAUDE_PROJECT_DIR, never in a payload's cwd."""
+    home = env["HOME"]
+    assert resolve_project_dir("~/proj", {"HOME": home}) == os.path.join(home, "proj")
+    assert paths.project_dir(None, {"HOME": home, "CLAUDE_PROJECT_DIR": "~/proj"}) == os.path.join(home, "proj")
+    assert paths.project_dir(str(tmp_path / "~"), {"HOME": home}) == str(tmp_path / "~")
+    assert inst.settings_path("project", "~/proj", {"HOME": home}) == os.path.join(home, "proj", ".claude", "settings.json")
 
 
 def test_unknown_scope_is_refused(env, project):
@@ -457,7 +473,7 @@ def test_project_in_home_is_listed_once(env, tmp_path):
     ],
 )
 def test_matcher_matches_like_claude_code(matcher, tools):
-    assert [tool for tool in inst.SPAWN_TOOLS if inst.matcher_matches(matcher, tool)] == tools
+    assert [tool for tool in SPAWN_TOOLS if inst.matcher_matches(matcher, tool)] == tools
 
 
 def test_conflicting_hooks_lists_foreign_pre_tool_use_hooks_on_spawns(env, project):

@@ -1,0 +1,83 @@
+"""``cco-hooks config validate | show | schema``: check the layers, show what they add up to, print
+the JSON Schema.
+
+Named ``config_cmd`` so it is never mistaken for the ``cco_hooks.config`` package it reports on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Callable
+
+from cco_hooks import paths, snapshot
+from cco_hooks.config import build as config_build
+
+
+def run_validate(files: list[str], project_dir: str | None, env: dict, out: Callable[[str], None]) -> int:
+    """Validate the given files, or every layer that applies to the project. 1 when any error."""
+    if files:
+        layers = [config_build.read_layer("file", os.path.abspath(f)) for f in files]
+    else:
+        project = paths.project_dir(env=env, chosen=project_dir, default=os.getcwd())
+        layers = config_build.load_layers(project, env)
+        config_build.merge(layers)  # merge-time checks (limits, budget models) add their problems
+    errors = 0
+    for layer in layers:
+        status = "broken" if layer["broken"] else "ok"
+        out(f"{layer['path']} [{layer['layer']}, {layer['format'] or 'unreadable'}]: {status}, "
+            f"{len(layer['rules'])} rule(s)")
+        for problem in layer["problems"]:
+            errors += problem["level"] == "error"
+            out("  " + config_build.format_problem(problem))
+    if not files and not any(layer["layer"] != "default" for layer in layers):
+        out("No config file found; the embedded default applies (agent files' model: is the policy).")
+    out(f"{errors} error(s).")
+    return 1 if errors else 0
+
+
+def run_show(project_dir: str | None, env: dict, fmt: str, out: Callable[[str], None]) -> int:
+    """The snapshot the hooks would read for the project: as JSON, or each rule with its origin."""
+    project = paths.project_dir(env=env, chosen=project_dir, default=os.getcwd())
+    snap = snapshot.build(project, env)
+    if fmt == "json":
+        shown = {k: v for k, v in snap.items() if k not in ("layer_signature", "agent_signature", "key", "told")}
+        out(json.dumps(shown, indent=2))
+        return 0
+    out(f"project: {project}")
+    out("layers (lowest first):")
+    for layer in snap["layers"]:
+        out(f"  {layer['layer']:<8} {layer['path']}  [{layer['format']}{', BROKEN' if layer['broken'] else ''}]")
+    out(f"mode: {snap['mode']}  (from {snap['mode_source'] or 'the embedded default'})")
+    out(f"on_error: {snap['on_error']}   route_fork: {snap['route_fork']}   agent_files: {snap['agent_files']}")
+    limits = snap["limits"]
+    out(f"limits: ceiling={limits['ceiling'] or '-'} floor={limits['floor'] or '-'}")
+    default = snap["default"]
+    out(f"default: {default['model'] + ' (' + str(default['source']) + ')' if default else 'inherit (unconfigured agents untouched)'}")
+    _show_rules(snap, out)
+    if snap["budget"]:
+        budget = {k: v for k, v in snap["budget"].items() if k not in ("layer", "source")}
+        out(f"budget: {json.dumps(budget)}  ← {snap['budget']['source']}")
+    out(f"ledger: {paths.ledger_path(snap['ledger_path'], env)}")
+    errors = sum(p["level"] == "error" for p in snap["problems"])
+    if snap["problems"]:
+        out(f"{len(snap['problems'])} problem(s), {errors} error(s): run `cco-hooks config validate`.")
+    return 0
+
+
+def _show_rules(snap: dict, out: Callable[[str], None]) -> None:
+    """Every rule by name: model, effort and mode, and the layer and file it came from."""
+    rules = list(snap["exact"].items()) + [tuple(glob) for glob in snap["globs"]]
+    rules += [(k, r) for k, r in snap["agent_file_rules"].items() if k not in snap["exact"]]
+    out(f"rules ({len(rules)}):")
+    for _key, rule in sorted(rules, key=lambda item: item[0]):
+        extra = "".join(f" {name}={rule[name]}" for name in ("effort", "mode") if rule.get(name))
+        out(f"  {rule['pattern']:<32} {rule['model']:<7}{extra}  ← {rule['layer']}: {rule['source']}")
+
+
+def run_schema(out: Callable[[str], None]) -> int:
+    """The config's JSON Schema, generated from the pydantic models."""
+    from cco_hooks.config.schema import json_schema
+
+    out(json.dumps(json_schema(), indent=2))
+    return 0

@@ -1,0 +1,152 @@
+"""``cco-hooks doctor``: where the hooks are installed, which layers load, and what could override
+their decisions (other hooks, ``CLAUDE_CODE_SUBAGENT_MODEL``, Claude Code version quirks).
+
+Each check prints its findings and returns how many problems it found; any problem exits 1.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from typing import Callable
+
+from cco_hooks import __version__, claude_code, paths
+from cco_hooks.cli import install
+from cco_hooks.config import build as config_build
+
+Out = Callable[[str], None]
+
+
+def run_doctor(project_dir: str | None, env: dict, out: Out) -> int:
+    """Run every check; print ``ok`` or how many problems were found."""
+    project = paths.project_dir(env=env, chosen=project_dir, default=os.getcwd())
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out(f"cco-hooks {__version__} at {package_dir} (python {sys.version.split()[0]}: {sys.executable})")
+    out(f"project: {project}")
+    out(f"claude config dir: {paths.claude_config_dir(env)}")
+    routing = config_build.build_routing(project, env)
+    problems = check_installation(project, env, out)
+    problems += check_config(routing, out)
+    problems += check_conflicts(project, env, out)
+    problems += check_ledger(routing, env, out)
+    out("ok" if problems == 0 else f"{problems} problem(s) found.")
+    return 1 if problems else 0
+
+
+def check_installation(project: str, env: dict, out: Out) -> int:
+    """Which settings files register the hooks (or enable the plugin), and whether each is current."""
+    problems = 0
+    locations = install.installed_locations(project, env)
+    plugins = install.enabled_plugin_entries(project, env)
+    for location in locations:
+        if location.error:
+            problems += 1
+            out(f"settings file {location.path} ({location.scope}) cannot be read: {location.error}")
+            continue
+        complete = len(location.events) == len(install.HOOKS)
+        if location.current:
+            state = "current"
+        elif complete and all(_runs_existing_shim(c, project) for c in location.commands):
+            state = "complete, runs another checkout's or the project's own shim"
+        else:
+            state = "STALE (a hook is missing or points at a shim that is gone; fix: cco-hooks install --scope " + location.scope + ")"
+            problems += 1
+        out(f"installed: {location.scope} scope, {location.path}: {', '.join(location.events)} [{state}]")
+    for scope, path, name in plugins:
+        out(f"plugin enabled: {name} in {path} ({scope})")
+    if not locations and not plugins:
+        problems += 1
+        out("NOT INSTALLED: no settings file registers the cco-hooks hooks. Fix: cco-hooks install --scope project")
+    if len(locations) > 1:
+        out("note: the hooks are registered in more than one settings file; Claude Code runs each, "
+            "so each spawn is routed and accounted once per registration. Keep one: cco-hooks uninstall --scope ...")
+    return problems
+
+
+def check_config(routing: dict, out: Out) -> int:
+    """Which layers load, whether any is broken, and what they add up to."""
+    out("config layers (lowest first):")
+    for layer in routing["layers"]:
+        out(f"  {layer['layer']:<8} {layer['path']}  [{layer['format']}]" + ("  BROKEN" if layer["broken"] else ""))
+    errors = [p for p in routing["problems"] if p["level"] == "error"]
+    problems = 0
+    if routing["broken"] or errors:
+        problems += 1
+        out(f"config problems: {len(errors)} error(s); run `cco-hooks config validate`.")
+    out(f"mode: {routing['mode']}, {len(routing['exact']) + len(routing['globs'])} rule(s), "
+        f"{len(routing['agent_file_rules'])} from agent files, on_error: {routing['on_error']}")
+    return problems
+
+
+def check_conflicts(project: str, env: dict, out: Out) -> int:
+    """Other spawn hooks, ``CLAUDE_CODE_SUBAGENT_MODEL``, and the installed Claude Code's quirks."""
+    problems = 0
+    for foreign in install.conflicting_hooks(project, env):
+        problems += 1
+        out(f"CONFLICT: another PreToolUse hook also runs on Agent/Task spawns: {foreign.command!r} (matcher {foreign.matcher!r} in {foreign.path}). "
+            "If it returns updatedInput too, one rewrite overrides the other. Fix: narrow its matcher or remove it.")
+    subagent_model = env.get("CLAUDE_CODE_SUBAGENT_MODEL")
+    if subagent_model:
+        problems += 1
+        out(f"CONFLICT: CLAUDE_CODE_SUBAGENT_MODEL={subagent_model} is set. Claude Code 2.1.328 lets a spawn's model "
+            "beat it, but spawns whose model cco-hooks leaves unset run on it, and some 2.1.2xx builds let it beat the "
+            "spawn's model. Fix: unset it, or route with cco-hooks rules instead.")
+    return problems + _check_claude_version(env, out)
+
+
+def _check_claude_version(env: dict, out: Out) -> int:
+    version = _claude_version(env)
+    if not version:
+        out("claude code: not found on PATH (fine for the hooks; doctor cannot check version quirks).")
+        return 0
+    out(f"claude code: {version}")
+    if claude_code.ignores_model_param(version):
+        low, high = (".".join(map(str, bound)) for bound in claude_code.IGNORES_MODEL_PARAM)
+        out(f"CONFLICT: Claude Code {low}–{high} ignore the Agent tool's model parameter: rewrites have no effect. Fix: upgrade Claude Code.")
+        return 1
+    if (0, 0, 0) < claude_code.version_tuple(version) < claude_code.AGENT_TOOL_SINCE:
+        out(f"note: this Claude Code names the spawn tool Task; cco-hooks matches {claude_code.SPAWN_TOOL_MATCHER}.")
+    return 0
+
+
+def _claude_version(env: dict) -> str | None:
+    """``claude --version``'s version number, or ``None`` when there is no ``claude`` to ask."""
+    claude = shutil.which("claude", path=env.get("PATH"))
+    if not claude:
+        return None
+    try:
+        result = subprocess.run([claude, "--version"], capture_output=True, text=True, timeout=20, env=dict(env))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip().split(" ")[0] or None
+
+
+def check_ledger(routing: dict, env: dict, out: Out) -> int:
+    """Whether the ledger (or the nearest existing directory above it) is writable."""
+    ledger = paths.ledger_path(routing["ledger_path"], env)
+    ledger_dir = os.path.dirname(ledger)
+    writable = os.access(ledger_dir if os.path.isdir(ledger_dir) else _existing_parent(ledger_dir), os.W_OK)
+    out(f"ledger: {ledger} ({'writable' if writable else 'NOT WRITABLE'})")
+    return 0 if writable else 1
+
+
+def _runs_existing_shim(command: str, project: str) -> bool:
+    """Whether a registered command runs a cco-hooks shim that exists (``$CLAUDE_PROJECT_DIR`` is
+    the project, as Claude Code sets it for hooks)."""
+    for variable in ("${CLAUDE_PROJECT_DIR}", "$CLAUDE_PROJECT_DIR"):
+        command = command.replace(variable, project)
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    shims = [w for w in words if install.is_shim_path(w)]
+    return bool(shims) and all(os.path.isfile(w) for w in shims)
+
+
+def _existing_parent(path: str) -> str:
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path

@@ -1,0 +1,69 @@
+"""``cco-hooks explain``: what the PreToolUse hook would decide for a spawn, and why."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Callable, TextIO
+
+from cco_hooks import paths, policy
+from cco_hooks.config import build as config_build
+from cco_hooks.errors import CcoHooksError
+
+
+def read_stdin_if_piped(stream: TextIO) -> str | None:
+    """What was piped in, or ``None`` for a terminal or blank input."""
+    if stream is None or stream.isatty():
+        return None
+    text = stream.read()
+    return text if text.strip() else None
+
+
+def _spawn_from(payload_text: str | None, agent: str | None, model: str | None, tool: str):
+    """``(tool name, tool input, cwd)`` from ``--agent``/``--model``, else from a payload's text."""
+    if agent is not None:
+        tool_input = {"description": "(explain)", "prompt": "(explain)", "subagent_type": agent}
+        if model:
+            tool_input["model"] = model
+        return tool, tool_input, None
+    if payload_text is None:
+        raise CcoHooksError("explain needs a PreToolUse payload on stdin, or --agent NAME [--model MODEL].")
+    try:
+        payload = json.loads(payload_text)
+    except json.JSONDecodeError as exc:
+        raise CcoHooksError(f"stdin is not a JSON payload ({exc.msg} at line {exc.lineno}); pipe a PreToolUse payload, or use --agent.") from None
+    if not isinstance(payload, dict):
+        raise CcoHooksError("stdin must be a JSON object (a PreToolUse payload).")
+    return payload.get("tool_name"), payload.get("tool_input"), payload.get("cwd")
+
+
+def _decide(tool_name, tool_input, routing: dict, env: dict) -> dict:
+    """The hook's decision, including what it does when a config layer is broken."""
+    if not routing["broken"]:
+        return policy.decide(tool_name, tool_input, routing, env)
+    if routing["on_error"] == "block":
+        return policy.make_decision("deny", "the config is broken and on_error is block: " + routing["broken"][0])
+    return policy.make_decision("none", "a config layer is broken, so the hook leaves spawns unchanged: " + routing["broken"][0])
+
+
+def run_explain(payload_text: str | None, agent: str | None, model: str | None, tool: str,
+                project_dir: str | None, env: dict, as_json: bool, out: Callable[[str], None]) -> int:
+    """What the PreToolUse hook would decide for a payload (stdin) or an agent/model pair."""
+    tool_name, tool_input, cwd = _spawn_from(payload_text, agent, model, tool)
+    project = paths.project_dir(cwd, env, chosen=project_dir, default=os.getcwd())
+    decision = _decide(tool_name, tool_input, config_build.build_routing(project, env), env)
+    hook_out = policy.hook_output(decision)
+    if as_json:
+        out(json.dumps({"decision": decision, "hook_output": hook_out}, indent=2))
+        return 0
+    agent_type = decision.get("agent_type") or (tool_input or {}).get("subagent_type")
+    out(f"agent:     {agent_type}")
+    out(f"requested: {decision.get('requested_model') or '(no model)'}")
+    target = decision.get("enforced_model")
+    verdict = decision["action"] + (f" → {target}" if target and decision["action"] in ("rewrite", "observe") else "")
+    out(f"decision:  {verdict}" + (f" (would {decision['would']})" if decision.get("would") else ""))
+    if decision.get("rule"):
+        out(f"rule:      {decision['rule']}  ← {decision.get('layer')}: {decision.get('source')}")
+    out(f"reason:    {decision['reason']}")
+    out("hook prints: " + (json.dumps(hook_out) if hook_out else "nothing (the spawn proceeds unchanged)"))
+    return 0

@@ -1,0 +1,28 @@
+"""`cco-hooks config validate | show`: exact outputs and exit codes."""
+
+import re
+
+
+def test_config_validate_names_file_key_and_fix_and_exits_1(project, cli):
+    """A bad model is an error naming the file, the key path and the fix; exit 1."""
+    path = project.write_config("version: 1\nagents:\n  code-reviewer: sonet\n")
+    result = cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert f"error: {path}: agents.code-reviewer.model: Unknown model 'sonet' for agent 'code-reviewer'" in result.output
+    assert "expected one of haiku, sonnet, opus, fable" in result.output
+
+
+def test_config_validate_passes_a_good_config(project, cli):
+    """A valid config validates with exit 0."""
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    result = cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 0 and result.output.rstrip().endswith("0 error(s).")
+
+
+def test_config_show_says_where_each_rule_came_from(project, cli):
+    """config show lists each rule with its model and the layer and file it came from."""
+    path = project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    result = cli("config", "show", "--project", str(project.root))
+    assert result.exit_code == 0
+    line = next(l for l in result.output.splitlines() if l.strip().startswith("python-pro"))
+    assert re.match(rf"\s+python-pro\s+haiku\s+← project: {re.escape(str(path))}$", line)

@@ -1,0 +1,41 @@
+"""`cco-hooks doctor`: installation, layers and conflicts; exit 1 on any problem."""
+
+import json
+
+from tests.support.locations import REPO
+
+
+def test_doctor_reports_not_installed_then_ok(project, monkeypatch, cli):
+    """doctor exits 1 when nothing registers the hooks, 0 after install."""
+    monkeypatch.setenv("PATH", "/nonexistent")  # no `claude` to ask for its version
+    result = cli("doctor", "--project", str(project.root))
+    assert result.exit_code == 1 and "NOT INSTALLED" in result.output
+    assert cli("install", "--scope", "project", "--project", str(project.root)).exit_code == 0
+    result = cli("doctor", "--project", str(project.root))
+    assert result.exit_code == 0, result.output
+    assert "installed: project scope" in result.output and result.output.rstrip().endswith("ok")
+
+
+def test_doctor_flags_the_subagent_model_variable(project, monkeypatch, cli):
+    """CLAUDE_CODE_SUBAGENT_MODEL competes with routing: doctor says so."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("CLAUDE_CODE_SUBAGENT_MODEL", "opus")
+    cli("install", "--scope", "project", "--project", str(project.root))
+    result = cli("doctor", "--project", str(project.root))
+    assert result.exit_code == 1 and "CLAUDE_CODE_SUBAGENT_MODEL=opus" in result.output
+
+
+def test_doctor_accepts_a_checkout_registered_through_its_own_shim(project, monkeypatch, cli):
+    """Hooks registered as `python3 -S "$CLAUDE_PROJECT_DIR/hooks/cco-hook" <event>` (this repository
+    dogfoods itself that way) are complete, not stale; a shim that is gone is stale."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    settings = json.loads((REPO / ".claude" / "settings.json").read_text())
+    (project.root / "hooks").mkdir()
+    (project.root / "hooks" / "cco-hook").write_text("# stand-in\n")
+    (project.root / ".claude" / "settings.json").write_text(json.dumps(settings))
+    result = cli("doctor", "--project", str(project.root))
+    assert "complete, runs another checkout's or the project's own shim" in result.output, result.output
+    assert result.exit_code == 0
+    (project.root / "hooks" / "cco-hook").unlink()
+    result = cli("doctor", "--project", str(project.root))
+    assert "STALE" in result.output and result.exit_code == 1
