@@ -68,24 +68,52 @@ def read_json_object(path, cap):
     return obj if isinstance(obj, dict) else None
 
 
-def write_private(path, data, tmp=None, mode=0o600):
-    """Replace ``path`` atomically (temp file + rename) with ``data``; the file is ``mode`` (0600
-    unless said otherwise), and missing directories are created 0700. ``tmp`` names the temporary
-    file (default: per process). The one atomic writer of the project."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    directory = os.path.dirname(path)
-    tmp = tmp or os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC
-    try:
-        fd = os.open(tmp, flags, mode)
-    except FileNotFoundError:  # the first file ever: create the directory only then
-        make_private_dirs(directory)
-        fd = os.open(tmp, flags, mode)
-    try:
+class Replacement:
+    """A new version of ``path``, written through the descriptor ``fd`` (opened read-write), that
+    replaces ``path`` atomically on ``commit()``; ``discard()`` removes it. The file is ``mode``
+    (0600 unless said otherwise) and missing directories are created 0700. ``tmp`` names the
+    temporary file (default: per process, beside ``path``).
+
+    The one way cco-hooks rewrites a file: ``write_private`` for data in hand, this class for a
+    file written piece by piece and read back before it is committed (the report's summary)."""
+
+    def __init__(self, path, tmp=None, mode=0o600):
+        directory = os.path.dirname(path)
+        self.path = path
+        self.tmp = tmp or os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+        flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC
+        try:
+            self.fd = os.open(self.tmp, flags, mode)
+        except FileNotFoundError:  # the first file ever: create the directory only then
+            make_private_dirs(directory)
+            self.fd = os.open(self.tmp, flags, mode)
+
+    def write(self, data):
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+            view = view[os.write(self.fd, view) :]
+
+    def commit(self):
+        os.replace(self.tmp, self.path)
+
+    def discard(self):
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass
+
+
+def write_private(path, data, tmp=None, mode=0o600):
+    """Replace ``path`` atomically (temp file + rename) with ``data`` (see ``Replacement``)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    replacement = Replacement(path, tmp, mode)
+    try:
+        try:
+            replacement.write(data)
+        finally:
+            os.close(replacement.fd)
+        replacement.commit()
+    except BaseException:
+        replacement.discard()
+        raise

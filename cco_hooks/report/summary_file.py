@@ -16,6 +16,7 @@ import sys
 import tempfile
 import zlib
 
+from cco_hooks import files
 from cco_hooks.report.summary import PARTS, LedgerSummary, merge_into, share_of
 
 SUMMARY_SUFFIX = ".summary"
@@ -225,35 +226,26 @@ def write_file(summary, out, spills=None):
     summary.loaded = {}
 
 
-def _unlink(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 def write_beside(summary, spills=None):
     """Write the summary beside its ledger (atomically, 0600); False when we cannot. An error
     once the summary reads its partitions from the new file is raised (the file stays open)."""
-    path = summary_path(summary.path)
-    tmp = f"{path}.tmp.{os.getpid()}"
     try:
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        replacement = files.Replacement(summary_path(summary.path))
     except OSError:
         return False
-    out = os.fdopen(fd, "w+b")
+    out = os.fdopen(replacement.fd, "w+b")
     try:
         write_file(summary, out, spills)
-        os.replace(tmp, path)
+        replacement.commit()
     except OSError:
-        _unlink(tmp)
+        replacement.discard()
         if summary.file is out:  # the partitions are in it: keep it open, unnamed
             raise
         out.close()
         return False
     except BaseException:
         out.close()
-        _unlink(tmp)
+        replacement.discard()
         raise
     summary.changed = False
     return True
