@@ -85,21 +85,23 @@ def test_stable_name_is_the_same_in_every_process():
 
 
 def test_a_replacement_is_read_back_before_it_replaces_the_file(tmp_path):
-    path = tmp_path / "ledger.summary"
+    (tmp_path / "ledger").mkdir()
+    path = tmp_path / "ledger" / "ledger.summary"
     path.write_bytes(b"old")
     replacement = files.Replacement(str(path))
     replacement.write(b"new data")
     assert os.pread(replacement.fd, 3, 4) == b"dat" and path.read_bytes() == b"old"
     replacement.commit()
     os.close(replacement.fd)
-    assert path.read_bytes() == b"new data" and mode(path) == 0o600 and os.listdir(tmp_path) == ["ledger.summary"]
+    assert path.read_bytes() == b"new data" and mode(path) == 0o600 and os.listdir(path.parent) == ["ledger.summary"]
 
 
 def test_a_discarded_replacement_leaves_the_file_as_it_was(tmp_path):
-    path = tmp_path / "ledger.summary"
+    (tmp_path / "ledger").mkdir()
+    path = tmp_path / "ledger" / "ledger.summary"
     path.write_bytes(b"old")
     replacement = files.Replacement(str(path))
     replacement.write(b"half")
     os.close(replacement.fd)
     replacement.discard()
-    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["ledger.summary"]
+    assert path.read_bytes() == b"old" and os.listdir(path.parent) == ["ledger.summary"]
