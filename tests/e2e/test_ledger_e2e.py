@@ -40,9 +40,7 @@ spawn's cost and savings and, per model, ledger vs cost-state minus the main loo
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import shlex
 import sys
 from collections import defaultdict
@@ -289,23 +287,13 @@ def main_loop_share(result: RunResult) -> dict[str, float]:
 
 def run_report(ledger: Path, group_by: str, home: Path, project: Path, explicit: bool) -> dict:
     """`cco-hooks report --format json --by <group_by> [--ledger <ledger>]` with
-    ``CCO_HOOKS_LEDGER=<ledger>`` (the live ledger: the report settles its pending spawns first);
-    until the command is wired into the CLI, ``cco_hooks.report.run_report`` (what it calls).
+    ``CCO_HOOKS_LEDGER=<ledger>`` (the live ledger: the report settles its pending spawns first).
     ``explicit=False`` leaves ``--ledger`` out: a ledger that does not exist yet (every spawn still
     pending) is then fine."""
     args = ["report", "--format", "json", "--by", group_by] + (["--ledger", str(ledger)] if explicit else [])
     proc = cco_hooks_cli(*args, project=project, home=home, env_extra={"CCO_HOOKS_LEDGER": str(ledger)})
-    if proc.returncode == 0:
-        return json.loads(proc.stdout)
-    assert "No such command 'report'" in proc.stderr, f"`cco-hooks {' '.join(args)}` failed:\n{proc.stderr}"
-    from cco_hooks.report import report
-
-    out, err = io.StringIO(), io.StringIO()
-    env = dict(os.environ, CCO_HOOKS_LEDGER=str(ledger))
-    code = report.run_report(ledgers=[str(ledger)] if explicit else [], group_by=group_by, fmt="json",
-                             stdout=out, stderr=err, env=env)
-    assert code == 0, err.getvalue()
-    return json.loads(out.getvalue())
+    assert proc.returncode == 0, f"`cco-hooks {' '.join(args)}` failed:\n{proc.stderr}"
+    return json.loads(proc.stdout)
 
 
 # ----- the test ---------------------------------------------------------------------------------
