@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from cco_hooks import paths, snapshot
 from cco_hooks.config import build as config_build
@@ -53,7 +53,10 @@ def run_show(project_dir: str | None, env: dict, fmt: str, out: Callable[[str], 
     limits = snap["limits"]
     out(f"limits: ceiling={limits['ceiling'] or '-'} floor={limits['floor'] or '-'}")
     default = snap["default"]
-    out(f"default: {default['model'] + ' (' + str(default['source']) + ')' if default else 'inherit (unconfigured agents untouched)'}")
+    if default:
+        out(f"default: {default['model']} ({default['source']})")
+    else:
+        out("default: inherit (unconfigured agents untouched)")
     _show_rules(snap, out)
     if snap["budget"]:
         budget = {k: v for k, v in snap["budget"].items() if k not in ("layer", "source")}

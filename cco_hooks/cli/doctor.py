@@ -11,7 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from cco_hooks import __version__, claude_code, paths
 from cco_hooks.cli import install
@@ -52,7 +52,8 @@ def check_installation(project: str, env: dict, out: Out) -> int:
         elif complete and all(_runs_existing_shim(c, project) for c in location.commands):
             state = "complete, runs another checkout's or the project's own shim"
         else:
-            state = "STALE (a hook is missing or points at a shim that is gone; fix: cco-hooks install --scope " + location.scope + ")"
+            state = ("STALE (a hook is missing or points at a shim that is gone; "
+                     f"fix: cco-hooks install --scope {location.scope})")
             problems += 1
         out(f"installed: {location.scope} scope, {location.path}: {', '.join(location.events)} [{state}]")
     for scope, path, name in plugins:
@@ -86,7 +87,8 @@ def check_conflicts(project: str, env: dict, out: Out) -> int:
     problems = 0
     for foreign in install.conflicting_hooks(project, env):
         problems += 1
-        out(f"CONFLICT: another PreToolUse hook also runs on Agent/Task spawns: {foreign.command!r} (matcher {foreign.matcher!r} in {foreign.path}). "
+        out(f"CONFLICT: another PreToolUse hook also runs on Agent/Task spawns: {foreign.command!r} "
+            f"(matcher {foreign.matcher!r} in {foreign.path}). "
             "If it returns updatedInput too, one rewrite overrides the other. Fix: narrow its matcher or remove it.")
     subagent_model = env.get("CLAUDE_CODE_SUBAGENT_MODEL")
     if subagent_model:
@@ -105,7 +107,8 @@ def _check_claude_version(env: dict, out: Out) -> int:
     out(f"claude code: {version}")
     if claude_code.ignores_model_param(version):
         low, high = (".".join(map(str, bound)) for bound in claude_code.IGNORES_MODEL_PARAM)
-        out(f"CONFLICT: Claude Code {low}–{high} ignore the Agent tool's model parameter: rewrites have no effect. Fix: upgrade Claude Code.")
+        out(f"CONFLICT: Claude Code {low}–{high} ignore the Agent tool's model parameter: rewrites have no effect. "
+            "Fix: upgrade Claude Code.")
         return 1
     if (0, 0, 0) < claude_code.version_tuple(version) < claude_code.AGENT_TOOL_SINCE:
         out(f"note: this Claude Code names the spawn tool Task; cco-hooks matches {claude_code.SPAWN_TOOL_MATCHER}.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from cco_hooks import paths, policy
 from cco_hooks.config import build as config_build
@@ -31,7 +32,8 @@ def _spawn_from(payload_text: str | None, agent: str | None, model: str | None, 
     try:
         payload = json.loads(payload_text)
     except json.JSONDecodeError as exc:
-        raise CcoHooksError(f"stdin is not a JSON payload ({exc.msg} at line {exc.lineno}); pipe a PreToolUse payload, or use --agent.") from None
+        raise CcoHooksError(f"stdin is not a JSON payload ({exc.msg} at line {exc.lineno}); "
+                            "pipe a PreToolUse payload, or use --agent.") from None
     if not isinstance(payload, dict):
         raise CcoHooksError("stdin must be a JSON object (a PreToolUse payload).")
     return payload.get("tool_name"), payload.get("tool_input"), payload.get("cwd")
@@ -43,7 +45,8 @@ def _decide(tool_name, tool_input, routing: dict, env: dict) -> dict:
         return policy.decide(tool_name, tool_input, routing, env)
     if routing["on_error"] == "block":
         return policy.make_decision("deny", "the config is broken and on_error is block: " + routing["broken"][0])
-    return policy.make_decision("none", "a config layer is broken, so the hook leaves spawns unchanged: " + routing["broken"][0])
+    why = "a config layer is broken, so the hook leaves spawns unchanged: "
+    return policy.make_decision("none", why + routing["broken"][0])
 
 
 def run_explain(payload_text: str | None, agent: str | None, model: str | None, tool: str,

@@ -17,8 +17,9 @@ import re
 import shlex
 import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from cco_hooks import claude_code, files, paths
 from cco_hooks.errors import CcoHooksError

@@ -104,7 +104,8 @@ def config_schema() -> None:
 @main.command()
 @click.option("--agent", default=None, help="The subagent_type to explain (instead of a payload on stdin).")
 @click.option("--model", default=None, help="The model the spawn asks for (haiku, sonnet, opus, fable).")
-@click.option("--tool", default="Agent", show_default=True, help="Tool name (Agent, or Task before Claude Code 2.1.63).")
+@click.option("--tool", default="Agent", show_default=True,
+              help="Tool name (Agent, or Task before Claude Code 2.1.63).")
 @project_option
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 def explain(agent: str | None, model: str | None, tool: str, project_dir: str | None, as_json: bool) -> None:
@@ -132,8 +133,10 @@ def doctor(project_dir: str | None) -> None:
 @click.option("--since", metavar="WHEN", help="First UTC day: YYYY-MM-DD, today, yesterday, 7d, 2w (today included).")
 @click.option("--until", metavar="WHEN", help="Last UTC day, same forms.")
 @click.option("--session", "sessions", multiple=True, metavar="ID", help="Session id or prefix; repeatable.")
-@click.option("--project", "projects", multiple=True, metavar="PATH", help="Project path or directory name; repeatable.")
-@click.option("--agent", "agents", multiple=True, metavar="TYPE", help="Agent type (Claude Code's matching, * ? globs); repeatable.")
+@click.option("--project", "projects", multiple=True, metavar="PATH",
+              help="Project path or directory name; repeatable.")
+@click.option("--agent", "agents", multiple=True, metavar="TYPE",
+              help="Agent type (Claude Code's matching, * ? globs); repeatable.")
 @click.option("--ledger", "ledgers", multiple=True, metavar="PATH|GLOB",
               help="Ledger(s) to read and merge instead of the live one; repeatable.")
 @click.option("--drift", is_flag=True, help="Spawns that ran on another model than the enforced one, counted by cause.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from cco_hooks import paths, pricing
 from cco_hooks.config import build as config_build

@@ -9,7 +9,7 @@ Not imported by the hooks: ``cco_hooks.config.build`` uses it when a layer chang
 
 from __future__ import annotations
 
-from typing import Literal, Optional, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,37 +30,45 @@ class _Section(BaseModel):
 
 class AgentRule(_Section):
     model: ModelSpelling = Field(description=_MODEL_DOC + " `inherit` leaves the model alone.")
-    effort: Optional[Effort] = Field(None, description="Reasoning effort to set on the spawn (rewrite mode).")
-    mode: Optional[Mode] = Field(None, description="Overrides the top-level mode for this agent.")
+    effort: Effort | None = Field(None, description="Reasoning effort to set on the spawn (rewrite mode).")
+    mode: Mode | None = Field(None, description="Overrides the top-level mode for this agent.")
 
 
 class DefaultRule(_Section):
     model: ModelSpelling = Field(
         "inherit", description="Model for agents no rule names. `inherit` leaves them untouched. " + _MODEL_DOC
     )
-    effort: Optional[Effort] = None
+    effort: Effort | None = None
 
 
 class Limits(_Section):
-    ceiling: Optional[ModelSpelling] = Field(None, description="Highest tier any spawn may use (haiku < sonnet < opus < fable).")
-    floor: Optional[ModelSpelling] = Field(None, description="Lowest tier any routed spawn may use.")
+    ceiling: ModelSpelling | None = Field(
+        None, description="Highest tier any spawn may use (haiku < sonnet < opus < fable)."
+    )
+    floor: ModelSpelling | None = Field(None, description="Lowest tier any routed spawn may use.")
 
 
 class LedgerSection(_Section):
-    path: Optional[str] = Field(None, description="Ledger file; CCO_HOOKS_LEDGER wins over it.")
+    path: str | None = Field(None, description="Ledger file; CCO_HOOKS_LEDGER wins over it.")
 
 
 class PricingSection(_Section):
-    file: Optional[str] = Field(None, description="A price override file (same shape as `cco-hooks pricing --format json`).")
+    file: str | None = Field(
+        None, description="A price override file (same shape as `cco-hooks pricing --format json`)."
+    )
 
 
 class Budget(_Section):
-    daily_usd: Optional[float] = Field(None, ge=0, description="Spend cap per UTC day, all sessions.")
-    session_usd: Optional[float] = Field(None, ge=0, description="Spend cap per Claude Code session.")
-    per_agent: Optional[dict[str, float]] = Field(None, description="Daily spend cap per agent type.")
-    on_exceed: Optional[Literal["deny", "downgrade"]] = Field(None, description="What happens to new spawns once a cap is spent.")
-    downgrade_to: Optional[ModelSpelling] = Field(None, description="The model for `downgrade` (default haiku).")
-    warn_at: Optional[float] = Field(None, ge=0, le=1, description="Tell the user when this share of a cap is spent (default 0.8).")
+    daily_usd: float | None = Field(None, ge=0, description="Spend cap per UTC day, all sessions.")
+    session_usd: float | None = Field(None, ge=0, description="Spend cap per Claude Code session.")
+    per_agent: dict[str, float] | None = Field(None, description="Daily spend cap per agent type.")
+    on_exceed: Literal["deny", "downgrade"] | None = Field(
+        None, description="What happens to new spawns once a cap is spent."
+    )
+    downgrade_to: ModelSpelling | None = Field(None, description="The model for `downgrade` (default haiku).")
+    warn_at: float | None = Field(
+        None, ge=0, le=1, description="Tell the user when this share of a cap is spent (default 0.8)."
+    )
 
 
 class Config(_Section):
@@ -68,26 +76,32 @@ class Config(_Section):
 
     model_config = ConfigDict(extra="allow", title="cco-hooks config", populate_by_name=True)
 
-    schema_: Optional[str] = Field(None, alias="$schema", description="Editor hint; ignored.")
-    version: Optional[Literal[1]] = Field(None, description="Config format version. Always 1.")
-    mode: Optional[Mode] = Field(
-        None, description="rewrite: change the spawn's model; enforce: deny a spawn on another model; observe: change nothing, record."
+    schema_: str | None = Field(None, alias="$schema", description="Editor hint; ignored.")
+    version: Literal[1] | None = Field(None, description="Config format version. Always 1.")
+    mode: Mode | None = Field(
+        None,
+        description="rewrite: change the spawn's model; enforce: deny a spawn on another model; observe: change "
+        "nothing, record.",
     )
-    default: Optional[DefaultRule] = None
-    agents: Optional[dict[str, Union[ModelSpelling, AgentRule]]] = Field(
-        None, description="Agent type (case- and separator-insensitive, `plugin:name`, or a glob like `test-*`) → model or rule."
+    default: DefaultRule | None = None
+    agents: dict[str, ModelSpelling | AgentRule] | None = Field(
+        None,
+        description="Agent type (case- and separator-insensitive, `plugin:name`, or a glob like `test-*`) → "
+        "model or rule.",
     )
-    limits: Optional[Limits] = None
-    on_error: Optional[Literal["allow", "block"]] = Field(
-        None, description="allow: a cco-hooks failure lets the spawn proceed unchanged (fail open); block: it denies the spawn."
+    limits: Limits | None = None
+    on_error: Literal["allow", "block"] | None = Field(
+        None,
+        description="allow: a cco-hooks failure lets the spawn proceed unchanged (fail open); block: it denies "
+        "the spawn.",
     )
-    agent_files: Optional[bool] = Field(
+    agent_files: bool | None = Field(
         None, description="Use the `model:` frontmatter of .claude/agents/<name>.md (project, then user) as rules."
     )
-    route_fork: Optional[bool] = Field(None, description="Apply rules to `fork` spawns (Claude Code ignores their model).")
-    ledger: Optional[LedgerSection] = None
-    pricing: Optional[PricingSection] = None
-    budget: Optional[Budget] = None
+    route_fork: bool | None = Field(None, description="Apply rules to `fork` spawns (Claude Code ignores their model).")
+    ledger: LedgerSection | None = None
+    pricing: PricingSection | None = None
+    budget: Budget | None = None
 
 
 def json_schema() -> dict:

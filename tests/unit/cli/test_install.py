@@ -129,7 +129,8 @@ def test_project_dir_expands_tilde_where_a_person_wrote_the_path(env, tmp_path):
     assert resolve_project_dir("~/proj", {"HOME": home}) == os.path.join(home, "proj")
     assert paths.project_dir(None, {"HOME": home, "CLAUDE_PROJECT_DIR": "~/proj"}) == os.path.join(home, "proj")
     assert paths.project_dir(str(tmp_path / "~"), {"HOME": home}) == str(tmp_path / "~")
-    assert inst.settings_path("project", "~/proj", {"HOME": home}) == os.path.join(home, "proj", ".claude", "settings.json")
+    in_home = os.path.join(home, "proj", ".claude", "settings.json")
+    assert inst.settings_path("project", "~/proj", {"HOME": home}) == in_home
 
 
 def test_unknown_scope_is_refused(env, project):

@@ -91,4 +91,5 @@ def test_routing_config_carries_no_snapshot_fields(project):
     project.write_config("version: 1\nagents: {python-pro: haiku}\n")
     routing = project.routing()
     assert routing["exact"]["python-pro"]["model"] == "haiku"
-    assert not {"format", "package_version", "key", "project", "layer_signature", "agent_signature", "told"} & set(routing)
+    snapshot_fields = {"format", "package_version", "key", "project", "layer_signature", "agent_signature", "told"}
+    assert not snapshot_fields & set(routing)
