@@ -84,7 +84,7 @@ def is_fresh(snap, project, env):
     return True
 
 
-def load(project, env=None, rebuild=True):
+def load(project, env=None):
     """The current snapshot for a project, rebuilt if any layer or agent file changed.
 
     Never raises for config problems: a broken layer is reported inside the snapshot
@@ -95,8 +95,6 @@ def load(project, env=None, rebuild=True):
     snap = _read(path)
     if is_fresh(snap, project, env):
         return snap
-    if not rebuild:
-        return None
     snap = build(project, env)
     try:
         files.write_private(path, fastjson.dumps(snap))
