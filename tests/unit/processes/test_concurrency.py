@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
@@ -28,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cco_hooks import ledger, pending, snapshot, totals
+from cco_hooks.report.command import run_report
 from tests.support.locations import REPO
 from tests.support.hookproc import Hooks, check_state, hook_argv
 
@@ -44,16 +46,9 @@ def hooks(tmp_path):
 
 
 def report_totals(path):
-    """``cco-hooks report --format json`` totals for the ledger, or ``None`` when the report module
-    is not there (it is another engineer's, in progress)."""
-    try:
-        import io
-
-        from cco_hooks.report import report
-    except ImportError:
-        return None
+    """``cco-hooks report --format json`` totals for the ledger, and the lines it skipped."""
     out = io.StringIO()
-    assert report.run_report(ledgers=[path], fmt="json", stdout=out, settle=False, use_summary=False) == 0
+    assert run_report(ledgers=[path], fmt="json", stdout=out, settle=False, use_summary=False) == 0
     doc = json.loads(out.getvalue())
     return doc["totals"], doc["skipped_lines"]
 
@@ -102,12 +97,11 @@ def test_32_sessions_of_50_spawns_at_once_are_all_counted(hooks):
     with open(hooks.ledger, "rb") as f:
         lines = f.read().split(b"\n")
     assert lines[-1] == b"" and all(json.loads(line)["v"] == 1 for line in lines[:-1])  # no torn line
-    reported = report_totals(hooks.ledger)
-    if reported is not None:
-        totals, skipped = reported
-        # the report counts the spawns that ran, and the denied ones apart
-        assert (totals["spawns"], totals["denials"], skipped) == (WORKERS * SPAWNS * 3 // 4, WORKERS * SPAWNS // 4, 0)
-        assert totals["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in records))
+    reported_totals, skipped = report_totals(hooks.ledger)
+    # the report counts the spawns that ran, and the denied ones apart
+    assert (reported_totals["spawns"], reported_totals["denials"], skipped) == (
+        WORKERS * SPAWNS * 3 // 4, WORKERS * SPAWNS // 4, 0)
+    assert reported_totals["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in records))
     assert_ledger_matches_totals(hooks)
     leftovers = [n for n in os.listdir(pending.pending_dir(hooks.ledger)) if n.endswith((".json", ".tmp"))]
     assert leftovers == []
@@ -194,9 +188,8 @@ def test_a_writer_killed_anywhere_in_a_settle_loses_nothing(hooks, point):
     assert all(r["status"] == "completed" for r in records)
     assert stats["skipped"] == (1 if point == "mid-line" else 0)
     assert_ledger_matches_totals(hooks)
-    reported = report_totals(hooks.ledger)
-    if reported is not None:
-        assert reported[0]["spawns"] == 5 and reported[1] == (1 if point == "mid-line" else 0)
+    reported_totals, skipped = report_totals(hooks.ledger)
+    assert reported_totals["spawns"] == 5 and skipped == (1 if point == "mid-line" else 0)
 
 
 def test_a_lock_holder_killed_mid_line_frees_the_lock_for_the_next_writer(hooks):
