@@ -118,13 +118,19 @@ class Setup:
         self.project = os.path.join(root, "proj")
         self.plain_project = os.path.join(root, "plain")
         self.payload_dir = os.path.join(root, "payloads")
-        for d in (self.config_dir, os.path.join(self.project, ".claude", "agents"),
-                  os.path.join(self.plain_project, ".claude"), self.payload_dir):
+        for d in (
+            self.config_dir,
+            os.path.join(self.project, ".claude", "agents"),
+            os.path.join(self.plain_project, ".claude"),
+            self.payload_dir,
+        ):
             os.makedirs(d, exist_ok=True)
         shutil.copy(CCO_CONFIG, os.path.join(self.project, ".claude", "cco-hooks.json"))
         with open(os.path.join(self.project, ".claude", "cco-hooks.local.yaml"), "w") as f:
-            f.write("version: 1\nbudget: {daily_usd: 1000000, session_usd: 1000000, "
-                    "per_agent: {python-pro: 1000000}, on_exceed: deny, warn_at: 0.8}\n")
+            f.write(
+                "version: 1\nbudget: {daily_usd: 1000000, session_usd: 1000000, "
+                "per_agent: {python-pro: 1000000}, on_exceed: deny, warn_at: 0.8}\n"
+            )
         for name in ("python-pro", "chief-architect", "code-reviewer"):
             with open(os.path.join(self.project, ".claude", "agents", name + ".md"), "w") as f:
                 f.write(f"---\nname: {name}\ndescription: {name}\nmodel: haiku\n---\nYou are {name}.\n")
@@ -149,8 +155,11 @@ class Setup:
         }
         # The default-config spawns never get a PostToolUse here: their pending parts go to a ledger
         # of their own, so they do not pile up in front of the measured spawns' settling.
-        self.plain_env = dict(self.env, CLAUDE_PROJECT_DIR=self.plain_project,
-                              CCO_HOOKS_LEDGER=os.path.join(root, "plain-ledger", "ledger.jsonl"))
+        self.plain_env = dict(
+            self.env,
+            CLAUDE_PROJECT_DIR=self.plain_project,
+            CCO_HOOKS_LEDGER=os.path.join(root, "plain-ledger", "ledger.jsonl"),
+        )
         self.ledger = os.path.join(self.config_dir, "cco-hooks", "ledger.jsonl")
 
     def _write(self, name, obj):
@@ -182,8 +191,9 @@ class Setup:
         common = {"session_id": SESSION, "transcript_path": self.session_transcript, "cwd": project}
         pre = load_payload("PreToolUse.json")
         pre.update(common, tool_use_id=tool_use_id)
-        pre["tool_input"].update(subagent_type="python-pro", model="sonnet", run_in_background=background,
-                                 prompt="SUB-2 p")
+        pre["tool_input"].update(
+            subagent_type="python-pro", model="sonnet", run_in_background=background, prompt="SUB-2 p"
+        )
         if background:
             post = load_payload("PostToolUse_async_launched.json")
             post["tool_response"].update(agentId=agent_id)
@@ -194,8 +204,14 @@ class Setup:
         post.update(common, tool_use_id=tool_use_id)
         post["tool_input"] = dict(pre["tool_input"], model="haiku")
         stop = load_payload("SubagentStop.json")
-        stop.update(common, agent_id=agent_id, agent_type="python-pro", agent_transcript_path=transcript,
-                    last_assistant_message=FINAL_TEXT, background_tasks=[])
+        stop.update(
+            common,
+            agent_id=agent_id,
+            agent_type="python-pro",
+            agent_transcript_path=transcript,
+            last_assistant_message=FINAL_TEXT,
+            background_tasks=[],
+        )
         return {k: self._write(f"{tag}.{k}.json", v) for k, v in (("pre", pre), ("post", post), ("stop", stop))}
 
 
@@ -264,14 +280,26 @@ def pyc_check(setup, shim, payload, out):
     """How many cco_hooks modules a hook loaded from __pycache__ vs compiled from source."""
     err = out + ".v"
     with open(payload, "rb") as stdin, open(err, "wb") as stderr:
-        subprocess.run([sys.executable, "-v", "-S", shim, "pre-tool-use"], stdin=stdin, stdout=subprocess.DEVNULL,
-                       stderr=stderr, env=setup.plain_env, check=True)
+        subprocess.run(
+            [sys.executable, "-v", "-S", shim, "pre-tool-use"],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=setup.plain_env,
+            check=True,
+        )
     with open(err, encoding="utf-8", errors="replace") as f:
         text = f.read()
-    from_pyc = sum(1 for line in text.splitlines()
-                   if line.startswith("# code object from") and "cco_hooks" in line and ".pyc" in line)
-    from_source = sum(1 for line in text.splitlines()
-                      if line.startswith("# code object from") and "cco_hooks" in line and line.rstrip("'").endswith(".py"))
+    from_pyc = sum(
+        1
+        for line in text.splitlines()
+        if line.startswith("# code object from") and "cco_hooks" in line and ".pyc" in line
+    )
+    from_source = sum(
+        1
+        for line in text.splitlines()
+        if line.startswith("# code object from") and "cco_hooks" in line and line.rstrip("'").endswith(".py")
+    )
     return from_pyc, from_source
 
 
@@ -313,9 +341,12 @@ def main(argv=None):
     ap.add_argument("--rss-rounds", type=int, default=5, help="extra rounds that measure peak RSS only")
     ap.add_argument("--transcript-mb", type=float, default=1.0)
     ap.add_argument("--keep", help="work in this directory and keep it")
-    ap.add_argument("--tmp", default=os.path.join(REPO, ".cache"),
-                    help="parent of the throwaway work directory (default: <repo>/.cache; see README: file "
-                         "creation under /tmp is ~20x slower than elsewhere on the sandboxed machines)")
+    ap.add_argument(
+        "--tmp",
+        default=os.path.join(REPO, ".cache"),
+        help="parent of the throwaway work directory (default: <repo>/.cache; see README: file "
+        "creation under /tmp is ~20x slower than elsewhere on the sandboxed machines)",
+    )
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--no-venv", action="store_true", help="skip the clean-venv baseline")
     args = ap.parse_args(argv)
@@ -352,12 +383,20 @@ def _run(args, root):
         bg = setup.spawn_payloads(tag + "b", background=True)
         plain = setup.spawn_payloads(tag + "p", background=False, project=setup.plain_project)
         groups = [[(name, argv, env, nothing)] for name, argv, env in bare]
-        groups.append([("pre", hook_argv("pre-tool-use"), setup.env, fg["pre"]),
-                       ("stop, fg", hook_argv("subagent-stop"), setup.env, fg["stop"]),
-                       ("post, fg", hook_argv("post-tool-use"), setup.env, fg["post"])])
-        groups.append([("pre, bg", hook_argv("pre-tool-use"), setup.env, bg["pre"]),
-                       ("post, bg", hook_argv("post-tool-use"), setup.env, bg["post"]),
-                       ("stop, bg", hook_argv("subagent-stop"), setup.env, bg["stop"])])
+        groups.append(
+            [
+                ("pre", hook_argv("pre-tool-use"), setup.env, fg["pre"]),
+                ("stop, fg", hook_argv("subagent-stop"), setup.env, fg["stop"]),
+                ("post, fg", hook_argv("post-tool-use"), setup.env, fg["post"]),
+            ]
+        )
+        groups.append(
+            [
+                ("pre, bg", hook_argv("pre-tool-use"), setup.env, bg["pre"]),
+                ("post, bg", hook_argv("post-tool-use"), setup.env, bg["post"]),
+                ("stop, bg", hook_argv("subagent-stop"), setup.env, bg["stop"]),
+            ]
+        )
         groups.append([("pre, default config", hook_argv("pre-tool-use"), setup.plain_env, plain["pre"])])
         return groups
 
@@ -394,8 +433,11 @@ def _run(args, root):
     records = []
     with open(setup.ledger, encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
-    priced = [r for r in records if r.get("status") == "completed" and r.get("requests") == setup.requests
-              and r.get("cost_usd")]
+    priced = [
+        r
+        for r in records
+        if r.get("status") == "completed" and r.get("requests") == setup.requests and r.get("cost_usd")
+    ]
     expected = 2 * total
 
     med = statistics.median
@@ -406,9 +448,14 @@ def _run(args, root):
     rows = []
     for name, samples in results.items():
         walls = sorted(samples)
-        row = {"command": name, "median_ms": wall[name] * 1000, "p90_ms": walls[int(0.9 * (len(walls) - 1))] * 1000,
-               "x_floor": wall[name] / wall["bare -S"], "peak_rss_mb": max(rss_results[name]) / 1024 if name in rss else None,
-               "target": TARGETS.get(name)}
+        row = {
+            "command": name,
+            "median_ms": wall[name] * 1000,
+            "p90_ms": walls[int(0.9 * (len(walls) - 1))] * 1000,
+            "x_floor": wall[name] / wall["bare -S"],
+            "peak_rss_mb": max(rss_results[name]) / 1024 if name in rss else None,
+            "target": TARGETS.get(name),
+        }
         for label, ref in refs:
             row["x_" + label] = wall[name] / wall[ref]
             row["rss_x_" + label] = rss[name] / rss[ref] if name in rss and ref in rss else None
@@ -428,29 +475,40 @@ def _run(args, root):
         print(f"  {k:<13} {v}")
     print(f"  work dir      {root} (creating a file there: {create_latency_ms(setup.config_dir):.3f} ms)")
     print(f"  command       {hook}")
-    print(f"  rounds        {args.rounds} timed (+{args.warmup} warm-up, +{rss_rounds} for peak RSS via the "
-          f"{launcher_name}), order rotated per round")
+    print(
+        f"  rounds        {args.rounds} timed (+{args.warmup} warm-up, +{rss_rounds} for peak RSS via the "
+        f"{launcher_name}), order rotated per round"
+    )
     print(f"  transcripts   {setup.transcript_size / 1e6:.2f} MB, {setup.requests} API requests each")
-    print(f"  bytecode      PYTHONDONTWRITEBYTECODE=1; a warm PreToolUse loaded {pyc[0]} cco_hooks modules "
-          f"from __pycache__, compiled {pyc[1]} from source")
-    print(f"  ledger        {len(priced)} of {expected} spawns priced from their transcripts "
-          f"({len(records)} records)")
+    print(
+        f"  bytecode      PYTHONDONTWRITEBYTECODE=1; a warm PreToolUse loaded {pyc[0]} cco_hooks modules "
+        f"from __pycache__, compiled {pyc[1]} from source"
+    )
+    print(f"  ledger        {len(priced)} of {expected} spawns priced from their transcripts ({len(records)} records)")
     print()
     cols = "".join(f" {'x ' + label:>11}" for label, _ in refs)
     rcols = "".join(f" {'RSS x ' + label:>14}" for label, _ in refs)
     print(f"  {'command':<20} {'median':>8} {'p90':>8} {'x -S':>6}{cols} {'peak RSS':>9}{rcols}  target")
     for row in rows:
         cells = "".join(f" {row['x_' + label]:10.2f}x" for label, _ in refs)
-        rcells = "".join(f" {row['rss_x_' + label]:13.2f}x" if row["rss_x_" + label] is not None else f" {'-':>14}"
-                         for label, _ in refs)
+        rcells = "".join(
+            f" {row['rss_x_' + label]:13.2f}x" if row["rss_x_" + label] is not None else f" {'-':>14}"
+            for label, _ in refs
+        )
         peak = f"{row['peak_rss_mb']:6.1f} MB" if row["peak_rss_mb"] is not None else f"{'-':>9}"
         target = ""
         if row["target"]:
             limit, rss_limit = row["target"]
-            target = f"<= {limit}x" + (f", RSS <= {rss_limit}x" if rss_limit else "") + ": " + ", ".join(
-                f"{'ok' if ok else 'MISSED'} vs {label}" for label, ok in row["meets"].items())
-        print(f"  {row['command']:<20} {row['median_ms']:6.1f}ms {row['p90_ms']:6.1f}ms {row['x_floor']:5.2f}x"
-              f"{cells} {peak}{rcells}  {target}")
+            target = (
+                f"<= {limit}x"
+                + (f", RSS <= {rss_limit}x" if rss_limit else "")
+                + ": "
+                + ", ".join(f"{'ok' if ok else 'MISSED'} vs {label}" for label, ok in row["meets"].items())
+            )
+        print(
+            f"  {row['command']:<20} {row['median_ms']:6.1f}ms {row['p90_ms']:6.1f}ms {row['x_floor']:5.2f}x"
+            f"{cells} {peak}{rcells}  {target}"
+        )
     if errors:
         print()
         print(f"  {len(errors)} hook run(s) misbehaved; first: {errors[0]}")
@@ -458,10 +516,24 @@ def _run(args, root):
         print(f"  WARNING: expected {expected} priced spawns in the ledger, found {len(priced)}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"machine": info, "command": hook, "rounds": args.rounds, "rss_launcher": launcher_name,
-                       "transcript_bytes": setup.transcript_size, "transcript_requests": setup.requests,
-                       "pyc": pyc, "records": len(records), "priced": len(priced), "expected": expected,
-                       "errors": errors, "rows": rows}, f, indent=2)
+            json.dump(
+                {
+                    "machine": info,
+                    "command": hook,
+                    "rounds": args.rounds,
+                    "rss_launcher": launcher_name,
+                    "transcript_bytes": setup.transcript_size,
+                    "transcript_requests": setup.requests,
+                    "pyc": pyc,
+                    "records": len(records),
+                    "priced": len(priced),
+                    "expected": expected,
+                    "errors": errors,
+                    "rows": rows,
+                },
+                f,
+                indent=2,
+            )
     return 1 if errors or len(priced) != expected else 0
 
 

@@ -67,15 +67,46 @@ ALIAS_ID = {
     "fable": "claude-fable-5-2",
 }
 AGENT_TYPES = [
-    "python-pro", "code-reviewer", "general-purpose", "Explore", "test-writer", "rust-specialist",
-    "typescript-pro", "frontend-developer", "backend-architect", "database-optimizer",
-    "security-auditor", "performance-engineer", "devops-troubleshooter", "docs-writer",
-    "api-designer", "debugger", "refactoring-expert", "data-engineer", "ml-engineer",
-    "golang-pro", "java-architect", "sql-pro", "cloud-architect", "kubernetes-specialist",
-    "incident-responder", "ui-ux-designer", "mobile-developer", "graphql-architect",
-    "legacy-modernizer", "error-detective", "context-manager", "prompt-engineer",
-    "search-specialist", "dx-optimizer", "deployment-engineer", "network-engineer",
-    "plugin:review-bot", "plugin:lint-fixer", "architect-reviewer", "tdd-orchestrator",
+    "python-pro",
+    "code-reviewer",
+    "general-purpose",
+    "Explore",
+    "test-writer",
+    "rust-specialist",
+    "typescript-pro",
+    "frontend-developer",
+    "backend-architect",
+    "database-optimizer",
+    "security-auditor",
+    "performance-engineer",
+    "devops-troubleshooter",
+    "docs-writer",
+    "api-designer",
+    "debugger",
+    "refactoring-expert",
+    "data-engineer",
+    "ml-engineer",
+    "golang-pro",
+    "java-architect",
+    "sql-pro",
+    "cloud-architect",
+    "kubernetes-specialist",
+    "incident-responder",
+    "ui-ux-designer",
+    "mobile-developer",
+    "graphql-architect",
+    "legacy-modernizer",
+    "error-detective",
+    "context-manager",
+    "prompt-engineer",
+    "search-specialist",
+    "dx-optimizer",
+    "deployment-engineer",
+    "network-engineer",
+    "plugin:review-bot",
+    "plugin:lint-fixer",
+    "architect-reviewer",
+    "tdd-orchestrator",
 ]
 WORDS = (
     "fix the failing test in the parser module and check the edge cases for empty input "
@@ -87,9 +118,7 @@ WORDS = (
 def _rule_for(agent_type, rng):
     """Each agent type has one routing rule: what Claude asks for and what the hook enforces."""
     enforced = rng.choice(["haiku", "haiku", "haiku", "sonnet", "sonnet", "opus"])
-    action = rng.choices(
-        ["rewrite", "allow", "none", "observe", "deny", "unknown"], [60, 25, 7, 3, 2, 3]
-    )[0]
+    action = rng.choices(["rewrite", "allow", "none", "observe", "deny", "unknown"], [60, 25, 7, 3, 2, 3])[0]
     return {"enforced": enforced, "action": action, "layer": rng.choice(["user", "project", "local"])}
 
 
@@ -161,7 +190,8 @@ def _spawn(rng, session, project, day, second, agent_type, rule, n):
             "mode": "observe" if action == "observe" else "rewrite",
             "rule": agent_type,
             "layer": rule["layer"],
-            "source": f"{project}/.claude/cco-hooks.yaml" if rule["layer"] != "user"
+            "source": f"{project}/.claude/cco-hooks.yaml"
+            if rule["layer"] != "user"
             else "/home/dev/.claude/cco-hooks.yaml",
             "reason": f"agent {agent_type} is routed to {rule['enforced']} by its rule",
         },
@@ -183,10 +213,36 @@ def records(lines, seed=1):
     """Yield ``lines`` ledger records (spawns, and a session record at each session's end)."""
     rng = random.Random(seed)
     end = _dt.date(2026, 11, 25)
-    projects = [f"/home/dev/{name}" for name in (
-        "api", "web", "cli", "infra", "docs", "billing", "search", "mobile", "ml", "etl",
-        "auth", "gateway", "admin", "reports", "sdk-python", "sdk-go", "site", "bots", "ops",
-        "payments", "notify", "storage", "cache", "queue", "monorepo")]
+    projects = [
+        f"/home/dev/{name}"
+        for name in (
+            "api",
+            "web",
+            "cli",
+            "infra",
+            "docs",
+            "billing",
+            "search",
+            "mobile",
+            "ml",
+            "etl",
+            "auth",
+            "gateway",
+            "admin",
+            "reports",
+            "sdk-python",
+            "sdk-go",
+            "site",
+            "bots",
+            "ops",
+            "payments",
+            "notify",
+            "storage",
+            "cache",
+            "queue",
+            "monorepo",
+        )
+    ]
     rules = {agent: _rule_for(agent, rng) for agent in AGENT_TYPES}
     produced = 0
     days = 365
@@ -210,9 +266,14 @@ def records(lines, seed=1):
             return
         produced += 1
         yield {
-            "v": 1, "kind": "session", "ts": f"{day}T23:59:59.000Z", "session_id": session,
-            "project": project, "session_cost_usd": round(spent * rng.uniform(1.2, 3.0), 10),
-            "model_costs": {"claude-opus-5-5": round(spent, 10)}, "claude_code_version": "2.1.328",
+            "v": 1,
+            "kind": "session",
+            "ts": f"{day}T23:59:59.000Z",
+            "session_id": session,
+            "project": project,
+            "session_cost_usd": round(spent * rng.uniform(1.2, 3.0), 10),
+            "model_costs": {"claude-opus-5-5": round(spent, 10)},
+            "claude_code_version": "2.1.328",
         }
 
 
@@ -320,8 +381,9 @@ def build(directory, lines):
     start = time.perf_counter()
     write_ledger(path, lines)
     size = os.path.getsize(path)
-    print(f"built {path}: {lines:,} lines, {size / 1e6:,.0f} MB in {time.perf_counter() - start:.1f} s",
-          file=sys.stderr)
+    print(
+        f"built {path}: {lines:,} lines, {size / 1e6:,.0f} MB in {time.perf_counter() - start:.1f} s", file=sys.stderr
+    )
     return path
 
 
@@ -353,9 +415,12 @@ def main(argv=None):
             one_more_record(big, i)
             warm.append(timed(report_once, big))
             fallback.append(timed(fallback_scan, big))
-            print(f"rep {i + 1}/{args.reps}: baseline {base[-1]:.3f} s, cold {cold[-1]:.3f} s "
-                  f"(one process {single[-1]:.3f} s), warm {warm[-1] * 1000:.1f} ms, "
-                  f"fallback scan {fallback[-1]:.3f} s", file=sys.stderr)
+            print(
+                f"rep {i + 1}/{args.reps}: baseline {base[-1]:.3f} s, cold {cold[-1]:.3f} s "
+                f"(one process {single[-1]:.3f} s), warm {warm[-1] * 1000:.1f} ms, "
+                f"fallback scan {fallback[-1]:.3f} s",
+                file=sys.stderr,
+            )
 
         rss = {}
         for label, path in (("small", small), ("big", big)):
@@ -373,10 +438,14 @@ def main(argv=None):
         print("cco-hooks report benchmark")
         for k, v in machine().items():
             print(f"  {k:<16} {v}")
-        print(f"  ledger           {args.lines:,} lines, {os.path.getsize(big) / 1e6:,.0f} MB; "
-              f"medians of {args.reps} interleaved repetitions")
+        print(
+            f"  ledger           {args.lines:,} lines, {os.path.getsize(big) / 1e6:,.0f} MB; "
+            f"medians of {args.reps} interleaved repetitions"
+        )
         print()
-        print(f"  load average     {open('/proc/loadavg').read().split()[:3] if os.path.exists('/proc/loadavg') else '?'}")
+        print(
+            f"  load average     {open('/proc/loadavg').read().split()[:3] if os.path.exists('/proc/loadavg') else '?'}"
+        )
         print()
         print(f"  {'measure':<44} {'median':>10} {'ratio':>8} {'target':>8}")
         rows = [
@@ -390,8 +459,10 @@ def main(argv=None):
             shown = f"{value:.3f} s" if value >= 1 else f"{value * 1000:.1f} ms"
             print(f"  {name:<44} {shown:>10} {ratio:>7.3f}x {target:>8}")
         print()
-        print(f"  peak RSS of a report process "
-              f"(python -c 'import cco_hooks.report.command' alone: {idle_rss_mb():.0f} MB)")
+        print(
+            f"  peak RSS of a report process "
+            f"(python -c 'import cco_hooks.report.command' alone: {idle_rss_mb():.0f} MB)"
+        )
         for label in ("small", "big"):
             if label in rss:
                 c, w, n = rss[label]

@@ -4,12 +4,15 @@ Run as a script, so sys.path[0] is this directory: swap in the package's parent.
 parseable by old Pythons: a hook must never break Claude Code, so any failure to load the package
 exits 0 (Claude Code proceeds unchanged) with one line on stderr, never a traceback.
 """
+
 import sys
 
 if sys.version_info < (3, 10):
-    sys.stderr.write("cco-hooks: needs Python >= 3.10 but %s is %d.%d; hook skipped "
-                     "(install cco-hooks into Python 3.10+ and run `cco-hooks install` again)\n"
-                     % (sys.executable, sys.version_info[0], sys.version_info[1]))
+    sys.stderr.write(
+        "cco-hooks: needs Python >= 3.10 but %s is %d.%d; hook skipped "
+        "(install cco-hooks into Python 3.10+ and run `cco-hooks install` again)\n"
+        % (sys.executable, sys.version_info[0], sys.version_info[1])
+    )
     raise SystemExit(0)
 import gc
 import os
@@ -20,8 +23,9 @@ sys.dont_write_bytecode = False  # PYTHONDONTWRITEBYTECODE would recompile us on
 try:
     from cco_hooks.hook_main import main
 except Exception as exc:  # noqa: BLE001 - fail open
-    sys.stderr.write("cco-hooks: cannot load the hook from %s (%s: %s); hook skipped\n"
-                     % (sys.path[0], type(exc).__name__, exc))
+    sys.stderr.write(
+        "cco-hooks: cannot load the hook from %s (%s: %s); hook skipped\n" % (sys.path[0], type(exc).__name__, exc)
+    )
     raise SystemExit(0)
 try:
     code = main(sys.argv[1:])

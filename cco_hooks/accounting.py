@@ -295,8 +295,9 @@ def session_record(transcript_path, session_id, project=None, now=None):
     state_session = state.get("sessionId")
     if isinstance(state_session, str) and state_session != session_id:
         return None
-    return records.session_record(state, session_id, project, transcript.read_version(transcript_path),
-                                  time.time() if now is None else now)
+    return records.session_record(
+        state, session_id, project, transcript.read_version(transcript_path), time.time() if now is None else now
+    )
 
 
 @_never_raises

@@ -56,11 +56,20 @@ def check(payload, snap, ledger_path, now=None):
         if used >= cap:
             message = (
                 f"cco-hooks: {what} of {format_usd(cap)} is spent ({format_usd(used)} so far; set in {source}). "
-                + ("New spawns are denied until it resets; raise the budget to continue."
-                   if action == "deny" else f"New spawns run on {downgrade_to}.")
+                + (
+                    "New spawns are denied until it resets; raise the budget to continue."
+                    if action == "deny"
+                    else f"New spawns run on {downgrade_to}."
+                )
             )
-            return {"exceeded": key, "action": action, "downgrade_to": downgrade_to,
-                    "message": message, "layer": budget.get("layer"), "source": budget.get("source")}
+            return {
+                "exceeded": key,
+                "action": action,
+                "downgrade_to": downgrade_to,
+                "message": message,
+                "layer": budget.get("layer"),
+                "source": budget.get("source"),
+            }
         if cap > 0 and used >= warn_at * cap:
             told = hookio.tell_once(
                 f"budget-warn:{key}:{period}",
@@ -88,8 +97,15 @@ def _caps(budget, spent, payload, day):
     agent_cap = coerce.number(coerce.mapping(budget.get("per_agent")).get(agent))
     if agent_cap is not None:
         used = coerce.number(coerce.mapping(day_totals.get("agents")).get(agent)) or 0.0
-        caps.append((f"per_agent.{agent}", agent_cap, used,
-                     f"the daily budget of agent {agent!r} (budget.per_agent, UTC day {day})", f"{day}:{agent}"))
+        caps.append(
+            (
+                f"per_agent.{agent}",
+                agent_cap,
+                used,
+                f"the daily budget of agent {agent!r} (budget.per_agent, UTC day {day})",
+                f"{day}:{agent}",
+            )
+        )
     return caps
 
 

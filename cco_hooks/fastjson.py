@@ -5,7 +5,6 @@ than our whole latency budget. ``_json`` (the C half of the stdlib ``json``) par
 just as correctly; this module only supplies the few lines of glue ``json`` would have.
 """
 
-
 import _json
 
 _WHITESPACE = " \t\n\r"

@@ -29,9 +29,12 @@ def _config_messages(project, snap):
     if snap.get("told"):
         return None
     if snap.get("broken"):
-        text = "cco-hooks: a config layer is broken, so spawns are left unchanged" + (
-            " (on_error: block denies them)" if snap.get("on_error") == "block" else ""
-        ) + ": " + " | ".join(snap["broken"][:3])
+        text = (
+            "cco-hooks: a config layer is broken, so spawns are left unchanged"
+            + (" (on_error: block denies them)" if snap.get("on_error") == "block" else "")
+            + ": "
+            + " | ".join(snap["broken"][:3])
+        )
     else:
         errors = [p for p in snap.get("problems") or () if p.get("level") == "error"]
         if not errors:
@@ -69,7 +72,8 @@ def pre_tool_use(payload, state):
         out = None
         if snap.get("on_error") == "block":
             out = _block_denial(
-                "a config layer is broken", snap["broken"][0],
+                "a config layer is broken",
+                snap["broken"][0],
                 "correct it (`cco-hooks config validate` lists every problem), or set on_error: allow",
             )
         if message:
@@ -187,7 +191,8 @@ def main(argv):
         if event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block":
             error = sys.exc_info()[1]
             out = _block_denial(
-                f"cco-hooks failed ({type(error).__name__})", os.path.join(paths.state_dir(), "errors.log"),
+                f"cco-hooks failed ({type(error).__name__})",
+                os.path.join(paths.state_dir(), "errors.log"),
                 "please report it; set on_error: allow to let spawns through meanwhile",
             ) | (out or {})
     try:

@@ -32,8 +32,7 @@ def to_alias(spelling):
     for family in claude_code.FAMILIES_WITHOUT_ALIAS:
         if family in words:
             return None, (
-                f"the {family} family has no alias in Claude Code's Agent tool, so a spawn cannot be "
-                f"routed to it"
+                f"the {family} family has no alias in Claude Code's Agent tool, so a spawn cannot be routed to it"
             )
     if "claude" in words:
         return None, "it is a Claude model ID without a known family (haiku, sonnet, opus, fable)"

@@ -8,7 +8,6 @@ Stdlib only and import-light: the hooks import this on every spawn.
 - ``CLAUDE_PROJECT_DIR`` the project (Claude Code sets it for hooks), else the payload's ``cwd``.
 """
 
-
 import os
 
 # Claude Code's settings files: project (.claude/settings.json), local (.claude/settings.local.json),
@@ -31,8 +30,9 @@ def state_dir(env: dict | None = None) -> str:
     return os.path.join(claude_config_dir(env), "cco-hooks")
 
 
-def project_dir(payload_cwd: str | None = None, env: dict | None = None, *,
-                chosen: str | None = None, default: str | None = None) -> str | None:
+def project_dir(
+    payload_cwd: str | None = None, env: dict | None = None, *, chosen: str | None = None, default: str | None = None
+) -> str | None:
     """The project directory, absolute: the one resolver for hooks and CLI alike.
 
     ``chosen`` (the CLI's ``--project``) wins, then ``CLAUDE_PROJECT_DIR`` (Claude Code sets it for

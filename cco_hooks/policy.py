@@ -112,7 +112,9 @@ def _apply_budget(verdict, tool_input, budget):
     return make_decision(
         "rewrite",
         f"{message} Downgraded from {current if current in claude_code.TIER else 'its default model'} to {to}.",
-        enforced_model=to, updated_input=updated, **fields,
+        enforced_model=to,
+        updated_input=updated,
+        **fields,
     )
 
 
@@ -149,8 +151,13 @@ def _target(agent_type, requested, snapshot, base):
     limits = snapshot.get("limits") or {}
     if rule is not None and rule.get("model") not in claude_code.TIER:
         return make_decision(
-            "none", f"{_where(rule)} says inherit: {agent_type!r} left untouched", mode=mode,
-            rule=rule.get("pattern"), layer=rule.get("layer"), source=rule.get("source"), **base,
+            "none",
+            f"{_where(rule)} says inherit: {agent_type!r} left untouched",
+            mode=mode,
+            rule=rule.get("pattern"),
+            layer=rule.get("layer"),
+            source=rule.get("source"),
+            **base,
         )
     if rule is not None:
         mode = rule.get("mode") or mode
@@ -162,9 +169,7 @@ def _target(agent_type, requested, snapshot, base):
         # No rule, but an explicit model still answers to the global limits.
         target, effort, where, rule_fields = requested, None, None, {}
     else:
-        return make_decision(
-            "none", f"no rule for agent {agent_type!r}; left untouched", mode=mode, **base
-        )
+        return make_decision("none", f"no rule for agent {agent_type!r}; left untouched", mode=mode, **base)
 
     clamped, limit = models.clamp(target, limits.get("floor"), limits.get("ceiling"))
     if limit is not None:
@@ -172,8 +177,11 @@ def _target(agent_type, requested, snapshot, base):
             f" (over {where} → {target})" if where else ""
         )
         if rule is None:
-            rule_fields = {"rule": f"limits.{limit}", "layer": limits.get(limit + "_layer"),
-                           "source": limits.get(limit + "_source")}
+            rule_fields = {
+                "rule": f"limits.{limit}",
+                "layer": limits.get(limit + "_layer"),
+                "source": limits.get(limit + "_source"),
+            }
         target = clamped
     return {"mode": mode, "target": target, "effort": effort, "where": where, "rule_fields": rule_fields}
 
@@ -193,7 +201,7 @@ def _verdict(tool_input, snapshot, env, base, target_info):
         return make_decision(
             "deny",
             f"cco-hooks: agent {agent_type!r} must run on {target} ({where}); this call asked for "
-            f"{asked}. Retry the Agent call with model: \"{target}\".",
+            f'{asked}. Retry the Agent call with model: "{target}".',
             **fields,
         )
     updated = dict(tool_input)

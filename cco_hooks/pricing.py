@@ -459,7 +459,9 @@ def load_prices(override_path: str | None = None, overrides: dict | None = None)
     prices = Prices()
     shipped = _read_json_file(SHIPPED_TABLE, prices.warnings, "shipped price table")
     if not isinstance(shipped, dict):
-        prices.warnings.append(f"the shipped price table {SHIPPED_TABLE} is missing or damaged: every model is unpriced")
+        prices.warnings.append(
+            f"the shipped price table {SHIPPED_TABLE} is missing or damaged: every model is unpriced"
+        )
     else:
         prices._merge(shipped, "shipped")
         prices.date = shipped.get("date") if isinstance(shipped.get("date"), str) else None

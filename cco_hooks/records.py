@@ -28,11 +28,35 @@ UNKNOWN_ACTION = "unknown"
 
 # The spawn record's fields, in the order they are written.
 SPAWN_FIELDS = (
-    "v", "kind", "ts", "session_id", "project", "tool_use_id", "agent_id", "agent_type", "description",
-    "background", "requested_model", "requested_model_id", "enforced_model", "actual_model", "effort",
-    "decision", "status", "priced", "tokens", "web_search_requests", "requests", "cost_usd",
-    "requested_cost_usd", "savings_usd", "by_model", "duration_ms", "claude_code_version",
-    "transcript_complete", "unpriced_reason",
+    "v",
+    "kind",
+    "ts",
+    "session_id",
+    "project",
+    "tool_use_id",
+    "agent_id",
+    "agent_type",
+    "description",
+    "background",
+    "requested_model",
+    "requested_model_id",
+    "enforced_model",
+    "actual_model",
+    "effort",
+    "decision",
+    "status",
+    "priced",
+    "tokens",
+    "web_search_requests",
+    "requests",
+    "cost_usd",
+    "requested_cost_usd",
+    "savings_usd",
+    "by_model",
+    "duration_ms",
+    "claude_code_version",
+    "transcript_complete",
+    "unpriced_reason",
 )
 
 
@@ -101,8 +125,15 @@ def blank_spawn_record(now: float, tool_use_id=None, agent_id=None) -> dict:
     record = dict.fromkeys(SPAWN_FIELDS)
     decision = dict.fromkeys(DECISION_KEYS)
     decision["action"] = UNKNOWN_ACTION
-    record.update(v=SCHEMA_VERSION, kind="spawn", ts=now_iso(now), tool_use_id=tool_use_id, agent_id=agent_id,
-                  decision=decision, priced=False)
+    record.update(
+        v=SCHEMA_VERSION,
+        kind="spawn",
+        ts=now_iso(now),
+        tool_use_id=tool_use_id,
+        agent_id=agent_id,
+        decision=decision,
+        priced=False,
+    )
     return record
 
 
@@ -116,8 +147,9 @@ def _requested_model_id(group, prices, requested, agent_type, lookup_parent):
         return requested_id
     requested_id = post.get("parent_model")
     if requested_id is None and lookup_parent:
-        session_transcript = _first(pre.get("transcript_path"), post.get("transcript_path"),
-                                    stop.get("transcript_path"))
+        session_transcript = _first(
+            pre.get("transcript_path"), post.get("transcript_path"), stop.get("transcript_path")
+        )
         session_id = _first(pre.get("session_id"), post.get("session_id"), stop.get("session_id"))
         tool_use_id = group.get("tool_use_id")
         if tool_use_id and session_transcript_ok(session_transcript, session_id):
@@ -135,8 +167,9 @@ def base_record(group: dict, prices, now: float, lookup_parent: bool = True) -> 
         requested = pre.get("requested_model")
     else:
         requested = _first(post.get("input_model"), coerce.text(meta.get("model"), 100))
-    agent_type = _first(pre.get("agent_type"), post.get("agent_type"), stop.get("agent_type"),
-                        coerce.text(meta.get("agentType")))
+    agent_type = _first(
+        pre.get("agent_type"), post.get("agent_type"), stop.get("agent_type"), coerce.text(meta.get("agentType"))
+    )
     background = post.get("background") if "background" in post else None
     if background is None:
         background = pre.get("background")
@@ -150,8 +183,9 @@ def base_record(group: dict, prices, now: float, lookup_parent: bool = True) -> 
         session_id=_first(pre.get("session_id"), post.get("session_id"), stop.get("session_id")),
         project=_first(pre.get("project"), post.get("project"), stop.get("project")),
         agent_type=agent_type,
-        description=_first(pre.get("description"), post.get("description"),
-                           coerce.cut(meta.get("description"), DESCRIPTION_CHARS)),
+        description=_first(
+            pre.get("description"), post.get("description"), coerce.cut(meta.get("description"), DESCRIPTION_CHARS)
+        ),
         background=background,
         requested_model=requested,
         requested_model_id=_requested_model_id(group, prices, requested, agent_type, lookup_parent),
@@ -182,8 +216,15 @@ def denied_record(pre: dict) -> dict:
     group = {"pre": pre, "tool_use_id": pre.get("tool_use_id")}
     record = base_record(group, None, pre.get("ts") or time.time(), lookup_parent=False)
     record.update(
-        status="denied", priced=True, tokens=dict.fromkeys(TOKEN_KEYS, 0), web_search_requests=0, requests=0,
-        cost_usd=0.0, by_model={}, duration_ms=0, actual_model=None,
+        status="denied",
+        priced=True,
+        tokens=dict.fromkeys(TOKEN_KEYS, 0),
+        web_search_requests=0,
+        requests=0,
+        cost_usd=0.0,
+        by_model={},
+        duration_ms=0,
+        actual_model=None,
     )
     return record
 
@@ -254,11 +295,20 @@ def spawn_record(group: dict, prices, usage, now: float) -> dict:
         requested_cost_usd=requested_cost,
     )
     if unknown:
-        record.update(status="unpriced", priced=False, cost_usd=None, savings_usd=None,
-                      unpriced_reason="no price for model " + ", ".join(unknown))
+        record.update(
+            status="unpriced",
+            priced=False,
+            cost_usd=None,
+            savings_usd=None,
+            unpriced_reason="no price for model " + ", ".join(unknown),
+        )
     else:
-        record.update(status="completed", priced=True, cost_usd=cost,
-                      savings_usd=None if requested_cost is None else requested_cost - cost)
+        record.update(
+            status="completed",
+            priced=True,
+            cost_usd=cost,
+            savings_usd=None if requested_cost is None else requested_cost - cost,
+        )
     return record
 
 

@@ -46,8 +46,11 @@ def empty():
 
 def _read(path):
     data = files.read_json_object(path, FILE_CAP)
-    if not isinstance(data, dict) or data.get("v") != 1 or not all(
-            isinstance(data.get(key), dict) for key in ("ledger", "days", "sessions")):
+    if (
+        not isinstance(data, dict)
+        or data.get("v") != 1
+        or not all(isinstance(data.get(key), dict) for key in ("ledger", "days", "sessions"))
+    ):
         return None  # damaged, or written by another version: rebuilt from the ledger
     return data
 

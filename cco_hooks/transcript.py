@@ -25,9 +25,7 @@ from cco_hooks.pricing import USAGE_KEYS, is_empty, normalize_usage
 DEFAULT_SIZE_CAP = 256 * 1024 * 1024  # bytes; a bigger transcript is refused ("too_large")
 META_SIZE_CAP = 256 * 1024
 TAIL_WINDOWS = (256 * 1024, 4 * 1024 * 1024, 32 * 1024 * 1024)
-FINAL_STOP_REASONS = frozenset(
-    ("end_turn", "stop_sequence", "max_tokens", "refusal", "model_context_window_exceeded")
-)
+FINAL_STOP_REASONS = frozenset(("end_turn", "stop_sequence", "max_tokens", "refusal", "model_context_window_exceeded"))
 SYNTHETIC_MODEL = "<synthetic>"
 
 _O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -370,7 +368,6 @@ def _read_bytes(result, path, size_cap, roots):
     return data
 
 
-
 def _scan_lines(result, data, tail_index):
     """One pass over the lines worth parsing: every API request (by ``message.id``) with its model
     and usage, and what the last assistant message says. Long on purpose: this is the hot loop of
@@ -454,9 +451,7 @@ def _scan_lines(result, data, tail_index):
 def _finish(result, scan, expect_last_text, expect_digest) -> None:
     """Fill ``result`` from the scan: the priced requests, times, version, and whether it is complete."""
     order, last_id, last_texts, last_stop, timestamps, version = scan
-    result.requests = [
-        e for e in order if e["model"] != SYNTHETIC_MODEL and not is_empty(e["usage"])
-    ]
+    result.requests = [e for e in order if e["model"] != SYNTHETIC_MODEL and not is_empty(e["usage"])]
     for e in result.requests:
         if e["model"] is None:
             e["model"] = "unknown"
@@ -615,13 +610,10 @@ def subagent_transcript_path(session_transcript_path, session_id, agent_id) -> s
         return None
     if not (paths.safe_name(session_id) and paths.safe_name(agent_id)):
         return None
-    return os.path.join(
-        os.path.dirname(session_transcript_path), session_id, "subagents", f"agent-{agent_id}.jsonl"
-    )
+    return os.path.join(os.path.dirname(session_transcript_path), session_id, "subagents", f"agent-{agent_id}.jsonl")
 
 
 def subagents_dir(session_transcript_path, session_id) -> str | None:
     if not (isinstance(session_transcript_path, str) and session_transcript_path and paths.safe_name(session_id)):
         return None
     return os.path.join(os.path.dirname(session_transcript_path), session_id, "subagents")
-

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-
 _REAL_CLAUDE_DIR = Path(os.path.expanduser("~")) / ".claude"
 
 

@@ -25,8 +25,10 @@ def run_validate(files: list[str], project_dir: str | None, env: dict, out: Call
     errors = 0
     for layer in layers:
         status = "broken" if layer["broken"] else "ok"
-        out(f"{layer['path']} [{layer['layer']}, {layer['format'] or 'unreadable'}]: {status}, "
-            f"{len(layer['rules'])} rule(s)")
+        out(
+            f"{layer['path']} [{layer['layer']}, {layer['format'] or 'unreadable'}]: {status}, "
+            f"{len(layer['rules'])} rule(s)"
+        )
         for problem in layer["problems"]:
             errors += problem["level"] == "error"
             out("  " + config_build.format_problem(problem))

@@ -52,8 +52,10 @@ def check_installation(project: str, env: dict, out: Out) -> int:
         elif complete and all(_runs_existing_shim(c, project) for c in location.commands):
             state = "complete, runs another checkout's or the project's own shim"
         else:
-            state = ("STALE (a hook is missing or points at a shim that is gone; "
-                     f"fix: cco-hooks install --scope {location.scope})")
+            state = (
+                "STALE (a hook is missing or points at a shim that is gone; "
+                f"fix: cco-hooks install --scope {location.scope})"
+            )
             problems += 1
         out(f"installed: {location.scope} scope, {location.path}: {', '.join(location.events)} [{state}]")
     for scope, path, name in plugins:
@@ -62,8 +64,10 @@ def check_installation(project: str, env: dict, out: Out) -> int:
         problems += 1
         out("NOT INSTALLED: no settings file registers the cco-hooks hooks. Fix: cco-hooks install --scope project")
     if len(locations) > 1:
-        out("note: the hooks are registered in more than one settings file; Claude Code runs each, "
-            "so each spawn is routed and accounted once per registration. Keep one: cco-hooks uninstall --scope ...")
+        out(
+            "note: the hooks are registered in more than one settings file; Claude Code runs each, "
+            "so each spawn is routed and accounted once per registration. Keep one: cco-hooks uninstall --scope ..."
+        )
     return problems
 
 
@@ -77,8 +81,10 @@ def check_config(routing: dict, out: Out) -> int:
     if routing["broken"] or errors:
         problems += 1
         out(f"config problems: {len(errors)} error(s); run `cco-hooks config validate`.")
-    out(f"mode: {routing['mode']}, {len(routing['exact']) + len(routing['globs'])} rule(s), "
-        f"{len(routing['agent_file_rules'])} from agent files, on_error: {routing['on_error']}")
+    out(
+        f"mode: {routing['mode']}, {len(routing['exact']) + len(routing['globs'])} rule(s), "
+        f"{len(routing['agent_file_rules'])} from agent files, on_error: {routing['on_error']}"
+    )
     return problems
 
 
@@ -87,15 +93,19 @@ def check_conflicts(project: str, env: dict, out: Out) -> int:
     problems = 0
     for foreign in install.conflicting_hooks(project, env):
         problems += 1
-        out(f"CONFLICT: another PreToolUse hook also runs on Agent/Task spawns: {foreign.command!r} "
+        out(
+            f"CONFLICT: another PreToolUse hook also runs on Agent/Task spawns: {foreign.command!r} "
             f"(matcher {foreign.matcher!r} in {foreign.path}). "
-            "If it returns updatedInput too, one rewrite overrides the other. Fix: narrow its matcher or remove it.")
+            "If it returns updatedInput too, one rewrite overrides the other. Fix: narrow its matcher or remove it."
+        )
     subagent_model = env.get("CLAUDE_CODE_SUBAGENT_MODEL")
     if subagent_model:
         problems += 1
-        out(f"CONFLICT: CLAUDE_CODE_SUBAGENT_MODEL={subagent_model} is set. Claude Code 2.1.328 lets a spawn's model "
+        out(
+            f"CONFLICT: CLAUDE_CODE_SUBAGENT_MODEL={subagent_model} is set. Claude Code 2.1.328 lets a spawn's model "
             "beat it, but spawns whose model cco-hooks leaves unset run on it, and some 2.1.2xx builds let it beat the "
-            "spawn's model. Fix: unset it, or route with cco-hooks rules instead.")
+            "spawn's model. Fix: unset it, or route with cco-hooks rules instead."
+        )
     return problems + _check_claude_version(env, out)
 
 
@@ -107,8 +117,10 @@ def _check_claude_version(env: dict, out: Out) -> int:
     out(f"claude code: {version}")
     if claude_code.ignores_model_param(version):
         low, high = (".".join(map(str, bound)) for bound in claude_code.IGNORES_MODEL_PARAM)
-        out(f"CONFLICT: Claude Code {low}–{high} ignore the Agent tool's model parameter: rewrites have no effect. "
-            "Fix: upgrade Claude Code.")
+        out(
+            f"CONFLICT: Claude Code {low}–{high} ignore the Agent tool's model parameter: rewrites have no effect. "
+            "Fix: upgrade Claude Code."
+        )
         return 1
     if (0, 0, 0) < claude_code.version_tuple(version) < claude_code.AGENT_TOOL_SINCE:
         out(f"note: this Claude Code names the spawn tool Task; cco-hooks matches {claude_code.SPAWN_TOOL_MATCHER}.")

@@ -32,8 +32,9 @@ def _spawn_from(payload_text: str | None, agent: str | None, model: str | None, 
     try:
         payload = json.loads(payload_text)
     except json.JSONDecodeError as exc:
-        raise CcoHooksError(f"stdin is not a JSON payload ({exc.msg} at line {exc.lineno}); "
-                            "pipe a PreToolUse payload, or use --agent.") from None
+        raise CcoHooksError(
+            f"stdin is not a JSON payload ({exc.msg} at line {exc.lineno}); pipe a PreToolUse payload, or use --agent."
+        ) from None
     if not isinstance(payload, dict):
         raise CcoHooksError("stdin must be a JSON object (a PreToolUse payload).")
     return payload.get("tool_name"), payload.get("tool_input"), payload.get("cwd")
@@ -49,8 +50,16 @@ def _decide(tool_name, tool_input, routing: dict, env: dict) -> dict:
     return policy.make_decision("none", why + routing["broken"][0])
 
 
-def run_explain(payload_text: str | None, agent: str | None, model: str | None, tool: str,
-                project_dir: str | None, env: dict, as_json: bool, out: Callable[[str], None]) -> int:
+def run_explain(
+    payload_text: str | None,
+    agent: str | None,
+    model: str | None,
+    tool: str,
+    project_dir: str | None,
+    env: dict,
+    as_json: bool,
+    out: Callable[[str], None],
+) -> int:
     """What the PreToolUse hook would decide for a payload (stdin) or an agent/model pair."""
     tool_name, tool_input, cwd = _spawn_from(payload_text, agent, model, tool)
     project = paths.project_dir(cwd, env, chosen=project_dir, default=os.getcwd())

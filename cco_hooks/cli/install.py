@@ -533,7 +533,11 @@ def conflicting_hooks(project_dir: str | None = None, env: dict | None = None) -
                 command = hook.get("command")
                 conflicts.append(
                     ForeignHook(
-                        scope, path, event, matcher, tools,
+                        scope,
+                        path,
+                        event,
+                        matcher,
+                        tools,
                         command if isinstance(command, str) else None,
                         hook.get("type") if isinstance(hook.get("type"), str) else None,
                     )
@@ -555,6 +559,9 @@ def enabled_plugin_entries(project_dir: str | None = None, env: dict | None = No
             continue
         enabled = settings.get("enabledPlugins")
         if isinstance(enabled, dict):
-            found += [(scope, path, key) for key, on in enabled.items()
-                      if on is True and isinstance(key, str) and key.split("@", 1)[0] == "cco-hooks"]
+            found += [
+                (scope, path, key)
+                for key, on in enabled.items()
+                if on is True and isinstance(key, str) and key.split("@", 1)[0] == "cco-hooks"
+            ]
     return found

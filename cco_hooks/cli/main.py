@@ -31,7 +31,10 @@ def _run(fn, *args, **kwargs) -> None:
 
 
 project_option = click.option(
-    "--project", "project_dir", type=click.Path(file_okay=False), default=None,
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False),
+    default=None,
     help="The project directory (default: $CLAUDE_PROJECT_DIR, else the current directory; ~ is expanded).",
 )
 
@@ -43,7 +46,10 @@ def main() -> None:
 
 
 scope_option = click.option(
-    "--scope", type=click.Choice(paths.SETTINGS_SCOPES), default="project", show_default=True,
+    "--scope",
+    type=click.Choice(paths.SETTINGS_SCOPES),
+    default="project",
+    show_default=True,
     help="project: .claude/settings.json; local: .claude/settings.local.json; user: ~/.claude/settings.json.",
 )
 
@@ -104,8 +110,9 @@ def config_schema() -> None:
 @main.command()
 @click.option("--agent", default=None, help="The subagent_type to explain (instead of a payload on stdin).")
 @click.option("--model", default=None, help="The model the spawn asks for (haiku, sonnet, opus, fable).")
-@click.option("--tool", default="Agent", show_default=True,
-              help="Tool name (Agent, or Task before Claude Code 2.1.63).")
+@click.option(
+    "--tool", default="Agent", show_default=True, help="Tool name (Agent, or Task before Claude Code 2.1.63)."
+)
 @project_option
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 def explain(agent: str | None, model: str | None, tool: str, project_dir: str | None, as_json: bool) -> None:
@@ -126,38 +133,91 @@ def doctor(project_dir: str | None) -> None:
 
 
 @main.command("report")
-@click.option("--by", "group_by", type=click.Choice(["agent", "model", "day", "session", "project", "decision"]),
-              default="agent", show_default=True, help="What a row is.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True, help="json follows config/report.schema.json.")
+@click.option(
+    "--by",
+    "group_by",
+    type=click.Choice(["agent", "model", "day", "session", "project", "decision"]),
+    default="agent",
+    show_default=True,
+    help="What a row is.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "markdown"]),
+    default="table",
+    show_default=True,
+    help="json follows config/report.schema.json.",
+)
 @click.option("--since", metavar="WHEN", help="First UTC day: YYYY-MM-DD, today, yesterday, 7d, 2w (today included).")
 @click.option("--until", metavar="WHEN", help="Last UTC day, same forms.")
 @click.option("--session", "sessions", multiple=True, metavar="ID", help="Session id or prefix; repeatable.")
-@click.option("--project", "projects", multiple=True, metavar="PATH",
-              help="Project path or directory name; repeatable.")
-@click.option("--agent", "agents", multiple=True, metavar="TYPE",
-              help="Agent type (Claude Code's matching, * ? globs); repeatable.")
-@click.option("--ledger", "ledgers", multiple=True, metavar="PATH|GLOB",
-              help="Ledger(s) to read and merge instead of the live one; repeatable.")
+@click.option(
+    "--project", "projects", multiple=True, metavar="PATH", help="Project path or directory name; repeatable."
+)
+@click.option(
+    "--agent",
+    "agents",
+    multiple=True,
+    metavar="TYPE",
+    help="Agent type (Claude Code's matching, * ? globs); repeatable.",
+)
+@click.option(
+    "--ledger",
+    "ledgers",
+    multiple=True,
+    metavar="PATH|GLOB",
+    help="Ledger(s) to read and merge instead of the live one; repeatable.",
+)
 @click.option("--drift", is_flag=True, help="Spawns that ran on another model than the enforced one, counted by cause.")
-@click.option("--limit", "drift_limit", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Drifted spawns --drift lists (latest; 0 = all).")
-@click.option("--fail-over", "fail_over", type=click.FloatRange(min=0), metavar="USD",
-              help="Exit 1 when the selected cost is over USD.")
+@click.option(
+    "--limit",
+    "drift_limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Drifted spawns --drift lists (latest; 0 = all).",
+)
+@click.option(
+    "--fail-over",
+    "fail_over",
+    type=click.FloatRange(min=0),
+    metavar="USD",
+    help="Exit 1 when the selected cost is over USD.",
+)
 @click.option("--no-summary", is_flag=True, help="Full scan; neither read nor write <ledger>.summary.")
-def report_cmd(group_by, fmt, since, until, sessions, projects, agents, ledgers, drift, drift_limit, fail_over,
-               no_summary) -> None:
+def report_cmd(
+    group_by, fmt, since, until, sessions, projects, agents, ledgers, drift, drift_limit, fail_over, no_summary
+) -> None:
     """What subagents cost: by agent type (default), model, day, session, project or decision."""
     from cco_hooks.report.command import run_report
 
-    _run(run_report, ledgers=ledgers, group_by=group_by, fmt=fmt, since=since, until=until,
-         sessions=sessions, projects=projects, agents=agents, drift=drift, drift_limit=drift_limit,
-         fail_over=fail_over, use_summary=not no_summary)
+    _run(
+        run_report,
+        ledgers=ledgers,
+        group_by=group_by,
+        fmt=fmt,
+        since=since,
+        until=until,
+        sessions=sessions,
+        projects=projects,
+        agents=agents,
+        drift=drift,
+        drift_limit=drift_limit,
+        fail_over=fail_over,
+        use_summary=not no_summary,
+    )
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="json prints the table in the shape of a price override file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json prints the table in the shape of a price override file.",
+)
 @project_option
 def pricing(fmt: str, project_dir: str | None) -> None:
     """The price table in use: shipped prices plus your overrides (pricing.file)."""

@@ -83,10 +83,14 @@ def _rule_from(name, value, file, layer, problems):
     if isinstance(value, str):
         value = {"model": value}
     if not isinstance(value, dict):
-        problems.append(_problem(
-            "error", file, key_path,
-            f"must be a model name or an object with `model`; got {value!r}. This rule is ignored."
-        ))
+        problems.append(
+            _problem(
+                "error",
+                file,
+                key_path,
+                f"must be a model name or an object with `model`; got {value!r}. This rule is ignored.",
+            )
+        )
         return None
     origin = value.get("origin")
     value = {k: v for k, v in value.items() if k != "origin"}
@@ -95,16 +99,14 @@ def _rule_from(name, value, file, layer, problems):
     except ValidationError as exc:
         for err in exc.errors():
             loc = ".".join(str(p) for p in (key_path, *err["loc"]))
-            problems.append(_problem(
-                "error", file, loc,
-                f"{err['msg']}; got {err.get('input')!r}. This rule is ignored."
-            ))
+            problems.append(
+                _problem("error", file, loc, f"{err['msg']}; got {err.get('input')!r}. This rule is ignored.")
+            )
         return None
     for extra in sorted(rule.model_extra or {}):
-        problems.append(_problem(
-            "warning", file, f"{key_path}.{extra}",
-            "unknown key, ignored; expected model, effort or mode."
-        ))
+        problems.append(
+            _problem("warning", file, f"{key_path}.{extra}", "unknown key, ignored; expected model, effort or mode.")
+        )
     alias, why = models.to_alias(rule.model)
     if alias is None:
         problems.append(
@@ -134,10 +136,9 @@ def _model_field(section, key, file, problems, allow_inherit=False):
     alias, why = models.to_alias(raw)
     if alias is None or (alias == claude_code.INHERIT and not allow_inherit):
         why = why or "inherit is not a tier"
-        problems.append(_problem(
-            "error", file, key,
-            f"model {raw!r}: {why}; expected one of {', '.join(claude_code.ALIASES)}."
-        ))
+        problems.append(
+            _problem("error", file, key, f"model {raw!r}: {why}; expected one of {', '.join(claude_code.ALIASES)}.")
+        )
         return None
     return alias
 
@@ -155,11 +156,15 @@ def read_layer(layer, path) -> dict:
         result["format"] = NATIVE  # an empty file is an empty layer
         return result
     if not isinstance(data, dict):
-        problems.append(_problem(
-            "error", path, None,
-            f"must be a mapping (key: value) at the top; got a {type(data).__name__}. Until then cco-hooks leaves "
-            "spawns unchanged."
-        ))
+        problems.append(
+            _problem(
+                "error",
+                path,
+                None,
+                f"must be a mapping (key: value) at the top; got a {type(data).__name__}. Until then cco-hooks leaves "
+                "spawns unchanged.",
+            )
+        )
         result["broken"] = True
         return result
     shape = cco_format.detect(data)
@@ -180,10 +185,14 @@ def read_layer(layer, path) -> dict:
     except ValidationError as exc:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
-            problems.append(_problem(
-                "error", path, loc,
-                f"{err['msg']}; got {err.get('input')!r}. Until this is fixed cco-hooks leaves spawns unchanged."
-            ))
+            problems.append(
+                _problem(
+                    "error",
+                    path,
+                    loc,
+                    f"{err['msg']}; got {err.get('input')!r}. Until this is fixed cco-hooks leaves spawns unchanged.",
+                )
+            )
         result["broken"] = True
         return result
     if shape is None:
@@ -197,30 +206,34 @@ def read_layer(layer, path) -> dict:
 def _warn_native_keys(config, non_empty, path, problems):
     """Warnings for a native layer: unknown keys (top level and in each section), no ``version``."""
     for extra in sorted(config.model_extra or {}):
-        problems.append(_problem(
-            "warning", path, extra,
-            "unknown key, ignored. See config/cco-hooks.schema.json for the keys."
-        ))
+        problems.append(
+            _problem("warning", path, extra, "unknown key, ignored. See config/cco-hooks.schema.json for the keys.")
+        )
     for section_name in ("default", "limits", "ledger", "pricing", "budget"):
         section = getattr(config, section_name)
         for extra in sorted(getattr(section, "model_extra", None) or {}):
             problems.append(_problem("warning", path, f"{section_name}.{extra}", "unknown key, ignored."))
     if config.version is None and non_empty:
-        problems.append(_problem(
-            "warning", path, "version",
-            "is missing; add `version: 1` so future formats can tell this one apart."
-        ))
+        problems.append(
+            _problem(
+                "warning", path, "version", "is missing; add `version: 1` so future formats can tell this one apart."
+            )
+        )
 
 
 def _read_agent_rules(agents_section, result):
     """The layer's ``agents`` section into ``result["rules"]``; a non-mapping breaks the layer."""
     path, problems = result["path"], result["problems"]
     if not isinstance(agents_section, dict):
-        problems.append(_problem(
-            "error", path, "agents",
-            f"must be a mapping of agent type to model; got {type(agents_section).__name__}. Until this is fixed "
-            "cco-hooks leaves spawns unchanged."
-        ))
+        problems.append(
+            _problem(
+                "error",
+                path,
+                "agents",
+                f"must be a mapping of agent type to model; got {type(agents_section).__name__}. Until this is fixed "
+                "cco-hooks leaves spawns unchanged.",
+            )
+        )
         result["broken"] = True
         return
     for name, value in agents_section.items():
@@ -229,11 +242,15 @@ def _read_agent_rules(agents_section, result):
         if rule is None:
             continue
         if key in result["rules"] and result["rules"][key]["pattern"] != str(name):
-            problems.append(_problem(
-                "warning", path, f"agents.{name}",
-                f"names the same agent as {result['rules'][key]['pattern']!r} (names match case- and "
-                "separator-insensitively); this later entry applies."
-            ))
+            problems.append(
+                _problem(
+                    "warning",
+                    path,
+                    f"agents.{name}",
+                    f"names the same agent as {result['rules'][key]['pattern']!r} (names match case- and "
+                    "separator-insensitively); this later entry applies.",
+                )
+            )
         result["rules"][key] = rule
 
 
@@ -253,12 +270,23 @@ def load_layers(project, env) -> list[dict]:
         if os.path.exists(path) or layer == "env":
             if not os.path.exists(path):
                 missing = _problem(
-                    "error", path, None,
+                    "error",
+                    path,
+                    None,
                     "CCO_HOOKS_CONFIG names this file, but it does not exist; fix the variable or create the file. "
                     "Until then cco-hooks leaves spawns unchanged.",
                 )
-                layers.append({"layer": layer, "path": path, "format": None, "config": {}, "rules": {}, "broken": True,
-                               "problems": [missing]})
+                layers.append(
+                    {
+                        "layer": layer,
+                        "path": path,
+                        "format": None,
+                        "config": {},
+                        "rules": {},
+                        "broken": True,
+                        "problems": [missing],
+                    }
+                )
                 continue
             layers.append(read_layer(layer, path))
     return layers
@@ -307,11 +335,15 @@ def merge(layers) -> dict:
         source = merged["floor"][2]
         for layer in layers:
             if layer["path"] == source:
-                layer["problems"].append(_problem(
-                    "error", source, "limits.floor",
-                    f"floor {floor} is above ceiling {ceiling}; the floor is ignored. Lower the floor or raise the "
-                    "ceiling."
-                ))
+                layer["problems"].append(
+                    _problem(
+                        "error",
+                        source,
+                        "limits.floor",
+                        f"floor {floor} is above ceiling {ceiling}; the floor is ignored. Lower the floor or raise the "
+                        "ceiling.",
+                    )
+                )
         merged["floor"] = (None, None, None)
     return merged
 
@@ -350,8 +382,12 @@ def agent_file_rules(project, env, problems) -> dict:
             if alias == claude_code.INHERIT:
                 continue
             rules[agents.normalize_agent_name(name)] = {
-                "model": alias, "effort": fields.get("effort") or None, "mode": None,
-                "pattern": name, "layer": f"agent-file ({layer})", "source": path,
+                "model": alias,
+                "effort": fields.get("effort") or None,
+                "mode": None,
+                "pattern": name,
+                "layer": f"agent-file ({layer})",
+                "source": path,
             }
     return rules
 
@@ -373,8 +409,14 @@ def _default_rule(merged) -> dict | None:
     value, layer, source = merged["default"]
     if value["model"] not in claude_code.TIER:
         return None
-    return {"model": value["model"], "effort": value.get("effort"), "mode": None,
-            "pattern": "default", "layer": layer, "source": source}
+    return {
+        "model": value["model"],
+        "effort": value.get("effort"),
+        "mode": None,
+        "pattern": "default",
+        "layer": layer,
+        "source": source,
+    }
 
 
 def build_routing(project, env) -> dict:
@@ -387,8 +429,9 @@ def build_routing(project, env) -> dict:
     layers = load_layers(project, env)
     merged = merge(layers)
     problems = [p for layer in layers for p in layer["problems"]]
-    broken = [format_problem(p) for layer in layers if layer["broken"]
-              for p in layer["problems"] if p["level"] == "error"]
+    broken = [
+        format_problem(p) for layer in layers if layer["broken"] for p in layer["problems"] if p["level"] == "error"
+    ]
     exact, globs = _split_rules(merged["rules"])
     agent_files_on = bool(merged["agent_files"][0])
     file_rules = agent_file_rules(project, env, problems) if agent_files_on else {}

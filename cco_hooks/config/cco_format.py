@@ -111,10 +111,9 @@ def translate(data, shape):
                 if isinstance(entry, dict):
                     collector.add(entry.get("type"), entry.get("model"), f"{key}[{index}]")
                 else:
-                    collector.problems.append(_problem(
-                        "warning", f"{key}[{index}]",
-                        "entry is not an object; skipped."
-                    ))
+                    collector.problems.append(
+                        _problem("warning", f"{key}[{index}]", "entry is not an object; skipped.")
+                    )
     elif shape == DICT_SHAPED:
         for agent_id, entry in data["agents"].items():
             if not isinstance(entry, dict):

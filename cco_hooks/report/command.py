@@ -19,10 +19,26 @@ from cco_hooks.report.summary import DamagedSummary
 from cco_hooks.report.update import summarize
 
 
-def run_report(ledgers=(), group_by="agent", fmt="table", since=None, until=None, sessions=(),
-               projects=(), agents=(), drift=False, drift_limit=DRIFT_LIMIT, fail_over=None,
-               use_summary=True, settle=True, width=None, stdout=None, stderr=None, env=None,
-               today=None):
+def run_report(
+    ledgers=(),
+    group_by="agent",
+    fmt="table",
+    since=None,
+    until=None,
+    sessions=(),
+    projects=(),
+    agents=(),
+    drift=False,
+    drift_limit=DRIFT_LIMIT,
+    fail_over=None,
+    use_summary=True,
+    settle=True,
+    width=None,
+    stdout=None,
+    stderr=None,
+    env=None,
+    today=None,
+):
     """``cco-hooks report``: print the report on ``stdout``; returns the exit code.
 
     0, or 1 when ``fail_over`` (USD) is given and the selected cost exceeds it. Bad options raise
@@ -39,21 +55,30 @@ def run_report(ledgers=(), group_by="agent", fmt="table", since=None, until=None
     filters = Filters(
         since=parse_day(since, today, "--since") if since else None,
         until=parse_day(until, today, "--until") if until else None,
-        sessions=sessions, projects=projects, agents=agents,
+        sessions=sessions,
+        projects=projects,
+        agents=agents,
     )
     ledger_paths = resolve_ledgers(ledgers, env)
     live = paths.ledger_path(None, env)
     if settle and len(ledger_paths) == 1 and os.path.realpath(ledger_paths[0]) == os.path.realpath(live):
         _settle_live(live, stderr)
-    doc = _report(ledger_paths, use_summary, stderr,
-                  lambda summaries: build_report(summaries, group_by, filters, ledger_paths,
-                                                 drift=drift, drift_limit=drift_limit))
+    doc = _report(
+        ledger_paths,
+        use_summary,
+        stderr,
+        lambda summaries: build_report(
+            summaries, group_by, filters, ledger_paths, drift=drift, drift_limit=drift_limit
+        ),
+    )
     if width is None:
         width = shutil.get_terminal_size((80, 24)).columns
     stdout.write(render(doc, fmt, width))
     if fail_over is not None and doc["totals"]["cost_usd"] > fail_over:
-        stderr.write(f"cco-hooks report: cost {format_usd(doc['totals']['cost_usd'])} is over "
-                     f"--fail-over {format_usd(fail_over)}.\n")
+        stderr.write(
+            f"cco-hooks report: cost {format_usd(doc['totals']['cost_usd'])} is over "
+            f"--fail-over {format_usd(fail_over)}.\n"
+        )
         return 1
     return 0
 
@@ -76,8 +101,9 @@ def _settle_live(ledger_path, stderr):
     try:
         accounting.settle(ledger_path, pricing.load_prices(), force=True)
     except Exception as exc:  # noqa: BLE001 - a report must not fail because settling did
-        stderr.write(f"cco-hooks report: pending spawns were not settled ({exc}); "
-                     f"the report shows what the ledger holds.\n")
+        stderr.write(
+            f"cco-hooks report: pending spawns were not settled ({exc}); the report shows what the ledger holds.\n"
+        )
 
 
 def _summaries(ledger_paths, use_saved, save_summary, stderr):
@@ -88,8 +114,7 @@ def _summaries(ledger_paths, use_saved, save_summary, stderr):
     for path in ledger_paths:
         progress = Progress(stderr, os.path.basename(path)) if show_progress else None
         try:
-            found.append(summarize(path, use_saved=use_saved, save_summary=save_summary,
-                                   progress=progress))
+            found.append(summarize(path, use_saved=use_saved, save_summary=save_summary, progress=progress))
         except OSError as exc:
             raise CcoHooksError(f"Cannot read the ledger {path}: {exc.strerror or exc}.") from None
         finally:

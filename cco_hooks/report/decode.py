@@ -32,7 +32,6 @@ ACTIONS = records.DECISION_ACTIONS + (records.UNKNOWN_ACTION,)
 STATUSES = ("completed", "denied", "unpriced")
 
 if msgspec is not None:
-
     _Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
     _Cost = Annotated[float, msgspec.Meta(ge=0, le=MAX_COST_USD)] | None
 
@@ -78,8 +77,19 @@ class _Decision:
 
 
 class _Spawn:
-    __slots__ = ("ts", "session_id", "project", "agent_type", "enforced_model", "actual_model",
-                 "decision", "status", "tokens", "cost_usd", "requested_cost_usd")
+    __slots__ = (
+        "ts",
+        "session_id",
+        "project",
+        "agent_type",
+        "enforced_model",
+        "actual_model",
+        "decision",
+        "status",
+        "tokens",
+        "cost_usd",
+        "requested_cost_usd",
+    )
 
 
 class _Session:
@@ -198,8 +208,11 @@ class Backend:
 DICT_BACKEND = Backend("dict", decode_dict, LOADS_ERRORS + (_Invalid, KeyError), _Spawn, _Session)
 if msgspec is not None:
     MSGSPEC_BACKEND = Backend(
-        "msgspec", msgspec.json.Decoder(_MsSpawn | _MsSession).decode, (msgspec.DecodeError,),
-        _MsSpawn, _MsSession,
+        "msgspec",
+        msgspec.json.Decoder(_MsSpawn | _MsSession).decode,
+        (msgspec.DecodeError,),
+        _MsSpawn,
+        _MsSession,
     )
     DEFAULT_BACKEND = MSGSPEC_BACKEND
 else:  # pragma: no cover

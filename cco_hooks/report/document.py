@@ -49,15 +49,18 @@ from cco_hooks.report.summary import PARTS, merge_shares, with_tails
 
 REPORT_VERSION = 1
 GROUP_DIM = {
-    "agent": AGENT, "model": MODEL, "day": DAY, "session": SESSION, "project": PROJECT,
+    "agent": AGENT,
+    "model": MODEL,
+    "day": DAY,
+    "session": SESSION,
+    "project": PROJECT,
     "decision": DECISION,
 }
 GROUPS = tuple(GROUP_DIM)
 DRIFT_LIMIT = 50
 
 
-def build_report(summaries, group_by="agent", filters=None, ledgers=(), drift=False,
-                 drift_limit=DRIFT_LIMIT):
+def build_report(summaries, group_by="agent", filters=None, ledgers=(), drift=False, drift_limit=DRIFT_LIMIT):
     """The report as the JSON document of ``config/report.schema.json``."""
     if group_by not in GROUP_DIM:
         raise CcoHooksError(f'Unknown grouping "{group_by}"; expected one of {", ".join(GROUPS)}.')
@@ -133,6 +136,7 @@ def _group(summaries, dim, filters):
 
 # ---- the session share -----------------------------------------------------------------------
 
+
 def _session_share(summaries, filters, group_by):
     """Totals for the session share, and per row (session or project) ``(session cost, subagents)``
     in nano-dollars. The latest session record per session (over all the ledgers) that passes the
@@ -196,13 +200,15 @@ def _sessions_with_cost(loaded, filters):
                 latest[sid] = rec
     known = {}
     for sid, (ts, project, cost) in latest.items():
-        if cost is not None and (filters.empty or (
-                filters.day_ok(ts[:10]) and filters.session_ok(sid) and filters.project_ok(project))):
+        if cost is not None and (
+            filters.empty or (filters.day_ok(ts[:10]) and filters.session_ok(sid) and filters.project_ok(project))
+        ):
             known[sid] = (project, cost)
     return known
 
 
 # ---- drift -----------------------------------------------------------------------------------
+
 
 def drift_report(summaries, filters, limit=DRIFT_LIMIT):
     """Counts of drifted spawns by cause (from the summary), and the latest ``limit`` of them
@@ -277,6 +283,9 @@ def _drift_entry(line, ledger_path):
 def _entry_ok(entry, filters):
     ts = entry["ts"]
     return (
-        isinstance(ts, str) and filters.day_ok(ts[:10]) and filters.session_ok(entry["session_id"])
-        and filters.project_ok(entry["project"]) and filters.agent_ok(entry["agent_type"])
+        isinstance(ts, str)
+        and filters.day_ok(ts[:10])
+        and filters.session_ok(entry["session_id"])
+        and filters.project_ok(entry["project"])
+        and filters.agent_ok(entry["agent_type"])
     )

@@ -9,11 +9,11 @@ from cco_hooks import claude_code, models
 DRIFT_CAUSES = {
     "fork": 'Claude Code runs a "fork" subagent on the parent\'s model whatever the call says',
     "version_quirk": "a Claude Code version that ignores the model parameter (2.1.69-2.1.71) "
-                     "or lets CLAUDE_CODE_SUBAGENT_MODEL win over it (2.1.2xx)",
+    "or lets CLAUDE_CODE_SUBAGENT_MODEL win over it (2.1.2xx)",
     "another_hook": "the spawn ran on the model Claude asked for: another PreToolUse hook's "
-                    "answer won over the rewrite",
+    "answer won over the rewrite",
     "substituted": "Claude Code ran a model that neither Claude nor the rule asked for "
-                   "(a fallback model, or the model changed mid-run)",
+    "(a fallback model, or the model changed mid-run)",
 }
 
 

@@ -68,8 +68,11 @@ def _scan_part(path, start, end, backend, spill_dir):
         scan_range(part, g, backend, None, 0, end)
     part.spill.close()
     return {
-        "spill": (part.spill.name, part.spill.index), "rollups": part.rollups,
-        "drift": part.drift, "drift_offsets": part.drift_offsets.tobytes(), "skipped": part.skipped,
+        "spill": (part.spill.name, part.spill.index),
+        "rollups": part.rollups,
+        "drift": part.drift,
+        "drift_offsets": part.drift_offsets.tobytes(),
+        "skipped": part.skipped,
     }
 
 

@@ -25,8 +25,7 @@ class Progress:
         frac = min(1.0, done / total) if total else 1.0
         bar = "#" * int(frac * 30)
         self.stream.write(
-            f"\rscanning {self.label} [{bar:<30}] {frac * 100:3.0f}%  "
-            f"{done / 1e6:,.0f}/{total / 1e6:,.0f} MB"
+            f"\rscanning {self.label} [{bar:<30}] {frac * 100:3.0f}%  {done / 1e6:,.0f}/{total / 1e6:,.0f} MB"
         )
         self.stream.flush()
 

@@ -11,6 +11,7 @@ from cco_hooks.report.summary_file import SUMMARY_SUFFIX
 
 # ---- filters ---------------------------------------------------------------------------------
 
+
 def parse_day(text, today, option="--since"):
     """``YYYY-MM-DD``, ``today``, ``yesterday``, ``Nd`` or ``Nw`` (the last N days / weeks, today
     included: ``7d`` is today and the six days before) → ``YYYY-MM-DD`` (UTC)."""
@@ -50,8 +51,11 @@ class Filters:
 
     def as_json(self):
         return {
-            "since": self.since, "until": self.until, "sessions": list(self.sessions),
-            "projects": list(self.projects), "agents": list(self.agents),
+            "since": self.since,
+            "until": self.until,
+            "sessions": list(self.sessions),
+            "projects": list(self.projects),
+            "agents": list(self.agents),
         }
 
     def day_ok(self, day):
@@ -101,20 +105,20 @@ class Filters:
 
     def key_ok(self, key):
         return (
-            self.day_ok(key[DAY]) and self.session_ok(key[SESSION])
-            and self.project_ok(key[PROJECT]) and self.agent_ok(key[AGENT])
+            self.day_ok(key[DAY])
+            and self.session_ok(key[SESSION])
+            and self.project_ok(key[PROJECT])
+            and self.agent_ok(key[AGENT])
         )
 
 
 # ---- ledgers ---------------------------------------------------------------------------------
 
+
 def is_side_file(path):
     """Our own files beside a ledger, which a glob such as ``ledgers/*`` also matches."""
     name = os.path.basename(path)
-    return (
-        name.endswith((SUMMARY_SUFFIX, ".lock", ".totals.json"))
-        or SUMMARY_SUFFIX + ".tmp." in name
-    )
+    return name.endswith((SUMMARY_SUFFIX, ".lock", ".totals.json")) or SUMMARY_SUFFIX + ".tmp." in name
 
 
 def resolve_ledgers(specs=(), env=None):
@@ -130,8 +134,9 @@ def resolve_ledgers(specs=(), env=None):
         if glob.has_magic(pattern):
             matches = sorted(p for p in glob.glob(pattern) if os.path.isfile(p) and not is_side_file(p))
             if not matches:
-                raise CcoHooksError(f'--ledger "{spec}" matches no file; check the pattern '
-                                    f'(quote it so the shell leaves it alone).')
+                raise CcoHooksError(
+                    f'--ledger "{spec}" matches no file; check the pattern (quote it so the shell leaves it alone).'
+                )
         else:
             if not os.path.exists(pattern) and os.path.abspath(pattern) == live:
                 pass  # the live ledger before its first record: empty, or written by settling now

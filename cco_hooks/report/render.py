@@ -11,6 +11,7 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 # ---- numbers --------------------------------------------------------------------------------
 
+
 def format_usd(x):
     """``$0.0123`` under a dollar, ``$12.34`` under a thousand, ``$12,345`` above."""
     if x is None:
@@ -71,8 +72,15 @@ def _cells(row):
     ]
 
 
-_HEADERS = [("", "spawns"), ("tokens", "in/out/cache"), ("", "cost "), ("cost at ", "requested "),
-            ("", "savings"), ("", "%"), ("rewrites", "/denials")]
+_HEADERS = [
+    ("", "spawns"),
+    ("tokens", "in/out/cache"),
+    ("", "cost "),
+    ("cost at ", "requested "),
+    ("", "savings"),
+    ("", "%"),
+    ("rewrites", "/denials"),
+]
 
 
 def _truncate(text, width, left=False):
@@ -80,7 +88,7 @@ def _truncate(text, width, left=False):
         return text
     if width <= 1:
         return text[:width]
-    return "…" + text[-(width - 1):] if left else text[: width - 1] + "…"
+    return "…" + text[-(width - 1) :] if left else text[: width - 1] + "…"
 
 
 def _footnotes(doc):
@@ -90,12 +98,16 @@ def _footnotes(doc):
         parts = []
         if totals["unpriced"]:
             n = totals["unpriced"]
-            parts.append(f"{n} unpriced spawn{'s' * (n != 1)} (no price for the model, or no "
-                         f"readable transcript) {'are' if n != 1 else 'is'} in no cost sum")
+            parts.append(
+                f"{n} unpriced spawn{'s' * (n != 1)} (no price for the model, or no "
+                f"readable transcript) {'are' if n != 1 else 'is'} in no cost sum"
+            )
         if totals["requested_unpriced"]:
             n = totals["requested_unpriced"]
-            parts.append(f"{n} spawn{'s' * (n != 1)} without a price at the requested model "
-                         f"{'are' if n != 1 else 'is'} in no requested cost or savings")
+            parts.append(
+                f"{n} spawn{'s' * (n != 1)} without a price at the requested model "
+                f"{'are' if n != 1 else 'is'} in no requested cost or savings"
+            )
         notes.append("* " + "; ".join(parts) + ".")
     if totals["session_cost_usd"] is not None:
         share = totals["subagent_share"]
@@ -106,8 +118,9 @@ def _footnotes(doc):
         )
     if totals["drift"] and "drift" not in doc:
         n = totals["drift"]
-        notes.append(f"Drift: {n} spawn{'s' * (n != 1)} ran on another model than the enforced one "
-                     f"(cco-hooks report --drift).")
+        notes.append(
+            f"Drift: {n} spawn{'s' * (n != 1)} ran on another model than the enforced one (cco-hooks report --drift)."
+        )
     if doc["skipped_lines"]:
         n = doc["skipped_lines"]
         notes.append(f"{n} ledger line{'s' * (n != 1)} skipped (torn, corrupt, or not ledger schema v1).")
@@ -180,9 +193,11 @@ def render_drift_text(drift, width=80):
     indent = " " * (2 + cw + 2 + nw + 2)
     for cause, count in drift["by_cause"].items():
         text = f"  {cause.ljust(cw)}  {str(count).rjust(nw)}  {drift['causes'].get(cause, '')}"
-        lines.extend(textwrap.wrap(text, max(width, 60), subsequent_indent=indent,
-                                   break_on_hyphens=False, drop_whitespace=True)
-                     if len(text) > max(width, 60) else [text])
+        lines.extend(
+            textwrap.wrap(text, max(width, 60), subsequent_indent=indent, break_on_hyphens=False, drop_whitespace=True)
+            if len(text) > max(width, 60)
+            else [text]
+        )
     if drift["listed"]:
         lines.append("")
         header = ["when (UTC)", "session", "agent", "enforced", "actual", "cause"]
@@ -207,13 +222,22 @@ def render_drift_text(drift, width=80):
 
 # ---- Markdown ---------------------------------------------------------------------------------
 
+
 def render_markdown(doc):
     lines = []
     if not doc["rows"]:
         lines.append(_empty_text(doc))
     else:
-        header = [doc["group_by"], "spawns", "tokens in/out/cache", "cost", "cost at requested",
-                  "savings", "%", "rewrites/denials"]
+        header = [
+            doc["group_by"],
+            "spawns",
+            "tokens in/out/cache",
+            "cost",
+            "cost at requested",
+            "savings",
+            "%",
+            "rewrites/denials",
+        ]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("| --- | " + " | ".join("---:" for _ in header[1:]) + " |")
 
@@ -241,8 +265,11 @@ def render_drift_markdown(drift):
         lines += ["", "| cause | spawns | meaning |", "| --- | ---: | --- |"]
         lines += [f"| {c} | {n} | {drift['causes'].get(c, '')} |" for c, n in drift["by_cause"].items()]
         if drift["listed"]:
-            lines += ["", "| when (UTC) | session | agent | enforced | actual | cause |",
-                      "| --- | --- | --- | --- | --- | --- |"]
+            lines += [
+                "",
+                "| when (UTC) | session | agent | enforced | actual | cause |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
             for e in drift["listed"]:
                 lines.append(
                     f"| {(e['ts'] or '')[:16].replace('T', ' ')} | {(e['session_id'] or '-')[:8]} | "
@@ -254,12 +281,36 @@ def render_drift_markdown(drift):
 
 # ---- CSV and JSON -----------------------------------------------------------------------------
 
-CSV_FIELDS = ("spawns", "unpriced", "denials", "rewrites", "drift", "tokens_input", "tokens_output",
-              "tokens_cache_read", "tokens_cache_write", "cost_usd", "requested_cost_usd",
-              "requested_unpriced", "savings_usd", "savings_pct")
-DRIFT_CSV_FIELDS = ("ts", "session_id", "project", "agent_type", "tool_use_id", "action",
-                    "requested_model", "enforced_model", "actual_model", "cause",
-                    "claude_code_version", "ledger")
+CSV_FIELDS = (
+    "spawns",
+    "unpriced",
+    "denials",
+    "rewrites",
+    "drift",
+    "tokens_input",
+    "tokens_output",
+    "tokens_cache_read",
+    "tokens_cache_write",
+    "cost_usd",
+    "requested_cost_usd",
+    "requested_unpriced",
+    "savings_usd",
+    "savings_pct",
+)
+DRIFT_CSV_FIELDS = (
+    "ts",
+    "session_id",
+    "project",
+    "agent_type",
+    "tool_use_id",
+    "action",
+    "requested_model",
+    "enforced_model",
+    "actual_model",
+    "cause",
+    "claude_code_version",
+    "ledger",
+)
 
 
 def render_csv(doc):

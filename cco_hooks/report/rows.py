@@ -30,8 +30,9 @@ VALUE_FIELDS = (
     "requested_base_nusd",  # their own cost: savings = requested_cost - requested_base
     "rewrites",  # launched spawns whose decision was rewrite
 )
-(SPAWNS, DENIALS, UNPRICED, REQ_UNPRICED, DRIFT, T_IN, T_OUT, T_CREAD, T_CWRITE, COST, REQ_COST,
- REQ_BASE, REWRITES) = range(len(VALUE_FIELDS))
+(SPAWNS, DENIALS, UNPRICED, REQ_UNPRICED, DRIFT, T_IN, T_OUT, T_CREAD, T_CWRITE, COST, REQ_COST, REQ_BASE, REWRITES) = (
+    range(len(VALUE_FIELDS))
+)
 WIDTH = len(VALUE_FIELDS)
 
 NANO = 1_000_000_000  # money is summed in integer nano-dollars: exact, whatever the order
@@ -48,8 +49,12 @@ def nano_to_usd(nano):
 def valid_day(day):
     """``YYYY-MM-DD`` (the first ten characters of an ISO 8601 ``ts``)."""
     return (
-        type(day) is str and len(day) == 10 and day[4] == "-" and day[7] == "-"
-        and day.isascii() and (day[:4] + day[5:7] + day[8:]).isdigit()
+        type(day) is str
+        and len(day) == 10
+        and day[4] == "-"
+        and day[7] == "-"
+        and day.isascii()
+        and (day[:4] + day[5:7] + day[8:]).isdigit()
     )
 
 

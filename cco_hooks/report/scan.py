@@ -202,5 +202,5 @@ def _last_line_before(f, end):
         cut = block.rfind(b"\n", 0, len(block) - 1)
         if cut >= 0 or start == 0:
             begin = start + cut + 1
-            return begin, end - begin, block[cut + 1:]
+            return begin, end - begin, block[cut + 1 :]
         start = max(0, start - 65536)

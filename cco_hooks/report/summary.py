@@ -126,9 +126,29 @@ class LedgerSummary:
     session records, in ``PARTS`` partitions by session, read one at a time when a query needs them.
     """
 
-    __slots__ = ("path", "work", "new_sessions", "rollups", "shares", "drift", "drift_offsets",
-                 "skipped", "offset", "torn", "tail", "ident", "head", "last", "rebuilt",
-                 "scanned_bytes", "changed", "file", "part_spans", "loaded", "spill")
+    __slots__ = (
+        "path",
+        "work",
+        "new_sessions",
+        "rollups",
+        "shares",
+        "drift",
+        "drift_offsets",
+        "skipped",
+        "offset",
+        "torn",
+        "tail",
+        "ident",
+        "head",
+        "last",
+        "rebuilt",
+        "scanned_bytes",
+        "changed",
+        "file",
+        "part_spans",
+        "loaded",
+        "spill",
+    )
 
     def __init__(self, path):
         self.path = path
@@ -194,8 +214,7 @@ class LedgerSummary:
         out = {}
         for p in range(PARTS):
             rows = self.partition(p)[0]
-            merge_sums(out, sum_rows((k[dim], row) for k, row in rows.items()
-                                     if key_ok is None or key_ok(k)))
+            merge_sums(out, sum_rows((k[dim], row) for k, row in rows.items() if key_ok is None or key_ok(k)))
         return out
 
     def absorb(self):

@@ -75,6 +75,7 @@ def _spill_chunks(spills):
 
 # ---- reading ---------------------------------------------------------------------------------
 
+
 def _read_footer(f, st):
     """The footer of an open summary file, checked for what we wrote; ``footer_at`` added."""
     # marshal is only fed what we wrote ourselves: a file of ours that nobody else can write.
@@ -118,8 +119,12 @@ def load_saved(ledger_path):
         s.shares = footer["shares"]
         s.drift = footer["drift"]
         s.drift_offsets.frombytes(footer["drift_offsets"])
-        if (type(s.rollups) is not dict or type(s.drift) is not dict
-                or type(s.shares) is not list or len(s.shares) != PARTS):
+        if (
+            type(s.rollups) is not dict
+            or type(s.drift) is not dict
+            or type(s.shares) is not list
+            or len(s.shares) != PARTS
+        ):
             raise ValueError
         s.part_spans = [None if where is None else tuple(where) for where in footer["parts"]]
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
@@ -145,6 +150,7 @@ def still_valid(saved, f, st):
 
 
 # ---- writing ---------------------------------------------------------------------------------
+
 
 def _merged_partition(summary, p, chunks, opened):
     """Partition ``p`` merged from a full scan's spilled chunks (in file order), as bytes or None;
@@ -174,20 +180,22 @@ def _partition_bytes(summary, p):
 
 
 def _footer(summary, parts):
-    return marshal.dumps({
-        "format": SUMMARY_FORMAT,
-        "parts_count": PARTS,
-        "ident": list(summary.ident),
-        "offset": summary.offset,
-        "head": list(summary.head),
-        "last": list(summary.last),
-        "skipped": summary.skipped,
-        "parts": parts,
-        "rollups": summary.rollups,
-        "shares": summary.shares,
-        "drift": summary.drift,
-        "drift_offsets": summary.drift_offsets.tobytes(),
-    })
+    return marshal.dumps(
+        {
+            "format": SUMMARY_FORMAT,
+            "parts_count": PARTS,
+            "ident": list(summary.ident),
+            "offset": summary.offset,
+            "head": list(summary.head),
+            "last": list(summary.last),
+            "skipped": summary.skipped,
+            "parts": parts,
+            "rollups": summary.rollups,
+            "shares": summary.shares,
+            "drift": summary.drift,
+            "drift_offsets": summary.drift_offsets.tobytes(),
+        }
+    )
 
 
 def write_file(summary, out, spills=None):

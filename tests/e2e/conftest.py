@@ -62,7 +62,9 @@ def _process_env_like_the_cli(e2e_home: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(e2e_home / ".claude"))
     for key in list(os.environ):
         if (key.startswith("CCO_HOOKS_") and key != "CCO_HOOKS_TEST_CLAUDE") or key in (
-                "CLAUDE_PROJECT_DIR", "CLAUDE_CODE_SUBAGENT_MODEL"):
+            "CLAUDE_PROJECT_DIR",
+            "CLAUDE_CODE_SUBAGENT_MODEL",
+        ):
             monkeypatch.delenv(key)
 
 

@@ -16,10 +16,10 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.support.claude_cli import cco_hooks_cli
-from tests.support.fake_api import Scenario, Spawn, Usage
 
 from cco_hooks import ledger, paths, totals
+from tests.support.claude_cli import cco_hooks_cli
+from tests.support.fake_api import Scenario, Spawn, Usage
 from tests.support.locations import REPO
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +54,8 @@ def first_run_spends(run_e2e, fake_api, route):
 def test_a_spent_daily_budget_denies_the_next_sessions_spawn(run_e2e, fake_api, route, e2e_project):
     """deny: the second session's spawn never runs, and Claude reads why (the budget)."""
     (e2e_project / ".claude" / "cco-hooks.yaml").write_text(
-        "version: 1\nbudget: {daily_usd: 0.000001, on_exceed: deny}\n")
+        "version: 1\nbudget: {daily_usd: 0.000001, on_exceed: deny}\n"
+    )
     first = first_run_spends(run_e2e, fake_api, route)
 
     fake_api.set_scenario(Scenario(spawns=[Spawn("SUB-1", model="haiku", run_in_background=False, turns=SPEND)]))
@@ -74,7 +75,8 @@ def test_a_spent_daily_budget_denies_the_next_sessions_spawn(run_e2e, fake_api, 
 def test_a_spent_budget_downgrades_the_next_sessions_spawn(run_e2e, fake_api, e2e_project, e2e_home):
     """downgrade: the second session's opus spawn runs — on haiku."""
     (e2e_project / ".claude" / "cco-hooks.yaml").write_text(
-        "version: 1\nbudget: {daily_usd: 0.000001, on_exceed: downgrade}\n")
+        "version: 1\nbudget: {daily_usd: 0.000001, on_exceed: downgrade}\n"
+    )
     result = cco_hooks_cli("install", "--scope", "project", project=e2e_project, home=e2e_home)
     assert result.returncode == 0, result.stderr
     first_run_spends(run_e2e, fake_api, {})

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from tests.support.claude_cli import RunResult, assistant_usages, claude_env, run_claude_command
 from tests.support.fake_api import MAIN, OTHER, FakeAnthropicAPI, Scenario, Spawn, Usage
 
@@ -27,7 +28,9 @@ pytestmark = pytest.mark.e2e
 
 def _post(api: FakeAnthropicAPI, path: str, body: dict, headers: dict | None = None) -> tuple[int, str, bytes]:
     request = urllib.request.Request(
-        api.base_url + path, data=json.dumps(body).encode(), method="POST",
+        api.base_url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={"content-type": "application/json", **(headers or {})},
     )
     try:
@@ -75,19 +78,33 @@ def _write_pretooluse_hook(project: Path, script_dir: Path, body: str) -> None:
     script = script_dir / "hook.py"
     script.write_text(body)
     command = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
-    settings = {"hooks": {"PreToolUse": [{"matcher": "Task|Agent", "hooks": [{"type": "command", "command": command}]}]}}
+    settings = {
+        "hooks": {"PreToolUse": [{"matcher": "Task|Agent", "hooks": [{"type": "command", "command": command}]}]}
+    }
     (project / ".claude" / "settings.json").write_text(json.dumps(settings, indent=2))
 
 
 def _usage_fields(usage: dict) -> tuple:
     cc = usage.get("cache_creation") or {}
-    return (usage["input_tokens"], usage["output_tokens"], usage["cache_read_input_tokens"],
-            usage["cache_creation_input_tokens"], cc.get("ephemeral_5m_input_tokens"), cc.get("ephemeral_1h_input_tokens"))
+    return (
+        usage["input_tokens"],
+        usage["output_tokens"],
+        usage["cache_read_input_tokens"],
+        usage["cache_creation_input_tokens"],
+        cc.get("ephemeral_5m_input_tokens"),
+        cc.get("ephemeral_1h_input_tokens"),
+    )
 
 
 def _scripted_fields(u: Usage) -> tuple:
-    return (u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_total,
-            u.ephemeral_5m_input_tokens, u.ephemeral_1h_input_tokens)
+    return (
+        u.input_tokens,
+        u.output_tokens,
+        u.cache_read_input_tokens,
+        u.cache_creation_total,
+        u.ephemeral_5m_input_tokens,
+        u.ephemeral_1h_input_tokens,
+    )
 
 
 # ----- the fake API alone ----------------------------------------------------------------------
@@ -95,31 +112,57 @@ def _scripted_fields(u: Usage) -> tuple:
 
 def test_fake_api_speaks_the_messages_protocol() -> None:
     """The fake answers spawns, subagent turns, count_tokens and unknown paths as scripted."""
-    spawn = Spawn("SUB-0", model="sonnet", run_in_background=False,
-                  turns=[Usage(input_tokens=7, output_tokens=3, ephemeral_1h_input_tokens=11), Usage(cache_read_input_tokens=5)])
+    spawn = Spawn(
+        "SUB-0",
+        model="sonnet",
+        run_in_background=False,
+        turns=[Usage(input_tokens=7, output_tokens=3, ephemeral_1h_input_tokens=11), Usage(cache_read_input_tokens=5)],
+    )
     with FakeAnthropicAPI(Scenario(spawns=[spawn, Spawn("SUB-1")])) as api:
-        main_body = {"model": "claude-opus-5-5", "stream": True, "tools": [{"name": "Agent"}, {"name": "Bash"}],
-                     "messages": [{"role": "user", "content": [{"type": "text", "text": "SCENARIO-MAIN go"}]}]}
+        main_body = {
+            "model": "claude-opus-5-5",
+            "stream": True,
+            "tools": [{"name": "Agent"}, {"name": "Bash"}],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "SCENARIO-MAIN go"}]}],
+        }
         status, ctype, raw = _post(api, "/v1/messages?beta=true", main_body)
         assert status == 200 and ctype.startswith("text/event-stream")
         events = _sse_events(raw)
-        assert [e for e, _ in events][0] == "message_start" and [e for e, _ in events][-2:] == ["message_delta", "message_stop"]
+        assert [e for e, _ in events][0] == "message_start" and [e for e, _ in events][-2:] == [
+            "message_delta",
+            "message_stop",
+        ]
         message = _assemble(events)
         assert message["model"] == "claude-opus-5-5" and message["stop_reason"] == "tool_use"
         assert [b["name"] for b in message["content"]] == ["Agent", "Agent"]  # parallel spawns, one response
-        assert message["content"][0]["input"] == {"description": "task SUB-0", "prompt": "SUB-0 do the scripted task",
-                                                  "subagent_type": "general-purpose", "model": "sonnet",
-                                                  "run_in_background": False}
-        assert "model" not in message["content"][1]["input"] and "run_in_background" not in message["content"][1]["input"]
+        assert message["content"][0]["input"] == {
+            "description": "task SUB-0",
+            "prompt": "SUB-0 do the scripted task",
+            "subagent_type": "general-purpose",
+            "model": "sonnet",
+            "run_in_background": False,
+        }
+        assert (
+            "model" not in message["content"][1]["input"] and "run_in_background" not in message["content"][1]["input"]
+        )
 
-        sub = {"model": "claude-sonnet-5-5", "stream": True, "tools": [{"name": "Agent"}],
-               "messages": [{"role": "user", "content": "SUB-0 do the scripted task"}]}
+        sub = {
+            "model": "claude-sonnet-5-5",
+            "stream": True,
+            "tools": [{"name": "Agent"}],
+            "messages": [{"role": "user", "content": "SUB-0 do the scripted task"}],
+        }
         first = _assemble(_sse_events(_post(api, "/v1/messages?beta=true", sub, {"x-claude-code-agent-id": "a1"})[2]))
         assert first["model"] == "claude-sonnet-5-5" and first["stop_reason"] == "tool_use"
         assert first["content"][0]["name"] == "Bash"
         assert _usage_fields(first["usage"]) == (7, 3, 0, 11, 0, 11)
-        sub["messages"] += [{"role": "assistant", "content": first["content"]},
-                            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": first["content"][0]["id"], "content": "hi"}]}]
+        sub["messages"] += [
+            {"role": "assistant", "content": first["content"]},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": first["content"][0]["id"], "content": "hi"}],
+            },
+        ]
         sub["stream"] = False  # the non-streaming shape too
         status, ctype, raw = _post(api, "/v1/messages", sub, {"x-claude-code-agent-id": "a1"})
         last = json.loads(raw)
@@ -128,17 +171,34 @@ def test_fake_api_speaks_the_messages_protocol() -> None:
         assert last["id"] != first["id"] and last["id"].startswith("msg_")
 
         # an unscripted subagent (offered the Agent tool too) is never taken for the main loop
-        helper = {"model": "claude-haiku-5-5", "stream": True, "tools": [{"name": "Agent"}],
-                  "messages": [{"role": "user", "content": "something else"}]}
-        assert _assemble(_sse_events(_post(api, "/v1/messages", helper, {"x-claude-code-agent-id": "a9"})[2]))["stop_reason"] == "end_turn"
+        helper = {
+            "model": "claude-haiku-5-5",
+            "stream": True,
+            "tools": [{"name": "Agent"}],
+            "messages": [{"role": "user", "content": "something else"}],
+        }
+        assert (
+            _assemble(_sse_events(_post(api, "/v1/messages", helper, {"x-claude-code-agent-id": "a9"})[2]))[
+                "stop_reason"
+            ]
+            == "end_turn"
+        )
 
-        assert json.loads(_post(api, "/v1/messages/count_tokens?beta=true", {"model": "m", "messages": []})[2]) == {"input_tokens": 1000}
+        assert json.loads(_post(api, "/v1/messages/count_tokens?beta=true", {"model": "m", "messages": []})[2]) == {
+            "input_tokens": 1000
+        }
         status, ctype, raw = _post(api, "/v1/nothing-here", {})
         assert status == 404 and json.loads(raw)["type"] == "error"
 
         got = [(r.actor, r.turn, r.answer, r.agent_id) for r in api.requests]
-        assert got == [(MAIN, 0, "spawn", None), ("SUB-0", 0, "tool_use", "a1"), ("SUB-0", 1, "final", "a1"),
-                       (OTHER, None, "text", "a9"), (OTHER, None, "count_tokens", None), (OTHER, None, "not_found", None)]
+        assert got == [
+            (MAIN, 0, "spawn", None),
+            ("SUB-0", 0, "tool_use", "a1"),
+            ("SUB-0", 1, "final", "a1"),
+            (OTHER, None, "text", "a9"),
+            (OTHER, None, "count_tokens", None),
+            (OTHER, None, "not_found", None),
+        ]
         assert api.subagent_finished("SUB-0") and not api.subagent_finished("SUB-1")
         assert not api.errors
 
@@ -165,7 +225,9 @@ def _assert_ok(result: RunResult) -> None:
     assert result.unfinished_subagents() == [], result.describe()
 
 
-def test_single_foreground_spawn_runs_on_the_requested_model(run_e2e, fake_api: FakeAnthropicAPI, e2e_home: Path) -> None:
+def test_single_foreground_spawn_runs_on_the_requested_model(
+    run_e2e, fake_api: FakeAnthropicAPI, e2e_home: Path
+) -> None:
     """A foreground spawn asking for sonnet makes API requests for claude-sonnet-5-5."""
     fake_api.set_scenario(Scenario(spawns=[Spawn("SUB-0", model="sonnet", run_in_background=False)]))
     result = run_e2e()
@@ -190,11 +252,22 @@ def test_single_foreground_spawn_runs_on_the_requested_model(run_e2e, fake_api: 
 
 def test_parallel_spawns_with_cache_usage_reach_transcripts_and_cost_state(run_e2e, fake_api: FakeAnthropicAPI) -> None:
     """Three parallel spawns (two background) all finish; their scripted usage is what Claude Code records."""
+
     def turns(k: int) -> list[Usage]:
-        return [Usage(input_tokens=1500 + k, output_tokens=300 + k, ephemeral_5m_input_tokens=2000 + k,
-                      ephemeral_1h_input_tokens=10000 + k),
-                Usage(input_tokens=90000 + k, output_tokens=700 + k, ephemeral_5m_input_tokens=500 + k,
-                      cache_read_input_tokens=40000 + k)]
+        return [
+            Usage(
+                input_tokens=1500 + k,
+                output_tokens=300 + k,
+                ephemeral_5m_input_tokens=2000 + k,
+                ephemeral_1h_input_tokens=10000 + k,
+            ),
+            Usage(
+                input_tokens=90000 + k,
+                output_tokens=700 + k,
+                ephemeral_5m_input_tokens=500 + k,
+                cache_read_input_tokens=40000 + k,
+            ),
+        ]
 
     spawns = [
         Spawn("SUB-0", model="sonnet", run_in_background=False, turns=turns(0)),
@@ -235,14 +308,20 @@ def test_parallel_spawns_with_cache_usage_reach_transcripts_and_cost_state(run_e
     assert cost_state["hasUnknownModelCost"] is False
 
 
-def test_project_settings_hook_rewrites_the_spawn_model(run_e2e, fake_api: FakeAnthropicAPI, e2e_project: Path, tmp_path: Path) -> None:
+def test_project_settings_hook_rewrites_the_spawn_model(
+    run_e2e, fake_api: FakeAnthropicAPI, e2e_project: Path, tmp_path: Path
+) -> None:
     """A PreToolUse hook in .claude/settings.json rewriting model to haiku makes the subagent run on haiku."""
-    _write_pretooluse_hook(e2e_project, tmp_path, (
-        "import json, sys\n"
-        "payload = json.load(sys.stdin)\n"
-        "tool_input = dict(payload['tool_input'], model='haiku')\n"
-        "print(json.dumps({'hookSpecificOutput': {'hookEventName': 'PreToolUse', 'updatedInput': tool_input}}))\n"
-    ))
+    _write_pretooluse_hook(
+        e2e_project,
+        tmp_path,
+        (
+            "import json, sys\n"
+            "payload = json.load(sys.stdin)\n"
+            "tool_input = dict(payload['tool_input'], model='haiku')\n"
+            "print(json.dumps({'hookSpecificOutput': {'hookEventName': 'PreToolUse', 'updatedInput': tool_input}}))\n"
+        ),
+    )
     fake_api.set_scenario(Scenario(spawns=[Spawn("SUB-0", model="sonnet", run_in_background=False)]))
     result = run_e2e()
     _assert_ok(result)
@@ -255,17 +334,30 @@ def test_project_settings_hook_rewrites_the_spawn_model(run_e2e, fake_api: FakeA
     assert len(responses) == 1 and responses[0]["exit_code"] == 0, result.hook_events()
 
 
-def test_project_settings_hook_deny_reaches_the_main_loop(run_e2e, fake_api: FakeAnthropicAPI, e2e_project: Path, tmp_path: Path) -> None:
+def test_project_settings_hook_deny_reaches_the_main_loop(
+    run_e2e, fake_api: FakeAnthropicAPI, e2e_project: Path, tmp_path: Path
+) -> None:
     """A PreToolUse deny stops the spawn and its reason comes back as the Agent tool error."""
-    _write_pretooluse_hook(e2e_project, tmp_path, (
-        "import json, sys\n"
-        "payload = json.load(sys.stdin)\n"
-        "if 'SUB-DENY' in payload['tool_input']['prompt']:\n"
-        "    print(json.dumps({'hookSpecificOutput': {'hookEventName': 'PreToolUse', 'permissionDecision': 'deny',\n"
-        "                      'permissionDecisionReason': 'no opus here'}}))\n"
-    ))
-    fake_api.set_scenario(Scenario(spawns=[Spawn("SUB-DENY", model="opus", run_in_background=False),
-                                           Spawn("SUB-OK", model="haiku", run_in_background=False)]))
+    _write_pretooluse_hook(
+        e2e_project,
+        tmp_path,
+        (
+            "import json, sys\n"
+            "payload = json.load(sys.stdin)\n"
+            "if 'SUB-DENY' in payload['tool_input']['prompt']:\n"
+            "    print(json.dumps({'hookSpecificOutput': {'hookEventName': 'PreToolUse',\n"
+            "                                             'permissionDecision': 'deny',\n"
+            "                      'permissionDecisionReason': 'no opus here'}}))\n"
+        ),
+    )
+    fake_api.set_scenario(
+        Scenario(
+            spawns=[
+                Spawn("SUB-DENY", model="opus", run_in_background=False),
+                Spawn("SUB-OK", model="haiku", run_in_background=False),
+            ]
+        )
+    )
     result = run_e2e()
     _assert_ok(result)
 
@@ -276,7 +368,9 @@ def test_project_settings_hook_deny_reaches_the_main_loop(run_e2e, fake_api: Fak
     assert result.model_for("SUB-OK") == "claude-haiku-5-5"
 
 
-def test_plugin_dir_hooks_apply_and_validate(run_e2e, fake_api: FakeAnthropicAPI, e2e_home: Path, tmp_path: Path) -> None:
+def test_plugin_dir_hooks_apply_and_validate(
+    run_e2e, fake_api: FakeAnthropicAPI, e2e_home: Path, tmp_path: Path
+) -> None:
     """A plugin loaded with --plugin-dir validates and its PreToolUse hook applies."""
     plugin = tmp_path / "plugin"
     (plugin / ".claude-plugin").mkdir(parents=True)
@@ -290,8 +384,11 @@ def test_plugin_dir_hooks_apply_and_validate(run_e2e, fake_api: FakeAnthropicAPI
         "print(json.dumps({'hookSpecificOutput': {'hookEventName': 'PreToolUse', 'updatedInput': tool_input}}))\n"
     )
     command = 'python3 -S "${CLAUDE_PLUGIN_ROOT}/hooks/rewrite.py"'  # python3 = this interpreter (PATH)
-    (plugin / "hooks" / "hooks.json").write_text(json.dumps(
-        {"hooks": {"PreToolUse": [{"matcher": "Task|Agent", "hooks": [{"type": "command", "command": command}]}]}}))
+    (plugin / "hooks" / "hooks.json").write_text(
+        json.dumps(
+            {"hooks": {"PreToolUse": [{"matcher": "Task|Agent", "hooks": [{"type": "command", "command": command}]}]}}
+        )
+    )
 
     validated = run_claude_command(["plugin", "validate", str(plugin)], home=e2e_home)
     assert validated.returncode == 0, validated.stdout + validated.stderr

@@ -47,11 +47,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+from cco_hooks import ledger as ledger_mod
 from tests.support.claude_cli import RunResult, assistant_usages, cco_hooks_cli, read_jsonl
 from tests.support.fake_api import Scenario, Spawn, Usage
 from tests.support.ledger_prices import ReferencePrices
-
-from cco_hooks import ledger as ledger_mod
 from tests.support.locations import REFERENCE
 
 pytestmark = pytest.mark.e2e
@@ -99,9 +99,12 @@ LAYOUTS = {
 
 # (layout, mode): see the module docstring
 VARIANTS = [
-    ("mixed", "wait"), ("mixed", "race"),
-    ("background", "wait"), ("background", "race"),
-    ("foreground", "wait"), ("foreground", "race"),
+    ("mixed", "wait"),
+    ("mixed", "race"),
+    ("background", "wait"),
+    ("background", "race"),
+    ("foreground", "wait"),
+    ("foreground", "race"),
     ("background", "report"),
 ]
 # a background subagent slow enough to stop after the main loop's first Stop
@@ -120,7 +123,7 @@ def requested_models(layout: str) -> dict[str, str | None]:
 
 # ----- setup ------------------------------------------------------------------------------------
 
-STOP_HOOK = r'''
+STOP_HOOK = r"""
 # Wraps our SubagentStop command (argv[2:]) or, in the race variant, stands in for it.
 #   stop  : the real SubagentStop. Normal variant: runs our hook and logs what it found. Race
 #           variant: swallowed (logged only): our hook saw this agent's stop already, early.
@@ -182,7 +185,7 @@ if not (mode == "stop" and race):
 entry["recorded_by_stop"] = entry["ran_our_hook"] and not entry["recorded_before"] and recorded()
 with open(os.environ["CCO_TEST_STOP_LOG"], "a") as f:
     f.write(json.dumps(entry) + "\n")
-'''
+"""
 
 
 def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
@@ -193,7 +196,9 @@ def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
     agents_dir = project / ".claude" / "agents"
     agents_dir.mkdir(parents=True, exist_ok=True)
     for name in AGENTS:  # no model: line, so only the routing config decides
-        (agents_dir / f"{name}.md").write_text(f"---\nname: {name}\ndescription: {name} for the tests\n---\nYou are {name}.\n")
+        (agents_dir / f"{name}.md").write_text(
+            f"---\nname: {name}\ndescription: {name} for the tests\n---\nYou are {name}.\n"
+        )
     (project / ".claude" / "cco-hooks.yaml").write_text(CONFIG)
     result = cco_hooks_cli("install", "--scope", "project", project=project, home=home)
     assert result.returncode == 0, result.stderr
@@ -203,14 +208,19 @@ def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
     script = tmp / "stop_hook.py"
     script.write_text(STOP_HOOK)
     wrapper = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
-    ours = [hook for group in settings["hooks"]["SubagentStop"] for hook in group["hooks"]
-            if hook.get("command", "").endswith(" subagent-stop")]
+    ours = [
+        hook
+        for group in settings["hooks"]["SubagentStop"]
+        for hook in group["hooks"]
+        if hook.get("command", "").endswith(" subagent-stop")
+    ]
     assert len(ours) == 1, settings
     command = ours[0]["command"]
     ours[0]["command"] = f"{wrapper} stop {command}"
     if mode in ("race", "report"):
         settings["hooks"].setdefault("PostToolUse", []).append(
-            {"matcher": "Bash", "hooks": [{"type": "command", "command": f"{wrapper} early {command}", "timeout": 30}]})
+            {"matcher": "Bash", "hooks": [{"type": "command", "command": f"{wrapper} early {command}", "timeout": 30}]}
+        )
     if mode == "report":
         for event, arg in (("Stop", "stop"), ("SessionEnd", "session-end")):
             removed = [h["command"] for group in settings["hooks"].pop(event) for h in group["hooks"]]
@@ -222,8 +232,15 @@ def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
 def scenario(layout: str) -> Scenario:
     requested = requested_models(layout)
     spawns = [
-        Spawn(MARKERS[agent], subagent_type=agent, model=requested[agent], run_in_background=background,
-              turns=TURNS[agent], description=f"{agent} task", delay_s=DELAY_S.get(agent, 0.0) if background else 0.0)
+        Spawn(
+            MARKERS[agent],
+            subagent_type=agent,
+            model=requested[agent],
+            run_in_background=background,
+            turns=TURNS[agent],
+            description=f"{agent} task",
+            delay_s=DELAY_S.get(agent, 0.0) if background else 0.0,
+        )
         for agent, background in LAYOUTS[layout].items()
     ]
     return Scenario(spawns=spawns, main_usage=MAIN_USAGE)
@@ -264,7 +281,9 @@ def pending_parts(ledger: Path) -> list[str]:
     pending = ledger.parent / "pending"
     if not pending.is_dir():
         return []
-    return sorted(p.name for p in pending.iterdir() if p.is_file() and p.name.endswith((".pre.json", ".post.json", ".stop.json")))
+    return sorted(
+        p.name for p in pending.iterdir() if p.is_file() and p.name.endswith((".pre.json", ".post.json", ".stop.json"))
+    )
 
 
 def main_loop_share(result: RunResult) -> dict[str, float]:
@@ -324,7 +343,9 @@ def test_ledger_agrees_with_claude_code(layout, mode, run_e2e, fake_api, e2e_pro
     assert started.count("SubagentStop") == 3, started
     if any(LAYOUTS[layout].values()) and mode != "report":
         # a background subagent stopped after the main loop's first Stop (DELAY_S)
-        assert "Stop" in started and started.index("Stop") < len(started) - 1 - started[::-1].index("SubagentStop"), started
+        assert "Stop" in started and started.index("Stop") < len(started) - 1 - started[::-1].index("SubagentStop"), (
+            started
+        )
     pending_after_run = pending_parts(ledger)
     if mode == "report":
         # a hook settles every spawn it can, so only the last subagent to finish (no hook of ours
@@ -406,8 +427,14 @@ def test_ledger_agrees_with_claude_code(layout, mode, run_e2e, fake_api, e2e_pro
     assert set(cc_costs) == set(cost_by_model) | set(main_share)
     for model, cc_cost in cc_costs.items():
         assert cost_by_model.get(model, 0.0) == pytest.approx(cc_cost - main_share.get(model, 0.0), abs=TOL, rel=0), (
-            model, cost_by_model, cc_costs, main_share)
-    assert sum(cost_by_model.values()) + sum(main_share.values()) == pytest.approx(state["totalCostUSD"], abs=TOL, rel=0)
+            model,
+            cost_by_model,
+            cc_costs,
+            main_share,
+        )
+    assert sum(cost_by_model.values()) + sum(main_share.values()) == pytest.approx(
+        state["totalCostUSD"], abs=TOL, rel=0
+    )
 
     # ---- the session record is Claude Code's own figure
     if mode == "report":
@@ -461,13 +488,20 @@ def test_ledger_agrees_with_claude_code(layout, mode, run_e2e, fake_api, e2e_pro
     ours = early if race else real
     incomplete = [a for a in AGENTS if not ours[agent_ids[a]]["complete_at_stop"]]
     deferred = [a for a in AGENTS if not ours[agent_ids[a]]["recorded_by_stop"]]
-    print(f"\n[{layout}-{mode}] incomplete at SubagentStop: {incomplete}; "
-          f"settled after their SubagentStop: {deferred}; pending after the run: "
-          f"{pending_after_run}")
+    print(
+        f"\n[{layout}-{mode}] incomplete at SubagentStop: {incomplete}; "
+        f"settled after their SubagentStop: {deferred}; pending after the run: "
+        f"{pending_after_run}"
+    )
     for agent, (actual, requested_id, cost, requested_cost, savings) in figures.items():
         print(f"  {agent}: {actual} cost {cost!r} | at {requested_id} {requested_cost!r} | savings {savings!r}")
     for model, cc_cost in cc_costs.items():
-        print(f"  {model}: ledger {cost_by_model.get(model, 0.0)!r} | cost-state {cc_cost!r} - main "
-              f"{main_share.get(model, 0.0)!r} = {cc_cost - main_share.get(model, 0.0)!r}")
+        print(
+            f"  {model}: ledger {cost_by_model.get(model, 0.0)!r} | cost-state {cc_cost!r} - main "
+            f"{main_share.get(model, 0.0)!r} = {cc_cost - main_share.get(model, 0.0)!r}"
+        )
     if sessions:
-        print(f"  session: ledger {sessions[-1]['session_cost_usd']!r} | cost-state totalCostUSD {state['totalCostUSD']!r}")
+        print(
+            f"  session: ledger {sessions[-1]['session_cost_usd']!r}"
+            f" | cost-state totalCostUSD {state['totalCostUSD']!r}"
+        )

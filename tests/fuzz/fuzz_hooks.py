@@ -41,15 +41,43 @@ agents: {general-purpose: haiku, python-pro: sonnet, "test-*": opus}
 limits: {ceiling: opus}
 budget: {daily_usd: 0.6, session_usd: 5, per_agent: {python-pro: 0.2}, on_exceed: downgrade, warn_at: 0.5}
 """
-ODD_VALUES = [None, True, False, 0, -1, 2**64, 1.5e308, -0.0, "", "x", "\ud800", "\x00", [], {}, [None], {"": {}},
-              "/dev/zero", "/dev/urandom", "/etc/passwd", "/", ".", "..", "../../../etc/passwd", "a" * 5000]
+ODD_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**64,
+    1.5e308,
+    -0.0,
+    "",
+    "x",
+    "\ud800",
+    "\x00",
+    [],
+    {},
+    [None],
+    {"": {}},
+    "/dev/zero",
+    "/dev/urandom",
+    "/etc/passwd",
+    "/",
+    ".",
+    "..",
+    "../../../etc/passwd",
+    "a" * 5000,
+]
 
 
 def setup(root: Path):
     """Environment + a Claude config dir with transcripts (good and hostile) + seed payloads."""
     home = root / "home"
-    os.environ.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"),
-                      CCO_HOOKS_LEDGER=str(root / "ledger" / "ledger.jsonl"), CCO_HOOKS_STOP_WAIT_S="0")
+    os.environ.update(
+        HOME=str(home),
+        CLAUDE_CONFIG_DIR=str(home / ".claude"),
+        CCO_HOOKS_LEDGER=str(root / "ledger" / "ledger.jsonl"),
+        CCO_HOOKS_STOP_WAIT_S="0",
+    )
     for key in ("CCO_HOOKS_CONFIG", "CLAUDE_PROJECT_DIR", "CLAUDE_CODE_SUBAGENT_MODEL"):
         os.environ.pop(key, None)
     (home / ".claude").mkdir(parents=True, exist_ok=True)
@@ -63,10 +91,18 @@ def setup(root: Path):
     (hooks.subagents / "agent-adir.jsonl").mkdir()
     os.symlink("/dev/zero", hooks.subagents / "agent-azero.jsonl")
     (hooks.subagents / "agent-ajunk.jsonl").write_bytes(os.urandom(64 * 1024))
-    seeds = [hooks.pre("toolu_1"), hooks.pre("toolu_2", "python-pro", "opus", background=True),
-             hooks.post_completed("toolu_1", "a1"), hooks.post_async("toolu_2", "a2"), hooks.stop("a1"),
-             hooks.stop("a2", "python-pro"), hooks.stop("azero"), hooks.stop("afifo"),
-             hooks.session_event("Stop"), hooks.session_event("SessionEnd")]
+    seeds = [
+        hooks.pre("toolu_1"),
+        hooks.pre("toolu_2", "python-pro", "opus", background=True),
+        hooks.post_completed("toolu_1", "a1"),
+        hooks.post_async("toolu_2", "a2"),
+        hooks.stop("a1"),
+        hooks.stop("a2", "python-pro"),
+        hooks.stop("azero"),
+        hooks.stop("afifo"),
+        hooks.session_event("Stop"),
+        hooks.session_event("SessionEnd"),
+    ]
     paths = [str(hooks.subagents / f"agent-{a}.jsonl") for a in ("a1", "afifo", "adir", "azero", "ajunk")]
     return hooks, seeds, ODD_VALUES + paths
 
@@ -96,9 +132,15 @@ def fuzz_inputs(draw, seeds, odd_values):
         return draw(st.binary(max_size=4096))
     if kind == "json":
         leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30))
-        value = draw(st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                                st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                                  max_leaves=30))
+        value = draw(
+            st.recursive(
+                leaf,
+                lambda inner: st.one_of(
+                    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+                ),
+                max_leaves=30,
+            )
+        )
         return json.dumps(value).encode()
     seed = draw(st.sampled_from(seeds))
     if kind == "field":
@@ -110,7 +152,7 @@ def fuzz_inputs(draw, seeds, odd_values):
     if kind == "splice":
         other = json.dumps(draw(st.sampled_from(seeds))).encode()
         cut = draw(st.integers(min_value=0, max_value=len(raw)))
-        return bytes(raw[:cut]) + other[draw(st.integers(min_value=0, max_value=len(other))):]
+        return bytes(raw[:cut]) + other[draw(st.integers(min_value=0, max_value=len(other))) :]
     for _ in range(draw(st.integers(min_value=1, max_value=8))):
         op = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
         at = draw(st.integers(min_value=0, max_value=max(0, len(raw) - 1)))
@@ -119,7 +161,7 @@ def fuzz_inputs(draw, seeds, odd_values):
         elif op == "insert":
             raw[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif op == "delete" and raw:
-            del raw[at:at + draw(st.integers(min_value=1, max_value=16))]
+            del raw[at : at + draw(st.integers(min_value=1, max_value=16))]
         elif op == "truncate":
             del raw[at:]
     return bytes(raw)
@@ -144,8 +186,9 @@ def main(argv=None) -> int:
 
     every = max(1, args.runs // args.processes) if args.processes else 0
 
-    @settings(max_examples=args.runs, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-              print_blob=True)
+    @settings(
+        max_examples=args.runs, deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True
+    )
     @given(event=st.sampled_from(EVENTS), data=fuzz_inputs(seeds, odd_values))
     def target(event, data):
         count["in_process"] += 1
@@ -172,9 +215,11 @@ def main(argv=None) -> int:
         return 1
     elapsed = time.monotonic() - start
     records, _ = hooks.records()
-    print(f"fuzz_hooks: {count['in_process']} inputs ({args.runs} requested) in {elapsed:.1f} s, "
-          f"{count['processes']} also as hook processes (slowest {slowest[0]:.2f} s), "
-          f"{len(records)} ledger records, no failure")
+    print(
+        f"fuzz_hooks: {count['in_process']} inputs ({args.runs} requested) in {elapsed:.1f} s, "
+        f"{count['processes']} also as hook processes (slowest {slowest[0]:.2f} s), "
+        f"{len(records)} ledger records, no failure"
+    )
     if not args.keep:
         import shutil
 

@@ -115,8 +115,13 @@ def _version_of(binary: Path | str, timeout: float = 60) -> str | None:
             env["CLAUDE_CONFIG_DIR"] = os.path.join(home, ".claude")
             env["DISABLE_AUTOUPDATER"] = "1"
             out = subprocess.run(
-                [str(binary), "--version"], capture_output=True, text=True, timeout=timeout,
-                stdin=subprocess.DEVNULL, env=env, cwd=home,
+                [str(binary), "--version"],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=home,
             )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -149,11 +154,17 @@ def ensure_claude(version: str = CLAUDE_CODE_VERSION, *, timeout: float = 600) -
         try:
             if DEFAULT_BIN.exists() and _version_of(DEFAULT_BIN) == version:
                 return str(DEFAULT_BIN)
-            cmd = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE_DIR),
-                   f"{NPM_PACKAGE}@{version}"]
+            cmd = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE_DIR), f"{NPM_PACKAGE}@{version}"]
             try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                                      env=_NPM_ENV, cwd=str(CACHE_DIR))
+                proc = subprocess.run(
+                    cmd,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    stdin=subprocess.DEVNULL,
+                    env=_NPM_ENV,
+                    cwd=str(CACHE_DIR),
+                )
             except FileNotFoundError as exc:
                 raise ClaudeCliError("npm is not installed: it is needed to install the Claude Code CLI") from exc
             except subprocess.TimeoutExpired as exc:
@@ -185,17 +196,19 @@ def claude_env(home: Path | str, base_url: str, env_extra: dict[str, str | None]
     """The whole environment a run gets (see the module docstring)."""
     home = Path(home)
     env = _base_env(home)
-    env.update({
-        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
-        "TMPDIR": str(home / "tmp"),
-        "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_API_KEY": "test",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_TELEMETRY": "1",
-        "DISABLE_AUTOUPDATER": "1",
-        "DISABLE_ERROR_REPORTING": "1",
-        "IS_SANDBOX": "1",
-    })
+    env.update(
+        {
+            "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+            "TMPDIR": str(home / "tmp"),
+            "ANTHROPIC_BASE_URL": base_url,
+            "ANTHROPIC_API_KEY": "test",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_AUTOUPDATER": "1",
+            "DISABLE_ERROR_REPORTING": "1",
+            "IS_SANDBOX": "1",
+        }
+    )
     for key, value in (env_extra or {}).items():
         if value is None:
             env.pop(key, None)
@@ -311,7 +324,11 @@ class RunResult(RequestQueries):
                 continue
             if event.get("type") == "assistant":
                 for block in content:
-                    if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") in SPAWN_TOOL_NAMES:
+                    if (
+                        isinstance(block, dict)
+                        and block.get("type") == "tool_use"
+                        and block.get("name") in SPAWN_TOOL_NAMES
+                    ):
                         calls[block["id"]] = AgentCall(block["id"], dict(block.get("input") or {}), None, False, None)
             elif event.get("type") == "user":
                 for block in content:
@@ -354,7 +371,7 @@ class RunResult(RequestQueries):
         sid = self.session_id or "*"
         out = {}
         for path in sorted(self.projects_dir.glob(f"*/{sid}/subagents/agent-*.jsonl")):
-            out[path.name[len("agent-"):-len(".jsonl")]] = path
+            out[path.name[len("agent-") : -len(".jsonl")]] = path
         return out
 
     def subagent_meta(self, agent_id: str) -> dict[str, Any]:
@@ -398,7 +415,9 @@ class RunResult(RequestQueries):
         for r in self.requests:
             lines.append(f"  req#{r.seq} {r.path} actor={r.actor} turn={r.turn} model={r.model} answer={r.answer}")
         for call in self.agent_calls():
-            lines.append(f"  Agent {call.tool_use_id} {call.input} -> error={call.is_error} {str(call.result_text)[:200]!r}")
+            lines.append(
+                f"  Agent {call.tool_use_id} {call.input} -> error={call.is_error} {str(call.result_text)[:200]!r}"
+            )
         if self.stderr.strip():
             lines.append("  stderr: " + self.stderr.strip()[-2000:])
         if self.fake_api.errors:
@@ -437,8 +456,14 @@ def run_claude_command(
         if env.get(key):
             Path(env[key]).mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [binary, *args], cwd=str(cwd or home), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-        text=True, timeout=timeout, start_new_session=True,
+        [binary, *args],
+        cwd=str(cwd or home),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        start_new_session=True,
     )
 
 
@@ -487,15 +512,23 @@ def run_claude(
     start_seq = len(fake_api.requests)
     started = time.monotonic()
     proc = subprocess.Popen(
-        cmd, cwd=project_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cmd,
+        cwd=project_dir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         stdout, stderr = proc.communicate(timeout=10)
-        summary = "\n".join(f"  req#{r.seq} actor={r.actor} turn={r.turn} answer={r.answer}" for r in fake_api.requests[start_seq:])
+        summary = "\n".join(
+            f"  req#{r.seq} actor={r.actor} turn={r.turn} answer={r.answer}" for r in fake_api.requests[start_seq:]
+        )
         raise ClaudeCliError(
             f"claude -p did not finish within {timeout} s\nrequests:\n{summary}\n"
             f"stdout tail:\n{stdout[-3000:]}\nstderr tail:\n{stderr[-3000:]}"
@@ -515,16 +548,30 @@ def run_claude(
                 pass
 
     return RunResult(
-        returncode=proc.returncode, stdout=stdout, stderr=stderr, events=events, duration_s=duration,
-        project_dir=project_dir, home=home, config_dir=config_dir, tmp_dir=tmp_dir, env=env,
-        fake_api=fake_api, request_seq_range=(start_seq, len(fake_api.requests)),
+        returncode=proc.returncode,
+        stdout=stdout,
+        stderr=stderr,
+        events=events,
+        duration_s=duration,
+        project_dir=project_dir,
+        home=home,
+        config_dir=config_dir,
+        tmp_dir=tmp_dir,
+        env=env,
+        fake_api=fake_api,
+        request_seq_range=(start_seq, len(fake_api.requests)),
     )
-
 
 
 def cco_hooks_cli(*args: str, project: Path, home: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
     """Run `python -m cco_hooks ARGS` in ``project`` as a user of that throwaway ``home`` would."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCO_HOOKS_", "CLAUDE_"))}
     env.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"), **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "cco_hooks", *args], cwd=str(project), env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cco_hooks", *args],
+        cwd=str(project),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

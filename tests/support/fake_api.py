@@ -430,7 +430,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(status, json.dumps(data).encode(), "application/json")
 
     def _not_found(self) -> None:
-        self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": f"no route {self.path}"}})
+        self._send_json(
+            404, {"type": "error", "error": {"type": "not_found_error", "message": f"no route {self.path}"}}
+        )
 
     def _record(self, **fields: Any) -> RecordedRequest:
         st = self.state
@@ -445,9 +447,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._read_body()
         parsed = urllib.parse.urlsplit(self.path)
         self._record(
-            method="GET", path=parsed.path, query=parsed.query, headers=dict(self.headers), body=None,
-            model=None, actor=OTHER, turn=None, stream=False, answer="not_found", usage=None,
-            message_id=None, tool_use_ids=[],
+            method="GET",
+            path=parsed.path,
+            query=parsed.query,
+            headers=dict(self.headers),
+            body=None,
+            model=None,
+            actor=OTHER,
+            turn=None,
+            stream=False,
+            answer="not_found",
+            usage=None,
+            message_id=None,
+            tool_use_ids=[],
         )
         self._not_found()
 
@@ -478,17 +490,41 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = {"_unparsed": raw.decode("utf-8", "replace")}
         model = body.get("model") if isinstance(body, dict) else None
         agent_id = self.headers.get("x-claude-code-agent-id") or None
-        common = dict(method="POST", path=parsed.path, query=parsed.query, headers=dict(self.headers), body=body,
-                      model=model, agent_id=agent_id, session_id=self.headers.get("x-claude-code-session-id") or None)
+        common = dict(
+            method="POST",
+            path=parsed.path,
+            query=parsed.query,
+            headers=dict(self.headers),
+            body=body,
+            model=model,
+            agent_id=agent_id,
+            session_id=self.headers.get("x-claude-code-session-id") or None,
+        )
 
         if path == "/v1/messages/count_tokens":
-            self._record(**common, actor=OTHER, turn=None, stream=False, answer="count_tokens", usage=None,
-                         message_id=None, tool_use_ids=[])
+            self._record(
+                **common,
+                actor=OTHER,
+                turn=None,
+                stream=False,
+                answer="count_tokens",
+                usage=None,
+                message_id=None,
+                tool_use_ids=[],
+            )
             self._send_json(200, {"input_tokens": self.state.scenario.count_tokens})
             return
         if path != "/v1/messages" or not isinstance(body, dict):
-            self._record(**common, actor=OTHER, turn=None, stream=False, answer="not_found", usage=None,
-                         message_id=None, tool_use_ids=[])
+            self._record(
+                **common,
+                actor=OTHER,
+                turn=None,
+                stream=False,
+                answer="not_found",
+                usage=None,
+                message_id=None,
+                tool_use_ids=[],
+            )
             self._not_found()
             return
 
@@ -501,17 +537,38 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         tool_ids = [b["id"] for b in blocks if b["type"] == "tool_use"]
         stream = bool(body.get("stream"))
         usage_api = usage.to_api()
-        self._record(**common, actor=actor, turn=turn, stream=stream, answer=answer, usage=usage_api,
-                     message_id=message_id, tool_use_ids=tool_ids)
+        self._record(
+            **common,
+            actor=actor,
+            turn=turn,
+            stream=stream,
+            answer=answer,
+            usage=usage_api,
+            message_id=message_id,
+            tool_use_ids=tool_ids,
+        )
         echo_model = model if isinstance(model, str) and model else "claude-opus-5-5"
         if stream:
-            self._send(200, self._sse_body(message_id, echo_model, blocks, stop_reason, usage_api),
-                       "text/event-stream; charset=utf-8", {"cache-control": "no-cache"})
+            self._send(
+                200,
+                self._sse_body(message_id, echo_model, blocks, stop_reason, usage_api),
+                "text/event-stream; charset=utf-8",
+                {"cache-control": "no-cache"},
+            )
         else:
-            self._send_json(200, {
-                "id": message_id, "type": "message", "role": "assistant", "model": echo_model,
-                "content": blocks, "stop_reason": stop_reason, "stop_sequence": None, "usage": usage_api,
-            })
+            self._send_json(
+                200,
+                {
+                    "id": message_id,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": echo_model,
+                    "content": blocks,
+                    "stop_reason": stop_reason,
+                    "stop_sequence": None,
+                    "usage": usage_api,
+                },
+            )
 
     # ----- the script --------------------------------------------------------------------------
     def _plan(self, body: dict[str, Any], agent_id: str | None):
@@ -523,15 +580,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         marker, start = self._find_marker(messages, st.markers)
         if marker is not None:
             spawn = scenario.spawn(marker)
-            turn = sum(1 for m in messages[start + 1:] if isinstance(m, dict) and m.get("role") == "assistant")
+            turn = sum(1 for m in messages[start + 1 :] if isinstance(m, dict) and m.get("role") == "assistant")
             if turn < len(spawn.turns) - 1:
-                block = {"type": "tool_use", "id": st.next_tool_id(), "name": spawn.tool_name,
-                         "input": dict(spawn.tool_input_for_turns)}
+                block = {
+                    "type": "tool_use",
+                    "id": st.next_tool_id(),
+                    "name": spawn.tool_name,
+                    "input": dict(spawn.tool_input_for_turns),
+                }
                 return marker, turn, [block], "tool_use", spawn.turns[turn], "tool_use"
             if turn == len(spawn.turns) - 1:
                 return marker, turn, [_text_block(spawn.report_text)], "end_turn", spawn.turns[turn], "final"
             # more requests than scripted (e.g. a Stop hook made it go on): short, cheap text
-            return marker, turn, [_text_block(spawn.report_text)], "end_turn", Usage(input_tokens=1, output_tokens=1), "extra"
+            return (
+                marker,
+                turn,
+                [_text_block(spawn.report_text)],
+                "end_turn",
+                Usage(input_tokens=1, output_tokens=1),
+                "extra",
+            )
 
         tools = body.get("tools") if isinstance(body.get("tools"), list) else []
         # subagents are offered the Agent tool too: one that carries no scripted marker (an
@@ -540,8 +608,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             turn = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
             waves = scenario.waves
             if turn < len(waves) and waves[turn]:
-                blocks = [{"type": "tool_use", "id": st.next_tool_id(), "name": "Agent", "input": s.tool_input()}
-                          for s in waves[turn]]
+                blocks = [
+                    {"type": "tool_use", "id": st.next_tool_id(), "name": "Agent", "input": s.tool_input()}
+                    for s in waves[turn]
+                ]
                 return MAIN, turn, blocks, "tool_use", scenario.main_usage, "spawn"
             return MAIN, turn, [_text_block(scenario.main_final_text)], "end_turn", scenario.main_usage, "final"
 
@@ -567,33 +637,88 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             first_user = False
         return None, -1
 
-    def _sse_body(self, message_id: str, model: str, blocks: list[dict[str, Any]], stop_reason: str,
-                  usage: dict[str, Any]) -> bytes:
+    def _sse_body(
+        self, message_id: str, model: str, blocks: list[dict[str, Any]], stop_reason: str, usage: dict[str, Any]
+    ) -> bytes:
         start_usage = dict(usage)
         start_usage["output_tokens"] = min(1, usage.get("output_tokens", 0))
-        out = [_sse("message_start", {"type": "message_start", "message": {
-            "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": start_usage}})]
+        out = [
+            _sse(
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": message_id,
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": start_usage,
+                    },
+                },
+            )
+        ]
         for index, block in enumerate(blocks):
             if block["type"] == "text":
-                out.append(_sse("content_block_start", {"type": "content_block_start", "index": index,
-                                                        "content_block": {"type": "text", "text": ""}}))
-                out.append(_sse("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                        "delta": {"type": "text_delta", "text": block["text"]}}))
+                out.append(
+                    _sse(
+                        "content_block_start",
+                        {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+                    )
+                )
+                out.append(
+                    _sse(
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "text_delta", "text": block["text"]},
+                        },
+                    )
+                )
             else:
-                out.append(_sse("content_block_start", {"type": "content_block_start", "index": index,
-                                                        "content_block": {"type": "tool_use", "id": block["id"],
-                                                                          "name": block["name"], "input": {}}}))
+                out.append(
+                    _sse(
+                        "content_block_start",
+                        {
+                            "type": "content_block_start",
+                            "index": index,
+                            "content_block": {
+                                "type": "tool_use",
+                                "id": block["id"],
+                                "name": block["name"],
+                                "input": {},
+                            },
+                        },
+                    )
+                )
                 payload = json.dumps(block["input"])
                 half = len(payload) // 2
                 for piece in (payload[:half], payload[half:]):
-                    out.append(_sse("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                            "delta": {"type": "input_json_delta", "partial_json": piece}}))
+                    out.append(
+                        _sse(
+                            "content_block_delta",
+                            {
+                                "type": "content_block_delta",
+                                "index": index,
+                                "delta": {"type": "input_json_delta", "partial_json": piece},
+                            },
+                        )
+                    )
             out.append(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
         delta_usage = {k: v for k, v in usage.items() if k != "service_tier"}
-        out.append(_sse("message_delta", {"type": "message_delta",
-                                          "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-                                          "usage": delta_usage}))
+        out.append(
+            _sse(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                    "usage": delta_usage,
+                },
+            )
+        )
         out.append(_sse("message_stop", {"type": "message_stop"}))
         return b"".join(out)
 

@@ -73,8 +73,14 @@ class Hooks:
         elif isinstance(stdin, str):
             stdin = stdin.encode()
         start = time.monotonic()
-        proc = subprocess.run(hook_argv(event), input=stdin, capture_output=True, timeout=timeout,
-                              env=self.env(**extra_env), cwd=str(self.project))
+        proc = subprocess.run(
+            hook_argv(event),
+            input=stdin,
+            capture_output=True,
+            timeout=timeout,
+            env=self.env(**extra_env),
+            cwd=str(self.project),
+        )
         return proc, time.monotonic() - start
 
     def write_config(self, text: str, name: str = "cco-hooks.yaml") -> Path:
@@ -86,8 +92,9 @@ class Hooks:
     def transcript_path(self, agent_id: str, session: str = SID) -> Path:
         return self.session_dir / session / "subagents" / f"agent-{agent_id}.jsonl"
 
-    def write_transcript(self, agent_id: str, model: str = "claude-opus-5-5", final_text: str = FINAL_TEXT,
-                         session: str = SID) -> Path:
+    def write_transcript(
+        self, agent_id: str, model: str = "claude-opus-5-5", final_text: str = FINAL_TEXT, session: str = SID
+    ) -> Path:
         lines = copy.deepcopy(SUB_LINES)
         for obj in lines:
             obj["agentId"] = agent_id
@@ -108,20 +115,28 @@ class Hooks:
     def _common(self) -> dict:
         return {"session_id": SID, "transcript_path": str(self.session_transcript), "cwd": str(self.project)}
 
-    def pre(self, tool_use_id: str = "toolu_1", subagent_type: str = "general-purpose", model: str | None = "sonnet",
-            background: bool = False, **tool_input) -> dict:
+    def pre(
+        self,
+        tool_use_id: str = "toolu_1",
+        subagent_type: str = "general-purpose",
+        model: str | None = "sonnet",
+        background: bool = False,
+        **tool_input,
+    ) -> dict:
         payload = load("PreToolUse.json")
         payload.update(self._common(), tool_use_id=tool_use_id)
-        payload["tool_input"].update(subagent_type=subagent_type, run_in_background=background,
-                                     prompt=PROMPT_MARKER + " do it", **tool_input)
+        payload["tool_input"].update(
+            subagent_type=subagent_type, run_in_background=background, prompt=PROMPT_MARKER + " do it", **tool_input
+        )
         if model is None:
             payload["tool_input"].pop("model", None)
         else:
             payload["tool_input"]["model"] = model
         return payload
 
-    def post_completed(self, tool_use_id: str, agent_id: str, model: str = "claude-opus-5-5",
-                       subagent_type: str = "general-purpose") -> dict:
+    def post_completed(
+        self, tool_use_id: str, agent_id: str, model: str = "claude-opus-5-5", subagent_type: str = "general-purpose"
+    ) -> dict:
         payload = load("PostToolUse_completed.json")
         payload.update(self._common(), tool_use_id=tool_use_id)
         payload["tool_input"].update(subagent_type=subagent_type, prompt=PROMPT_MARKER + " do it")
@@ -139,9 +154,14 @@ class Hooks:
 
     def stop(self, agent_id: str, agent_type: str = "general-purpose") -> dict:
         payload = load("SubagentStop.json")
-        payload.update(self._common(), agent_id=agent_id, agent_type=agent_type,
-                       agent_transcript_path=str(self.transcript_path(agent_id)),
-                       last_assistant_message=FINAL_TEXT, background_tasks=[])
+        payload.update(
+            self._common(),
+            agent_id=agent_id,
+            agent_type=agent_type,
+            agent_transcript_path=str(self.transcript_path(agent_id)),
+            last_assistant_message=FINAL_TEXT,
+            background_tasks=[],
+        )
         return payload
 
     def session_event(self, name: str) -> dict:
@@ -180,14 +200,17 @@ def run_main(event: str, stdin) -> tuple[int, bytes]:
 OPUS_RUN = 0.4865  # the captured subagent's two requests on claude-opus-5-5 (Claude Code's costUSD)
 
 
-def spend(hooks: Hooks, n: int, agent_type: str = "general-purpose", model: str = "claude-opus-5-5",
-          session: str = SID) -> None:
+def spend(
+    hooks: Hooks, n: int, agent_type: str = "general-purpose", model: str = "claude-opus-5-5", session: str = SID
+) -> None:
     """A whole foreground spawn through the hooks (in process): PreToolUse, SubagentStop, PostToolUse."""
     tool_use_id, agent_id = f"toolu_s{n}", f"as{n}"
     hooks.write_transcript(agent_id, model=model)
-    for event, payload in (("pre-tool-use", hooks.pre(tool_use_id, agent_type)),
-                           ("subagent-stop", hooks.stop(agent_id, agent_type)),
-                           ("post-tool-use", hooks.post_completed(tool_use_id, agent_id, model, agent_type))):
+    for event, payload in (
+        ("pre-tool-use", hooks.pre(tool_use_id, agent_type)),
+        ("subagent-stop", hooks.stop(agent_id, agent_type)),
+        ("post-tool-use", hooks.post_completed(tool_use_id, agent_id, model, agent_type)),
+    ):
         payload["session_id"] = session
         assert run_main(event, payload)[0] == 0
 
@@ -310,26 +333,54 @@ class Scene:
         return self.agent_path(agent_id)
 
     def write_meta(self, agent_id, tool_use_id="toolu_1", finished=True, shape="foreground"):
-        meta = {"agentType": "general-purpose", "description": "d", "toolUseId": tool_use_id,
-                "requestShape": shape, "model": "opus", "finished": finished}
+        meta = {
+            "agentType": "general-purpose",
+            "description": "d",
+            "toolUseId": tool_use_id,
+            "requestShape": shape,
+            "model": "opus",
+            "finished": finished,
+        }
         (self.subagents / f"agent-{agent_id}.meta.json").write_text(json.dumps(meta))
 
     # -- payloads
     def base(self):
-        return {"session_id": SID, "transcript_path": str(self.session), "cwd": "/home/dev/proj",
-                "permission_mode": "bypassPermissions"}
+        return {
+            "session_id": SID,
+            "transcript_path": str(self.session),
+            "cwd": "/home/dev/proj",
+            "permission_mode": "bypassPermissions",
+        }
 
     def pre(self, tool_use_id, requested="sonnet", enforced=None, action="none", background=False, description="a"):
-        payload = dict(self.base(), hook_event_name="PreToolUse", tool_name="Agent", tool_use_id=tool_use_id,
-                       tool_input={"description": description, "prompt": SCENE_PROMPT_MARKER,
-                                   "subagent_type": "general-purpose", "run_in_background": background})
+        payload = dict(
+            self.base(),
+            hook_event_name="PreToolUse",
+            tool_name="Agent",
+            tool_use_id=tool_use_id,
+            tool_input={
+                "description": description,
+                "prompt": SCENE_PROMPT_MARKER,
+                "subagent_type": "general-purpose",
+                "run_in_background": background,
+            },
+        )
         if requested:
             payload["tool_input"]["model"] = requested
-        decision = {"action": action, "mode": "rewrite", "rule": "general-purpose" if action != "none" else None,
-                    "layer": "project" if action != "none" else None,
-                    "source": "/home/dev/proj/.claude/cco-hooks.yaml" if action != "none" else None,
-                    "reason": "test", "requested_model": requested, "enforced_model": enforced,
-                    "agent_type": "general-purpose", "effort": None, "would": None, "updated_input": None}
+        decision = {
+            "action": action,
+            "mode": "rewrite",
+            "rule": "general-purpose" if action != "none" else None,
+            "layer": "project" if action != "none" else None,
+            "source": "/home/dev/proj/.claude/cco-hooks.yaml" if action != "none" else None,
+            "reason": "test",
+            "requested_model": requested,
+            "enforced_model": enforced,
+            "agent_type": "general-purpose",
+            "effort": None,
+            "would": None,
+            "updated_input": None,
+        }
         return payload, decision
 
     def _post(self, template, tool_use_id, agent_id, model, model_in):
@@ -346,7 +397,9 @@ class Scene:
         payload["tool_response"]["resolvedModel"] = model
         return payload
 
-    def post_completed(self, tool_use_id, agent_id, model="claude-opus-5-5", final_text=SCENE_FINAL_MARKER, model_in=None):
+    def post_completed(
+        self, tool_use_id, agent_id, model="claude-opus-5-5", final_text=SCENE_FINAL_MARKER, model_in=None
+    ):
         payload = self._post("PostToolUse_completed.json", tool_use_id, agent_id, model, model_in)
         payload["tool_response"]["content"][-1]["text"] = final_text
         return payload

@@ -58,7 +58,9 @@ class ReferencePrices:
 
     def is_long_prompt(self, model: str, usage: dict[str, Any]) -> bool:
         long_prompt = self.tiers[self.model_tier[model]].get("long_prompt")
-        prompt = sum(usage.get(k) or 0 for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+        prompt = sum(
+            usage.get(k) or 0 for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        )
         return bool(long_prompt) and prompt > long_prompt["above_prompt_tokens"]
 
     def cost(self, model: str, usages: Iterable[dict[str, Any]]) -> float:

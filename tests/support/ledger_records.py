@@ -26,19 +26,39 @@ TODAY = dt.date(2026, 11, 25)
 # ---- ledgers written line by line, as the hooks write them -----------------------------------
 
 BASE_SPAWN = {
-    "v": 1, "kind": "spawn", "ts": "2026-11-25T20:12:51.166Z",
-    "session_id": "b8a8b81e-3282-4085-80a5-d0ba9a4a7d23", "project": "/home/dev/proj",
-    "tool_use_id": "toolu_1", "agent_id": "a9290afd8a1e9bebf", "agent_type": "python-pro",
-    "description": "first 80 characters of the spawn's description", "background": False,
-    "requested_model": "sonnet", "requested_model_id": "claude-sonnet-5-5",
-    "enforced_model": "haiku", "actual_model": "claude-haiku-5-5",
-    "decision": {"action": "rewrite", "mode": "rewrite", "rule": "python-pro", "layer": "project",
-                 "source": "/home/dev/proj/.claude/cco-hooks.json", "reason": "rule python-pro"},
-    "status": "completed", "priced": True,
+    "v": 1,
+    "kind": "spawn",
+    "ts": "2026-11-25T20:12:51.166Z",
+    "session_id": "b8a8b81e-3282-4085-80a5-d0ba9a4a7d23",
+    "project": "/home/dev/proj",
+    "tool_use_id": "toolu_1",
+    "agent_id": "a9290afd8a1e9bebf",
+    "agent_type": "python-pro",
+    "description": "first 80 characters of the spawn's description",
+    "background": False,
+    "requested_model": "sonnet",
+    "requested_model_id": "claude-sonnet-5-5",
+    "enforced_model": "haiku",
+    "actual_model": "claude-haiku-5-5",
+    "decision": {
+        "action": "rewrite",
+        "mode": "rewrite",
+        "rule": "python-pro",
+        "layer": "project",
+        "source": "/home/dev/proj/.claude/cco-hooks.json",
+        "reason": "rule python-pro",
+    },
+    "status": "completed",
+    "priced": True,
     "tokens": {"input": 1000, "output": 200, "cache_read": 5000, "cache_write_5m": 300, "cache_write_1h": 0},
-    "requests": 2, "cost_usd": 0.0123, "requested_cost_usd": 0.05, "savings_usd": 0.0377,
+    "requests": 2,
+    "cost_usd": 0.0123,
+    "requested_cost_usd": 0.05,
+    "savings_usd": 0.0377,
     "by_model": {"claude-haiku-5-5": {"requests": 2, "cost_usd": 0.0123}},
-    "duration_ms": 538, "claude_code_version": "2.1.328", "unpriced_reason": None,
+    "duration_ms": 538,
+    "claude_code_version": "2.1.328",
+    "unpriced_reason": None,
 }
 SESSION_A = "b8a8b81e-3282-4085-80a5-d0ba9a4a7d23"
 SESSION_B = "5f1c9e02-77aa-4c1e-9d0b-2b6f0c1d9e11"
@@ -55,24 +75,49 @@ def spawn(**changes):
 
 
 def denied(**changes):
-    return spawn(**{
-        "status": "denied", "action": "deny", "actual_model": None, "enforced_model": None,
-        "tokens": dict.fromkeys(BASE_SPAWN["tokens"], 0), "requests": 0, "cost_usd": 0.0,
-        "requested_cost_usd": None, "savings_usd": None, "by_model": {}, "duration_ms": 0, **changes,
-    })
+    return spawn(
+        **{
+            "status": "denied",
+            "action": "deny",
+            "actual_model": None,
+            "enforced_model": None,
+            "tokens": dict.fromkeys(BASE_SPAWN["tokens"], 0),
+            "requests": 0,
+            "cost_usd": 0.0,
+            "requested_cost_usd": None,
+            "savings_usd": None,
+            "by_model": {},
+            "duration_ms": 0,
+            **changes,
+        }
+    )
 
 
 def unpriced(**changes):
-    return spawn(**{
-        "status": "unpriced", "priced": False, "cost_usd": None, "requested_cost_usd": None,
-        "savings_usd": None, "unpriced_reason": "no price for model claude-mystery-1", **changes,
-    })
+    return spawn(
+        **{
+            "status": "unpriced",
+            "priced": False,
+            "cost_usd": None,
+            "requested_cost_usd": None,
+            "savings_usd": None,
+            "unpriced_reason": "no price for model claude-mystery-1",
+            **changes,
+        }
+    )
 
 
 def session(sid=SESSION_A, cost=1.0, ts="2026-11-25T21:00:00.000Z", project="/home/dev/proj"):
-    return {"v": 1, "kind": "session", "ts": ts, "session_id": sid, "project": project,
-            "session_cost_usd": cost, "model_costs": {"claude-opus-5-5": cost},
-            "claude_code_version": "2.1.328"}
+    return {
+        "v": 1,
+        "kind": "session",
+        "ts": ts,
+        "session_id": sid,
+        "project": project,
+        "session_cost_usd": cost,
+        "model_costs": {"claude-opus-5-5": cost},
+        "claude_code_version": "2.1.328",
+    }
 
 
 def line(rec):
@@ -93,29 +138,73 @@ def sample_records():
     """Two days, two sessions, two projects, three agent types, every status and a drift."""
     return [
         spawn(ts="2026-11-24T09:00:00.000Z", tool_use_id="toolu_a1"),
-        spawn(ts="2026-11-24T09:05:00.000Z", tool_use_id="toolu_a2", tokens={
-            "input": 250000, "output": 40000, "cache_read": 1200000, "cache_write_5m": 90000,
-            "cache_write_1h": 10000}, cost_usd=0.3412, requested_cost_usd=2.75, savings_usd=2.4088),
-        spawn(ts="2026-11-24T10:00:00.000Z", tool_use_id="toolu_a3", agent_type="code-reviewer",
-              action="allow", requested_model="opus", requested_model_id="claude-opus-5-5",
-              enforced_model=None, actual_model="claude-opus-5-5", cost_usd=1.25,
-              requested_cost_usd=1.25, savings_usd=0.0),
+        spawn(
+            ts="2026-11-24T09:05:00.000Z",
+            tool_use_id="toolu_a2",
+            tokens={
+                "input": 250000,
+                "output": 40000,
+                "cache_read": 1200000,
+                "cache_write_5m": 90000,
+                "cache_write_1h": 10000,
+            },
+            cost_usd=0.3412,
+            requested_cost_usd=2.75,
+            savings_usd=2.4088,
+        ),
+        spawn(
+            ts="2026-11-24T10:00:00.000Z",
+            tool_use_id="toolu_a3",
+            agent_type="code-reviewer",
+            action="allow",
+            requested_model="opus",
+            requested_model_id="claude-opus-5-5",
+            enforced_model=None,
+            actual_model="claude-opus-5-5",
+            cost_usd=1.25,
+            requested_cost_usd=1.25,
+            savings_usd=0.0,
+        ),
         denied(ts="2026-11-24T10:30:00.000Z", tool_use_id="toolu_a4", agent_type="code-reviewer"),
         session(SESSION_A, cost=2.0, ts="2026-11-24T11:00:00.000Z"),
         session(SESSION_A, cost=4.5, ts="2026-11-24T12:00:00.000Z"),  # the latest wins
-        spawn(ts="2026-11-25T08:00:00.000Z", tool_use_id="toolu_b1", session_id=SESSION_B,
-              project="/home/dev/web", agent_type="Explore", action="none", requested_model=None,
-              requested_model_id="claude-opus-5-5", enforced_model=None,
-              actual_model="claude-opus-5-5", cost_usd=0.8, requested_cost_usd=0.8, savings_usd=0.0),
-        unpriced(ts="2026-11-25T08:10:00.000Z", tool_use_id="toolu_b2", session_id=SESSION_B,
-                 project="/home/dev/web"),
-        spawn(ts="2026-11-25T08:20:00.000Z", tool_use_id="toolu_b3", session_id=SESSION_B,
-              project="/home/dev/web", actual_model="claude-sonnet-5-5",  # drift: enforced haiku
-              by_model={"claude-sonnet-5-5": {"requests": 2, "cost_usd": 0.05}},
-              cost_usd=0.05, requested_cost_usd=0.05, savings_usd=0.0),
-        spawn(ts="2026-11-25T08:30:00.000Z", tool_use_id="toolu_b4", session_id=SESSION_B,
-              project="/home/dev/web", requested_model_id="claude-mystery-1",
-              requested_cost_usd=None, savings_usd=None, cost_usd=0.02),
+        spawn(
+            ts="2026-11-25T08:00:00.000Z",
+            tool_use_id="toolu_b1",
+            session_id=SESSION_B,
+            project="/home/dev/web",
+            agent_type="Explore",
+            action="none",
+            requested_model=None,
+            requested_model_id="claude-opus-5-5",
+            enforced_model=None,
+            actual_model="claude-opus-5-5",
+            cost_usd=0.8,
+            requested_cost_usd=0.8,
+            savings_usd=0.0,
+        ),
+        unpriced(ts="2026-11-25T08:10:00.000Z", tool_use_id="toolu_b2", session_id=SESSION_B, project="/home/dev/web"),
+        spawn(
+            ts="2026-11-25T08:20:00.000Z",
+            tool_use_id="toolu_b3",
+            session_id=SESSION_B,
+            project="/home/dev/web",
+            actual_model="claude-sonnet-5-5",  # drift: enforced haiku
+            by_model={"claude-sonnet-5-5": {"requests": 2, "cost_usd": 0.05}},
+            cost_usd=0.05,
+            requested_cost_usd=0.05,
+            savings_usd=0.0,
+        ),
+        spawn(
+            ts="2026-11-25T08:30:00.000Z",
+            tool_use_id="toolu_b4",
+            session_id=SESSION_B,
+            project="/home/dev/web",
+            requested_model_id="claude-mystery-1",
+            requested_cost_usd=None,
+            savings_usd=None,
+            cost_usd=0.02,
+        ),
         session(SESSION_B, cost=3.0, ts="2026-11-25T09:00:00.000Z", project="/home/dev/web"),
     ]
 
@@ -123,8 +212,9 @@ def sample_records():
 def run(ledgers, fmt="json", width=80, **kwargs):
     """run_report into strings: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    code = run_report(ledgers=ledgers, fmt=fmt, width=width, stdout=out, stderr=err,
-                      today=kwargs.pop("today", TODAY), **kwargs)
+    code = run_report(
+        ledgers=ledgers, fmt=fmt, width=width, stdout=out, stderr=err, today=kwargs.pop("today", TODAY), **kwargs
+    )
     return code, out.getvalue(), err.getvalue()
 
 

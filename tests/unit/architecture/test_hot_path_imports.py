@@ -12,14 +12,50 @@ import sys
 
 import pytest
 
-from tests.support.locations import REPO
 from tests.support.hookproc import Hooks
+from tests.support.locations import REPO
 
-HEAVY = {"pydantic", "jsonschema", "yaml", "click", "re", "json", "enum", "typing", "dataclasses",
-         "datetime", "pathlib", "hashlib", "fnmatch", "logging", "traceback", "orjson", "site"}
-HOT_MODULES = ["hook_main", "policy", "snapshot", "hookio", "models", "agents", "paths", "fastjson",
-               "pricing", "transcript", "ledger", "accounting", "budget", "pending", "completion", "records",
-               "totals", "claude_code", "coerce", "files"]
+HEAVY = {
+    "pydantic",
+    "jsonschema",
+    "yaml",
+    "click",
+    "re",
+    "json",
+    "enum",
+    "typing",
+    "dataclasses",
+    "datetime",
+    "pathlib",
+    "hashlib",
+    "fnmatch",
+    "logging",
+    "traceback",
+    "orjson",
+    "site",
+}
+HOT_MODULES = [
+    "hook_main",
+    "policy",
+    "snapshot",
+    "hookio",
+    "models",
+    "agents",
+    "paths",
+    "fastjson",
+    "pricing",
+    "transcript",
+    "ledger",
+    "accounting",
+    "budget",
+    "pending",
+    "completion",
+    "records",
+    "totals",
+    "claude_code",
+    "coerce",
+    "files",
+]
 CONFIG = """version: 1
 agents: {python-pro: haiku, "test-*": sonnet}
 limits: {ceiling: opus}
@@ -28,15 +64,19 @@ budget: {daily_usd: 1000, session_usd: 100, per_agent: {python-pro: 50}, on_exce
 
 
 def imported_by(code):
-    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=str(REPO), check=True)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=str(REPO), check=True
+    )
     return set(result.stdout.split())
 
 
 def test_hot_modules_import_no_heavy_module():
     """Importing every hook module pulls in none of pydantic, yaml, click, jsonschema, re, json..."""
-    code = ("import sys; sys.path.insert(0, '.'); "
-            + "; ".join(f"import cco_hooks.{m}" for m in HOT_MODULES)
-            + "; print(' '.join(sys.modules))")
+    code = (
+        "import sys; sys.path.insert(0, '.'); "
+        + "; ".join(f"import cco_hooks.{m}" for m in HOT_MODULES)
+        + "; print(' '.join(sys.modules))"
+    )
     leaked = imported_by(code) & HEAVY
     assert not leaked, f"hot path imports {sorted(leaked)}"
 
@@ -47,7 +87,8 @@ class Recorder:
         self.hooks.write_config(CONFIG)
         (self.hooks.project / ".claude" / "agents").mkdir()
         (self.hooks.project / ".claude" / "agents" / "python-pro.md").write_text(
-            "---\nname: python-pro\ndescription: d\nmodel: haiku\n---\nYou are python-pro.\n")
+            "---\nname: python-pro\ndescription: d\nmodel: haiku\n---\nYou are python-pro.\n"
+        )
         self.dump = tmp_path / "modules.txt"
 
     def modules(self, event, payload):
@@ -74,7 +115,8 @@ def test_real_hook_processes_load_no_heavy_module(recorder):
     runs["pre-tool-use (rewrite, budget)"] = recorder.modules("pre-tool-use", h.pre("toolu_1", "python-pro"))
     runs["subagent-stop (foreground)"] = recorder.modules("subagent-stop", h.stop("a1", "python-pro"))
     runs["post-tool-use (completed: prices)"] = recorder.modules(
-        "post-tool-use", h.post_completed("toolu_1", "a1", "claude-haiku-5-5", "python-pro"))
+        "post-tool-use", h.post_completed("toolu_1", "a1", "claude-haiku-5-5", "python-pro")
+    )
     h.write_transcript("a2")
     recorder.modules("pre-tool-use", h.pre("toolu_2", background=True))
     runs["post-tool-use (async)"] = recorder.modules("post-tool-use", h.post_async("toolu_2", "a2"))
@@ -82,7 +124,8 @@ def test_real_hook_processes_load_no_heavy_module(recorder):
     runs["stop"] = recorder.modules("stop", h.session_event("Stop"))
     runs["session-end"] = recorder.modules("session-end", h.session_event("SessionEnd"))
     runs["pre-tool-use (TaskCreate: not a spawn)"] = recorder.modules(
-        "pre-tool-use", dict(h.pre("toolu_3"), tool_name="TaskCreate"))
+        "pre-tool-use", dict(h.pre("toolu_3"), tool_name="TaskCreate")
+    )
 
     records, skipped = h.records()
     assert skipped == 0 and [r["status"] for r in records if r["kind"] == "spawn"] == ["completed", "completed"]
@@ -117,9 +160,12 @@ def test_the_shim_writes_and_then_uses_bytecode_despite_pythondontwritebytecode(
         subprocess.run(argv, input=payload, capture_output=True, env=hooks.env(), check=True)
     cached = {p.name.split(".")[0] for p in (copy / "cco_hooks" / "__pycache__").glob("*.pyc")}
     assert {"hook_main", "hookio", "snapshot", "policy", "accounting"} <= cached
-    verbose = subprocess.run([sys.executable, "-v", *argv[1:]], input=payload, capture_output=True,
-                             env=hooks.env(), check=True).stderr.decode()
-    loaded = [line for line in verbose.splitlines() if line.startswith("# code object from") and "/pkg/cco_hooks/" in line]
+    verbose = subprocess.run(
+        [sys.executable, "-v", *argv[1:]], input=payload, capture_output=True, env=hooks.env(), check=True
+    ).stderr.decode()
+    loaded = [
+        line for line in verbose.splitlines() if line.startswith("# code object from") and "/pkg/cco_hooks/" in line
+    ]
     assert loaded and all(".pyc" in line for line in loaded), loaded
 
 

@@ -110,7 +110,7 @@ def test_no_import_cycles():
         stack.append(module)
         for target, line, _ in GRAPH[module]:
             if state.get(target) == 1:
-                cycle = stack[stack.index(target):] + [target]
+                cycle = stack[stack.index(target) :] + [target]
                 pytest.fail(f"import cycle: {' -> '.join(cycle)} (last edge at {MODULES[module].name}:{line})")
             if state.get(target) is None:
                 visit(target)

@@ -8,7 +8,9 @@ def test_config_validate_names_file_key_and_fix_and_exits_1(project, cli):
     path = project.write_config("version: 1\nagents:\n  code-reviewer: sonet\n")
     result = cli("config", "validate", "--project", str(project.root))
     assert result.exit_code == 1
-    assert f"error: {path}: agents.code-reviewer.model: Unknown model 'sonet' for agent 'code-reviewer'" in result.output
+    assert (
+        f"error: {path}: agents.code-reviewer.model: Unknown model 'sonet' for agent 'code-reviewer'" in result.output
+    )
     assert "expected one of haiku, sonnet, opus, fable" in result.output
 
 
@@ -24,5 +26,5 @@ def test_config_show_says_where_each_rule_came_from(project, cli):
     path = project.write_config("version: 1\nagents: {python-pro: haiku}\n")
     result = cli("config", "show", "--project", str(project.root))
     assert result.exit_code == 0
-    line = next(l for l in result.output.splitlines() if l.strip().startswith("python-pro"))
+    line = next(row for row in result.output.splitlines() if row.strip().startswith("python-pro"))
     assert re.match(rf"\s+python-pro\s+haiku\s+← project: {re.escape(str(path))}$", line)

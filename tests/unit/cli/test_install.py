@@ -188,7 +188,14 @@ def test_install_merges_keeping_every_other_setting_and_hook(env, project):
         if key != "hooks":
             assert settings[key] == ORIGINAL[key]
     # existing events keep their order and groups; new events are appended
-    assert list(settings["hooks"]) == ["PreToolUse", "SessionStart", "Stop", "PostToolUse", "SubagentStop", "SessionEnd"]
+    assert list(settings["hooks"]) == [
+        "PreToolUse",
+        "SessionStart",
+        "Stop",
+        "PostToolUse",
+        "SubagentStop",
+        "SessionEnd",
+    ]
     assert settings["hooks"]["PreToolUse"][:2] == ORIGINAL["hooks"]["PreToolUse"]
     assert settings["hooks"]["SessionStart"] == ORIGINAL["hooks"]["SessionStart"]
     assert settings["hooks"]["Stop"][:1] == ORIGINAL["hooks"]["Stop"]
@@ -294,10 +301,13 @@ def test_stale_copies_are_replaced_not_duplicated(env, project):
             "PreToolUse": [
                 {"matcher": "Bash", "hooks": [{"type": "command", "command": "/opt/guard.sh"}]},
                 # an older install with a too-narrow matcher, beside a foreign hook
-                {"matcher": "Task", "hooks": [
-                    {"type": "command", "command": "'/x y/python' -S '/x y/cco_hooks/_shim.py' pre-tool-use"},
-                    {"type": "command", "command": "echo keep-me"},
-                ]},
+                {
+                    "matcher": "Task",
+                    "hooks": [
+                        {"type": "command", "command": "'/x y/python' -S '/x y/cco_hooks/_shim.py' pre-tool-use"},
+                        {"type": "command", "command": "echo keep-me"},
+                    ],
+                },
             ],
             "Stop": [
                 {"hooks": [{"type": "command", "command": "/a/python -S /a/cco_hooks/_shim.py stop", "timeout": 99}]},
@@ -479,16 +489,19 @@ def test_matcher_matches_like_claude_code(matcher, tools):
 
 def test_conflicting_hooks_lists_foreign_pre_tool_use_hooks_on_spawns(env, project):
     write_settings(project / ".claude" / "settings.json", ORIGINAL)
-    write_settings(Path(env["CLAUDE_CONFIG_DIR"]) / "settings.json", {
-        "hooks": {
-            "PreToolUse": [
-                {"hooks": [{"type": "command", "command": "audit-all"}]},
-                {"matcher": "*", "hooks": [{"type": "prompt", "prompt": "is this ok?"}]},
-                {"matcher": "Bash", "hooks": [{"type": "command", "command": "bash-only"}]},
-            ],
-            "PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "post-all"}]}],
-        }
-    })
+    write_settings(
+        Path(env["CLAUDE_CONFIG_DIR"]) / "settings.json",
+        {
+            "hooks": {
+                "PreToolUse": [
+                    {"hooks": [{"type": "command", "command": "audit-all"}]},
+                    {"matcher": "*", "hooks": [{"type": "prompt", "prompt": "is this ok?"}]},
+                    {"matcher": "Bash", "hooks": [{"type": "command", "command": "bash-only"}]},
+                ],
+                "PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "post-all"}]}],
+            }
+        },
+    )
     inst.install("project", str(project), env)
     inst.install("local", str(project), env)
     conflicts = inst.conflicting_hooks(str(project), env)
@@ -502,9 +515,10 @@ def test_conflicting_hooks_lists_foreign_pre_tool_use_hooks_on_spawns(env, proje
 
 def test_enabled_plugin_entries(env, project):
     assert inst.enabled_plugin_entries(str(project), env) == []
-    write_settings(project / ".claude" / "settings.json", {
-        "enabledPlugins": {"cco-hooks@team": True, "cco-hooks-extra@x": True, "cco-hooks@off": False}
-    })
+    write_settings(
+        project / ".claude" / "settings.json",
+        {"enabledPlugins": {"cco-hooks@team": True, "cco-hooks-extra@x": True, "cco-hooks@off": False}},
+    )
     (project / ".claude" / "settings.local.json").write_text("{broken")
     assert inst.enabled_plugin_entries(str(project), env) == [
         ("project", str(project / ".claude" / "settings.json"), "cco-hooks@team")
@@ -540,8 +554,12 @@ def test_installed_commands_run_from_any_cwd(env, project):
     for spec in inst.HOOKS:
         [(_, hook)] = ours(settings)[spec.event]
         proc = subprocess.run(
-            ["sh", "-c", hook["command"]], cwd="/", input=b"", capture_output=True,
-            env=hook_env(env, project), timeout=60,
+            ["sh", "-c", hook["command"]],
+            cwd="/",
+            input=b"",
+            capture_output=True,
+            env=hook_env(env, project),
+            timeout=60,
         )
         stderr = proc.stderr.decode("utf-8", "replace")
         assert proc.returncode == 0, (spec.event, stderr)

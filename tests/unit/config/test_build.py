@@ -22,7 +22,10 @@ def test_layers_later_wins_per_key_and_per_agent(project, isolated_home, monkeyp
     monkeypatch.setenv("CCO_HOOKS_CONFIG", str(env_layer))
     snap = project.routing()
     assert {k: (v["model"], v["layer"]) for k, v in snap["exact"].items()} == {
-        "a": ("haiku", "user"), "b": ("sonnet", "project"), "c": ("opus", "local")}
+        "a": ("haiku", "user"),
+        "b": ("sonnet", "project"),
+        "c": ("opus", "local"),
+    }
     assert snap["mode"] == "rewrite" and snap["mode_source"] == str(env_layer)
 
 
@@ -35,11 +38,16 @@ def test_unknown_keys_and_bad_models_are_reported_and_skipped(project):
     assert ("colour", "warning") in problems and ("agents.code-reviewer.model", "error") in problems
     error = next(p for p in snap["problems"] if p["key_path"] == "agents.code-reviewer.model")
     assert error["file"] == str(path)
-    assert "Unknown model 'sonet' for agent 'code-reviewer'" in error["message"] and "haiku, sonnet, opus, fable" in error["message"]
+    assert (
+        "Unknown model 'sonet' for agent 'code-reviewer'" in error["message"]
+        and "haiku, sonnet, opus, fable" in error["message"]
+    )
     assert list(snap["exact"]) == ["python-pro"]
 
 
-@pytest.mark.parametrize("text", ["version: 1\nagents: [unclosed\n", "- a\n- b\n", "version: 1\nmode: rewrit\n", "{not json"])
+@pytest.mark.parametrize(
+    "text", ["version: 1\nagents: [unclosed\n", "- a\n- b\n", "version: 1\nmode: rewrit\n", "{not json"]
+)
 def test_a_broken_layer_is_reported_and_leaves_spawns_unchanged(project, text):
     """Bad syntax, a non-mapping or a bad mode break the layer: spawns pass unchanged, the file is named."""
     path = project.write_config(text, name="cco-hooks.json" if text.startswith("{") else "cco-hooks.yaml")
@@ -81,8 +89,13 @@ def test_the_builder_knows_nothing_of_snapshots():
             imported |= {f"{node.module}.{alias.name}" for alias in node.names} | {node.module}
     assert not {name for name in imported if name.startswith("cco_hooks.snapshot")}
     assert not {name for name in imported if name.startswith("cco_hooks") and name.endswith(".snapshot")}
-    loaded = subprocess.run([sys.executable, "-c", "import sys, cco_hooks.config.build; print(sorted(sys.modules))"],
-                            capture_output=True, text=True, check=True, cwd=REPO).stdout
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, cco_hooks.config.build; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
     assert "'cco_hooks.snapshot'" not in loaded
 
 

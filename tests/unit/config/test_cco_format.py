@@ -33,7 +33,10 @@ def test_orchestra_config_maps_all_117_types(project):
             expected.update({a["type"]: a["model"] for a in value})
     assert len(expected) == 117
     assert {k: v["model"] for k, v in snap["exact"].items()} == expected
-    assert snap["exact"]["python-pro"]["source"].endswith("cco-hooks.json (developmentAgents[0])") or "developmentAgents" in snap["exact"]["python-pro"]["source"]
+    assert (
+        snap["exact"]["python-pro"]["source"].endswith("cco-hooks.json (developmentAgents[0])")
+        or "developmentAgents" in snap["exact"]["python-pro"]["source"]
+    )
 
 
 def test_duplicate_types_with_conflicting_models_are_reported_first_wins(project):
@@ -56,8 +59,13 @@ def test_non_claude_models_are_reported_not_routed(project):
 
 def test_agent_model_overrides_format(project):
     """{"agent_model_overrides": ..., "enable_agent_override": true} routes; false is reported."""
-    project.write_config({"agent_model_overrides": {"python-pro": "claude-haiku-4"}, "enable_agent_override": True}, name="cco-hooks.json")
+    project.write_config(
+        {"agent_model_overrides": {"python-pro": "claude-haiku-4"}, "enable_agent_override": True},
+        name="cco-hooks.json",
+    )
     assert project.routing()["exact"]["python-pro"]["model"] == "haiku"
-    project.write_config({"agent_model_overrides": {"python-pro": "haiku"}, "enable_agent_override": False}, name="cco-hooks.json")
+    project.write_config(
+        {"agent_model_overrides": {"python-pro": "haiku"}, "enable_agent_override": False}, name="cco-hooks.json"
+    )
     snap = project.routing()
     assert snap["exact"] == {} and any("enable_agent_override" in m or "ignored" in m for m in messages(snap))

@@ -49,7 +49,13 @@ def test_foreground_order_stop_before_post(scene):
     assert r["background"] is False
     assert r["requested_model"] == "opus" and r["requested_model_id"] == "claude-opus-5-5"
     assert r["actual_model"] == "claude-opus-5-5"
-    assert r["tokens"] == {"input": 91500, "output": 1000, "cache_read": 40000, "cache_write_5m": 2500, "cache_write_1h": 10000}
+    assert r["tokens"] == {
+        "input": 91500,
+        "output": 1000,
+        "cache_read": 40000,
+        "cache_write_5m": 2500,
+        "cache_write_1h": 10000,
+    }
     assert r["requests"] == 2
     assert r["cost_usd"] == pytest.approx(0.4865, abs=1e-9)
     assert r["requested_cost_usd"] == pytest.approx(0.4865, abs=1e-9)
@@ -84,8 +90,15 @@ def test_rewrite_counterfactual_and_savings(scene):
     r = only(scene.records())
     assert r["requested_model"] == "sonnet" and r["enforced_model"] == "haiku"
     assert r["requested_model_id"] == "claude-sonnet-5-5" and r["actual_model"] == "claude-haiku-5-5"
-    assert r["decision"] == {"action": "rewrite", "mode": "rewrite", "rule": "general-purpose", "layer": "project",
-                             "source": "/home/dev/proj/.claude/cco-hooks.yaml", "reason": "test", "would": None}
+    assert r["decision"] == {
+        "action": "rewrite",
+        "mode": "rewrite",
+        "rule": "general-purpose",
+        "layer": "project",
+        "source": "/home/dev/proj/.claude/cco-hooks.yaml",
+        "reason": "test",
+        "would": None,
+    }
     assert r["cost_usd"] == pytest.approx(0.0516125, abs=1e-9)
     assert r["requested_cost_usd"] == pytest.approx(0.24325, abs=1e-9)
     assert r["savings_usd"] == pytest.approx(0.24325 - 0.0516125, abs=1e-9)
@@ -108,10 +121,12 @@ def test_the_reference_session_agrees_with_claude_codes_cost_state(scene):
     """The captured session: opus main loop, three subagents (sonnet foreground, haiku background,
     opus foreground). Spawn records + the main loop's own requests must equal cost-state per model,
     and the Stop hook's session record gives the subagents' share."""
-    spawns = [("toolu_1", "a9290afd8a1e9bebf", "sonnet", "claude-sonnet-5-5", False),
-              ("toolu_2", "ab89ef272c1ab95db", "haiku", "claude-haiku-5-5", True),
-              ("toolu_3", "a887642912c4f6be6", "opus", "claude-opus-5-5", False)]
-    for tu, agent, alias, model, background in spawns:
+    spawns = [
+        ("toolu_1", "a9290afd8a1e9bebf", "sonnet", "claude-sonnet-5-5", False),
+        ("toolu_2", "ab89ef272c1ab95db", "haiku", "claude-haiku-5-5", True),
+        ("toolu_3", "a887642912c4f6be6", "opus", "claude-opus-5-5", False),
+    ]
+    for tu, _agent, alias, _model, background in spawns:
         scene.run_pre(tu, requested=alias, background=background)
     for tu, agent, alias, model, background in spawns:
         scene.write_transcript(agent, model=model)
@@ -246,8 +261,24 @@ def test_session_record_refuses_other_sessions_and_strange_files(scene, tmp_path
     assert scene.records("session") == []
 
 
-GARBAGE = [None, 0, -1, 1.5, float("nan"), True, "", "x" * 5000, "../../etc/passwd", "a\0b", [], ["a"], {}, {"a": 1},
-           "/dev/zero", "toolu_ok"]
+GARBAGE = [
+    None,
+    0,
+    -1,
+    1.5,
+    float("nan"),
+    True,
+    "",
+    "x" * 5000,
+    "../../etc/passwd",
+    "a\0b",
+    [],
+    ["a"],
+    {},
+    {"a": 1},
+    "/dev/zero",
+    "toolu_ok",
+]
 
 
 def _mutations(payload):
@@ -283,7 +314,9 @@ def test_hooks_survive_garbage_in_every_field(scene):
     for key in list(decision):
         for bad in GARBAGE:
             n += 1
-            accounting.on_pre_tool_use(dict(pre_payload, tool_use_id=f"toolu_g{n}"), dict(decision, **{key: bad}), scene.ledger)
+            accounting.on_pre_tool_use(
+                dict(pre_payload, tool_use_id=f"toolu_g{n}"), dict(decision, **{key: bad}), scene.ledger
+            )
     old_wait = accounting.STOP_WAIT_S
     accounting.STOP_WAIT_S = 0.0
     try:
@@ -329,9 +362,17 @@ def test_concurrent_hooks_for_the_same_spawn_give_one_record(scene, tmp_path):
     stop = scene.stop("a887642912c4f6be6")
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(6)
-    calls = [[("stop", stop), ("post", post)], [("post", post), ("stop", stop)], [("stop", stop)], [("post", post)],
-             [("settle", None)], [("post", post), ("post", post)]]
-    procs = [ctx.Process(target=_hook_worker, args=(scene.ledger, str(tmp_path / "none.json"), c, barrier)) for c in calls]
+    calls = [
+        [("stop", stop), ("post", post)],
+        [("post", post), ("stop", stop)],
+        [("stop", stop)],
+        [("post", post)],
+        [("settle", None)],
+        [("post", post), ("post", post)],
+    ]
+    procs = [
+        ctx.Process(target=_hook_worker, args=(scene.ledger, str(tmp_path / "none.json"), c, barrier)) for c in calls
+    ]
     for p in procs:
         p.start()
     for p in procs:
@@ -404,4 +445,3 @@ def test_pre_tool_use_does_not_wait_for_the_ledger_lock(scene):
 def test_settle_without_pending_dir_is_cheap_and_zero(scene):
     assert accounting.settle(scene.ledger, scene.prices) == 0
     assert not os.path.exists(pending.pending_dir(scene.ledger))
-

@@ -11,8 +11,16 @@ def test_names_match_case_and_separator_insensitively(name):
 
 @pytest.mark.parametrize(
     "pattern, text, expected",
-    [("test-*", "test-engineer", True), ("test-*", "tester", False), ("*-expert", "go-expert", True),
-     ("a?c", "abc", True), ("a?c", "ac", False), ("*", "", True), ("a*b*c", "axxbyyc", True), ("a*b*c", "axxbyy", False)],
+    [
+        ("test-*", "test-engineer", True),
+        ("test-*", "tester", False),
+        ("*-expert", "go-expert", True),
+        ("a?c", "abc", True),
+        ("a?c", "ac", False),
+        ("*", "", True),
+        ("a*b*c", "axxbyyc", True),
+        ("a*b*c", "axxbyy", False),
+    ],
 )
 def test_glob_match(pattern, text, expected):
     """`*` and `?` behave as in a shell glob."""
@@ -37,7 +45,13 @@ def test_plugin_agents_match_their_full_then_bare_name():
 def test_frontmatter_parser_tolerates_invalid_yaml(tmp_path):
     """Descriptions with colons (invalid YAML) do not stop `model:` being read."""
     path = tmp_path / "a.md"
-    path.write_text("---\nname: reviewer\ndescription: Use when: reviewing: code\nmodel: 'haiku'\n---\nbody model: opus\n")
-    assert agents.read_frontmatter(path) == {"name": "reviewer", "description": "Use when: reviewing: code", "model": "haiku"}
+    path.write_text(
+        "---\nname: reviewer\ndescription: Use when: reviewing: code\nmodel: 'haiku'\n---\nbody model: opus\n"
+    )
+    assert agents.read_frontmatter(path) == {
+        "name": "reviewer",
+        "description": "Use when: reviewing: code",
+        "model": "haiku",
+    }
     path.write_text("no frontmatter\nmodel: opus\n")
     assert agents.read_frontmatter(path) == {}

@@ -41,7 +41,9 @@ def test_a_spent_daily_budget_denies_the_next_spawn_naming_the_budget(hooks):
     spend(hooks, 1)
     reason = denial(pre(hooks))
     assert reason is not None
-    assert "daily budget" in reason and "budget.daily_usd" in reason and "$0.2500" in reason and "$0.4865 so far" in reason
+    assert (
+        "daily budget" in reason and "budget.daily_usd" in reason and "$0.2500" in reason and "$0.4865 so far" in reason
+    )
     assert str(config) in reason
     records, _ = hooks.records()
     assert records[-1]["status"] == "denied" and records[-1]["decision"]["rule"] == "budget.daily_usd"
@@ -85,8 +87,10 @@ def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
 
 
 def test_downgrade_to_another_model(hooks):
-    hooks.write_config("version: 1\nagents: {general-purpose: opus}\n"
-                       "budget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n")
+    hooks.write_config(
+        "version: 1\nagents: {general-purpose: opus}\n"
+        "budget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
+    )
     spend(hooks, 1)
     assert pre(hooks, model="opus")["hookSpecificOutput"]["updatedInput"]["model"] == "sonnet"
 
@@ -94,8 +98,13 @@ def test_downgrade_to_another_model(hooks):
 def test_a_fork_cannot_be_downgraded_so_it_is_left_as_routed():
     """Claude Code ignores a fork's model: downgrading it would be a lie."""
     verdict = {"exceeded": "daily_usd", "action": "downgrade", "downgrade_to": "haiku", "message": "spent"}
-    decision = policy.decide("Agent", {"description": "d", "prompt": "p", "subagent_type": "fork", "model": "opus"},
-                             {"mode": "rewrite"}, {}, verdict)
+    decision = policy.decide(
+        "Agent",
+        {"description": "d", "prompt": "p", "subagent_type": "fork", "model": "opus"},
+        {"mode": "rewrite"},
+        {},
+        verdict,
+    )
     assert decision["action"] == "none"
 
 
@@ -142,14 +151,21 @@ def test_the_decision_reads_the_totals_not_the_ledger(hooks, monkeypatch):
 # --------------------------------------------------------------------------- odd configs and payloads
 
 
-@pytest.mark.parametrize("section", [
-    {"daily_usd": "lots"}, {"daily_usd": True}, {"per_agent": ["x"]}, {"per_agent": {"general-purpose": None}},
-    {"warn_at": "soon", "daily_usd": 1}, {"on_exceed": "explode", "daily_usd": 0}, {"session_usd": float("nan")},
-])
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"daily_usd": "lots"},
+        {"daily_usd": True},
+        {"per_agent": ["x"]},
+        {"per_agent": {"general-purpose": None}},
+        {"warn_at": "soon", "daily_usd": 1},
+        {"on_exceed": "explode", "daily_usd": 0},
+        {"session_usd": float("nan")},
+    ],
+)
 def test_a_budget_section_of_the_wrong_shape_never_crashes(hooks, section):
     """The snapshot is validated, but the check does not rely on it: odd values are no cap."""
-    verdict = budget.check({"session_id": SID, "tool_input": {"subagent_type": 5}}, {"budget": section},
-                           hooks.ledger)
+    verdict = budget.check({"session_id": SID, "tool_input": {"subagent_type": 5}}, {"budget": section}, hooks.ledger)
     assert verdict is None or verdict.get("action") == "deny"
 
 
@@ -158,7 +174,16 @@ def test_a_zero_budget_denies_from_the_start(hooks):
     assert "daily budget" in denial(pre(hooks))
 
 
-@pytest.mark.parametrize("value, text", [(25, "$25.00"), (0.25, "$0.2500"), (0.000001, "$0.000001"),
-                                         (0.0, "$0.0000"), (1234.5, "$1,234.50"), (1e-9, "$1e-09")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (25, "$25.00"),
+        (0.25, "$0.2500"),
+        (0.000001, "$0.000001"),
+        (0.0, "$0.0000"),
+        (1234.5, "$1,234.50"),
+        (1e-9, "$1e-09"),
+    ],
+)
 def test_money_is_readable_at_every_scale(value, text):
     assert budget.format_usd(value) == text

@@ -30,25 +30,50 @@ def test_the_plugin_registers_exactly_the_hook_events():
         assert hook["command"].endswith(" " + arg) and hook["timeout"] == timeout
 
 
-@pytest.mark.parametrize(("agent_type", "expected"), [
-    ("fork", True), (" Fork ", True), ("FORK", True), ("forked", False), ("", False), (None, False), (3, False),
-])
+@pytest.mark.parametrize(
+    ("agent_type", "expected"),
+    [
+        ("fork", True),
+        (" Fork ", True),
+        ("FORK", True),
+        ("forked", False),
+        ("", False),
+        (None, False),
+        (3, False),
+    ],
+)
 def test_is_fork(agent_type, expected):
     assert claude_code.is_fork(agent_type) is expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2.1.328", (2, 1, 328)), ("2.1.328 (Claude Code)", (2, 1, 328)), ("2.1", (2, 1, 0)),
-    ("2.1.70-beta", (2, 1, 70)), ("", (0, 0, 0)), (None, (0, 0, 0)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2.1.328", (2, 1, 328)),
+        ("2.1.328 (Claude Code)", (2, 1, 328)),
+        ("2.1", (2, 1, 0)),
+        ("2.1.70-beta", (2, 1, 70)),
+        ("", (0, 0, 0)),
+        (None, (0, 0, 0)),
+    ],
+)
 def test_version_tuple(text, expected):
     assert claude_code.version_tuple(text) == expected
 
 
-@pytest.mark.parametrize(("version", "ignores", "env_wins"), [
-    ("2.1.68", False, False), ("2.1.69", True, False), ("2.1.71", True, False), ("2.1.72", False, False),
-    ("2.1.200", False, True), ("2.1.299", False, True), ("2.1.328", False, False), (None, False, False),
-])
+@pytest.mark.parametrize(
+    ("version", "ignores", "env_wins"),
+    [
+        ("2.1.68", False, False),
+        ("2.1.69", True, False),
+        ("2.1.71", True, False),
+        ("2.1.72", False, False),
+        ("2.1.200", False, True),
+        ("2.1.299", False, True),
+        ("2.1.328", False, False),
+        (None, False, False),
+    ],
+)
 def test_version_quirks(version, ignores, env_wins):
     assert claude_code.ignores_model_param(version) is ignores
     assert claude_code.subagent_model_env_wins(version) is env_wins

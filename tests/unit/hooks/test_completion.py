@@ -80,7 +80,9 @@ def test_text_mismatch_is_tolerated_after_the_grace_when_the_transcript_ended(sc
     scene.run_pre("toolu_2", requested="haiku", background=True)
     scene.run_post(scene.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
     scene.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
-    accounting.on_subagent_stop(scene.stop("ab89ef272c1ab95db", final_text="spelt differently"), scene.ledger, scene.prices)
+    accounting.on_subagent_stop(
+        scene.stop("ab89ef272c1ab95db", final_text="spelt differently"), scene.ledger, scene.prices
+    )
     assert scene.records() == []
     assert scene.settle(later=completion.GRACE_S + 1) == 1
     r = only(scene.records())
@@ -223,4 +225,3 @@ def test_post_without_agent_id(scene):
     scene.run_post(payload)
     r = only(scene.records())
     assert r["status"] == "unpriced" and r["unpriced_reason"] == "no_agent_id"
-

@@ -53,9 +53,16 @@ def test_write_private_uses_the_temporary_name_it_is_given(tmp_path):
     assert path.read_text() == "{}" and not tmp.exists()
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b'{"a": 1}', {"a": 1}), (b"[1]", None), (b"not json", None), (b"", None), (b'{"a": "' + b"x" * 100 + b'"}', None),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"a": 1}', {"a": 1}),
+        (b"[1]", None),
+        (b"not json", None),
+        (b"", None),
+        (b'{"a": "' + b"x" * 100 + b'"}', None),
+    ],
+)
 def test_read_json_object(tmp_path, content, expected):
     path = tmp_path / "part.json"
     path.write_bytes(content)

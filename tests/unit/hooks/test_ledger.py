@@ -57,7 +57,7 @@ def test_umask_cannot_widen_modes(tmp_path):
 
 def test_records_are_single_ascii_lines(tmp_path):
     path = tmp_path / "ledger.jsonl"
-    records = [{"i": i, "text": "line\nbreak ☃ \u2028 \"quoted\"", "n": None, "f": 0.1 + 0.2} for i in range(5)]
+    records = [{"i": i, "text": 'line\nbreak ☃ \u2028 "quoted"', "n": None, "f": 0.1 + 0.2} for i in range(5)]
     for r in records:
         ledger.append(str(path), r)
     raw = path.read_bytes()

@@ -26,7 +26,9 @@ def test_every_spelling_becomes_a_tool_alias(spelling, alias):
     assert models.to_alias(spelling) == (alias, None)
 
 
-@pytest.mark.parametrize("spelling", ["gpt-3.5-turbo", "gpt-4", "ollama/qwen2.5-coder:7b", "claude-mythos-5", "", None, 3, "claude-2"])
+@pytest.mark.parametrize(
+    "spelling", ["gpt-3.5-turbo", "gpt-4", "ollama/qwen2.5-coder:7b", "claude-mythos-5", "", None, 3, "claude-2"]
+)
 def test_unusable_spellings_say_why(spelling):
     """Non-Claude models, families without an alias and junk are refused with a reason."""
     alias, why = models.to_alias(spelling)

@@ -81,4 +81,3 @@ def test_tombstones_are_swept_after_their_ttl(scene):
     assert len(os.listdir(settled)) == 2
     scene.settle(later=pending.TOMBSTONE_TTL_S + 3600, force=True)
     assert os.listdir(settled) == []
-

@@ -29,8 +29,12 @@ def test_rewrite_downgrades_python_pro_from_the_cco_config(cco_snapshot):
     assert decision["rule"] == "python-pro" and decision["layer"] == "project"
     out = policy.hook_output(decision)
     # The whole input comes back with only the model changed, and no permission is granted.
-    assert out == {"hookSpecificOutput": {"hookEventName": "PreToolUse",
-                                          "updatedInput": dict(payload["tool_input"], model="haiku")}}
+    assert out == {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "updatedInput": dict(payload["tool_input"], model="haiku"),
+        }
+    }
 
 
 def test_rewrite_upgrades_chief_architect(cco_snapshot):
@@ -50,7 +54,7 @@ def test_rewrite_applies_when_the_spawn_names_no_model(cco_snapshot):
 
 
 def test_display_names_match(cco_snapshot):
-    """"Python Pro" is python-pro, as Claude Code resolves it."""
+    """ "Python Pro" is python-pro, as Claude Code resolves it."""
     decision = policy.decide("Agent", spawn("Python Pro", "opus"), cco_snapshot)
     assert decision["updated_input"]["model"] == "haiku"
 
@@ -132,7 +136,9 @@ def test_globs_route_families_of_agents(project):
 
 def test_ceiling_and_floor_clamp_on_the_tier_order(project):
     """A ceiling caps configured and requested models alike; a floor lifts configured ones."""
-    project.write_config({"version": 1, "agents": {"big": "fable", "small": "haiku"}, "limits": {"ceiling": "sonnet", "floor": "sonnet"}})
+    project.write_config(
+        {"version": 1, "agents": {"big": "fable", "small": "haiku"}, "limits": {"ceiling": "sonnet", "floor": "sonnet"}}
+    )
     snap = project.snapshot()
     assert policy.decide("Agent", spawn("big", "fable"), snap)["updated_input"]["model"] == "sonnet"
     assert policy.decide("Agent", spawn("small", "haiku"), snap)["updated_input"]["model"] == "sonnet"
@@ -172,9 +178,17 @@ def test_budget_verdict_denies_or_downgrades(project):
     """A spent budget denies (reason from the budget) or downgrades the spawn."""
     project.write_config({"version": 1, "agents": {"python-pro": "sonnet"}})
     snap = project.snapshot()
-    deny = policy.decide("Agent", spawn("python-pro", "sonnet"), snap,
-                         budget={"exceeded": "daily_usd", "action": "deny", "message": "daily budget $1.00 spent"})
+    deny = policy.decide(
+        "Agent",
+        spawn("python-pro", "sonnet"),
+        snap,
+        budget={"exceeded": "daily_usd", "action": "deny", "message": "daily budget $1.00 spent"},
+    )
     assert deny["action"] == "deny" and "daily budget" in deny["reason"]
-    down = policy.decide("Agent", spawn("python-pro", "sonnet"), snap,
-                         budget={"exceeded": "daily_usd", "action": "downgrade", "downgrade_to": "haiku"})
+    down = policy.decide(
+        "Agent",
+        spawn("python-pro", "sonnet"),
+        snap,
+        budget={"exceeded": "daily_usd", "action": "downgrade", "downgrade_to": "haiku"},
+    )
     assert down["action"] == "rewrite" and down["updated_input"]["model"] == "haiku"

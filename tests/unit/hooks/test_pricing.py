@@ -80,7 +80,22 @@ def test_dated_and_first_party_ids_resolve_to_haiku_45(prices, spelling):
 
 @pytest.mark.parametrize(
     "model",
-    ["claude-opus-5-6", "claude-opus-6", "gpt-5", "claude", "", "   ", "<synthetic>", None, 5, 1.5, True, [], {}, "x" * 500],
+    [
+        "claude-opus-5-6",
+        "claude-opus-6",
+        "gpt-5",
+        "claude",
+        "",
+        "   ",
+        "<synthetic>",
+        None,
+        5,
+        1.5,
+        True,
+        [],
+        {},
+        "x" * 500,
+    ],
 )
 def test_unknown_models_are_unpriced_never_guessed(prices, model):
     assert prices.resolve(model) is None
@@ -143,8 +158,14 @@ def test_long_prompt_tier_is_per_request(prices):
 
 @pytest.mark.parametrize("bad", ["12", -5, None, True, [], {}, float("nan"), float("inf"), 1e300])
 def test_garbage_usage_counts_as_zero(prices, bad):
-    u = {"input_tokens": bad, "output_tokens": 10, "cache_read_input_tokens": bad,
-         "cache_creation_input_tokens": bad, "cache_creation": bad, "server_tool_use": bad}
+    u = {
+        "input_tokens": bad,
+        "output_tokens": 10,
+        "cache_read_input_tokens": bad,
+        "cache_creation_input_tokens": bad,
+        "cache_creation": bad,
+        "server_tool_use": bad,
+    }
     assert prices.cost("claude-opus-5-5", u) == pytest.approx(10 * 20e-6, abs=1e-15)
 
 
@@ -218,19 +239,33 @@ def test_public_haiku_45_transcript_prices_on_haiku_45(prices):
 
 def test_override_file_adds_and_changes_prices(tmp_path):
     path = tmp_path / "prices.json"
-    path.write_text(json.dumps({
-        "date": "2027-01-15",
-        "source": "negotiated",
-        "tiers": {
-            "my_tier": {"input": 1, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 5},
-            "tier_3_15": {"cache_read": 0.25},
-        },
-        "models": {
-            "claude-opus-6": {"tier": "my_tier", "first_party_id": "claude-opus-6-20270101", "display_name": "Opus 6"},
-            "claude-sonnet-5-5": {"input": 1.8, "output": 9, "cache_write_5m": 2.25, "cache_write_1h": 3.6, "cache_read": 0.09},
-        },
-        "aliases": {"opus": "claude-opus-6"},
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "date": "2027-01-15",
+                "source": "negotiated",
+                "tiers": {
+                    "my_tier": {"input": 1, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 5},
+                    "tier_3_15": {"cache_read": 0.25},
+                },
+                "models": {
+                    "claude-opus-6": {
+                        "tier": "my_tier",
+                        "first_party_id": "claude-opus-6-20270101",
+                        "display_name": "Opus 6",
+                    },
+                    "claude-sonnet-5-5": {
+                        "input": 1.8,
+                        "output": 9,
+                        "cache_write_5m": 2.25,
+                        "cache_write_1h": 3.6,
+                        "cache_read": 0.09,
+                    },
+                },
+                "aliases": {"opus": "claude-opus-6"},
+            }
+        )
+    )
     prices = pricing.load_prices(override_path=str(path))
     assert prices.warnings == []
     assert prices.override_path == str(path)
@@ -268,10 +303,36 @@ def test_overrides_dict_wins_over_the_file(tmp_path):
         "null",
         json.dumps({"tiers": [], "models": 5, "aliases": "x"}),
         json.dumps({"tiers": {"t": {"input": "1"}}, "models": {"m": {"tier": "nope"}, "n": 3, "": {}}}),
-        json.dumps({"tiers": {"t": {"input": -1, "output": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_read": 1}}}),
-        json.dumps({"tiers": {"t": {"input": 1, "output": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_read": 1,
-                                    "long_prompt": {"input": 1}}}}),
-        json.dumps({"models": {"claude-opus-5-5": {"input": True, "output": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_read": 1}}}),
+        json.dumps(
+            {"tiers": {"t": {"input": -1, "output": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_read": 1}}}
+        ),
+        json.dumps(
+            {
+                "tiers": {
+                    "t": {
+                        "input": 1,
+                        "output": 1,
+                        "cache_write_5m": 1,
+                        "cache_write_1h": 1,
+                        "cache_read": 1,
+                        "long_prompt": {"input": 1},
+                    }
+                }
+            }
+        ),
+        json.dumps(
+            {
+                "models": {
+                    "claude-opus-5-5": {
+                        "input": True,
+                        "output": 1,
+                        "cache_write_5m": 1,
+                        "cache_write_1h": 1,
+                        "cache_read": 1,
+                    }
+                }
+            }
+        ),
         "\ufeff{}",
     ],
 )

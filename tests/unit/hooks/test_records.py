@@ -24,13 +24,34 @@ def _group(scene, **parts):
     """A spawn's parts as settle() joins them (pre, post, stop, meta)."""
     pre_payload, decision = scene.pre("toolu_3", requested="opus")
     now = time.time()
-    group = {"tool_use_id": "toolu_3", "agent_id": "a887642912c4f6be6",
-             "pre": {"v": 1, "ts": now - 5, "part": "pre", "tool_use_id": "toolu_3", "session_id": SID,
-                     "transcript_path": str(scene.session), "project": "/home/dev/proj", "requested_model": "opus",
-                     "agent_type": "general-purpose", "decision": records.decision_fields(decision)},
-             "post": {"v": 1, "ts": now, "part": "post", "tool_use_id": "toolu_3", "agent_id": "a887642912c4f6be6",
-                      "status": "completed", "resolved_model": "claude-opus-5-5", "duration_ms": 538},
-             "stop": None, "meta": None}
+    group = {
+        "tool_use_id": "toolu_3",
+        "agent_id": "a887642912c4f6be6",
+        "pre": {
+            "v": 1,
+            "ts": now - 5,
+            "part": "pre",
+            "tool_use_id": "toolu_3",
+            "session_id": SID,
+            "transcript_path": str(scene.session),
+            "project": "/home/dev/proj",
+            "requested_model": "opus",
+            "agent_type": "general-purpose",
+            "decision": records.decision_fields(decision),
+        },
+        "post": {
+            "v": 1,
+            "ts": now,
+            "part": "post",
+            "tool_use_id": "toolu_3",
+            "agent_id": "a887642912c4f6be6",
+            "status": "completed",
+            "resolved_model": "claude-opus-5-5",
+            "duration_ms": 538,
+        },
+        "stop": None,
+        "meta": None,
+    }
     group.update(parts)
     return group
 
@@ -107,4 +128,3 @@ def test_web_search_requests_are_priced(scene):
     r = only(scene.records())
     assert r["web_search_requests"] == 3
     assert r["cost_usd"] == pytest.approx(0.4865 + 0.03, abs=1e-9)
-

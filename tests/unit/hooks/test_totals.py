@@ -52,9 +52,17 @@ def test_totals_file_is_private_small_and_exact(hooks):
 
 
 def _priced_record(cost, ts=None, session=SID, agent_type="general-purpose", n=0):
-    return {"v": 1, "kind": "spawn", "ts": ts or totals.utc_day() + "T12:00:00.000Z", "session_id": session,
-            "tool_use_id": f"toolu_r{n}", "agent_type": agent_type, "status": "completed", "priced": True,
-            "cost_usd": cost}
+    return {
+        "v": 1,
+        "kind": "spawn",
+        "ts": ts or totals.utc_day() + "T12:00:00.000Z",
+        "session_id": session,
+        "tool_use_id": f"toolu_r{n}",
+        "agent_type": agent_type,
+        "status": "completed",
+        "priced": True,
+        "cost_usd": cost,
+    }
 
 
 def test_totals_catch_up_with_records_they_missed(hooks):
@@ -79,8 +87,9 @@ def test_damaged_or_foreign_totals_are_rebuilt_from_the_ledger(hooks, damage):
     elif damage == "missing":
         os.unlink(path)
     elif damage == "old-format":  # the lead's first format had no ledger offset: it must not be trusted
-        open(path, "w").write(json.dumps({"v": 1, "days": {totals.utc_day(): {"usd": 99.0, "agents": {}}},
-                                          "sessions": {}}))
+        open(path, "w").write(
+            json.dumps({"v": 1, "days": {totals.utc_day(): {"usd": 99.0, "agents": {}}}, "sessions": {}})
+        )
     elif damage == "replaced-ledger":
         os.replace(hooks.ledger, hooks.ledger + ".old")
         ledger.append(hooks.ledger, _priced_record(5.0, n=5))
@@ -104,8 +113,9 @@ def test_only_priced_spawns_count(hooks):
     """Denied, unpriced and session records add nothing (an unpriced spawn's cost is unknown, not 0)."""
     ledger.append(hooks.ledger, dict(_priced_record(0.0, n=1), status="denied"))
     ledger.append(hooks.ledger, dict(_priced_record(None, n=2), status="unpriced", priced=False))
-    ledger.append(hooks.ledger, {"v": 1, "kind": "session", "ts": totals.utc_day() + "T00:00:00Z",
-                                 "session_id": SID, "session_cost_usd": 9.0})
+    ledger.append(
+        hooks.ledger,
+        {"v": 1, "kind": "session", "ts": totals.utc_day() + "T00:00:00Z", "session_id": SID, "session_cost_usd": 9.0},
+    )
     ledger.append(hooks.ledger, _priced_record(True, n=3))  # a bool is not money
     assert totals.sync(hooks.ledger)["days"] == {}
-

@@ -15,7 +15,9 @@ SUBAGENT = PAYLOADS / "subagent-transcript.jsonl"
 SESSION = PAYLOADS / "session-transcript.jsonl"
 
 
-def assistant(msg_id, model="claude-opus-5-5", text=None, tool=False, stop=None, usage=None, ts="2026-11-25T20:12:50.931Z"):
+def assistant(
+    msg_id, model="claude-opus-5-5", text=None, tool=False, stop=None, usage=None, ts="2026-11-25T20:12:50.931Z"
+):
     content = []
     if text is not None:
         content.append({"type": "text", "text": text})
@@ -75,7 +77,11 @@ def test_2_1_328_subagent_transcript():
     t = transcript.read_usage(str(SUBAGENT), expect_last_text="report from SUB-2")
     assert [r["id"] for r in t.requests] == ["msg_dce883bd26d9463e9868e168", "msg_544a02d84fc34afbbe138bd1"]
     assert t.requests[0]["usage"] == {
-        "input": 1500, "output": 300, "cache_read": 0, "cache_write_5m": 2000, "cache_write_1h": 10000,
+        "input": 1500,
+        "output": 300,
+        "cache_read": 0,
+        "cache_write_5m": 2000,
+        "cache_write_1h": 10000,
         "web_search_requests": 0,
     }
     assert t.complete and t.matched and t.final
@@ -146,10 +152,11 @@ def test_final_message_missing_is_incomplete(tmp_path):
 def test_garbage_lines(tmp_path):
     lines = [
         b"not json at all",
-        b"\xff\xfe\x00 binary \"assistant\"",
+        b'\xff\xfe\x00 binary "assistant"',
         b'{"type": "assistant", "message": "a string"}',
         b'{"type": "assistant", "message": {"id": 5, "model": 7, "usage": "lots", "content": 3}}',
-        b'{"type": "assistant", "message": {"id": "g1", "model": ["x"], "usage": {"input_tokens": "9", "output_tokens": -4}}}',
+        b'{"type": "assistant", "message": {"id": "g1", "model": ["x"], '
+        b'"usage": {"input_tokens": "9", "output_tokens": -4}}}',
         b'["assistant", 1, 2]',
         b'"assistant"',
         b"12",
@@ -222,13 +229,21 @@ def test_20_mb_transcript(tmp_path):
     """A long subagent run: ~20 MB with big tool results and progress lines, read in well under
     a second or two, every message.id counted once."""
     filler = {"type": "user", "message": {"role": "user", "content": [{"type": "tool_result", "content": "x" * 20000}]}}
-    progress = {"type": "progress", "data": {"message": {"type": "assistant", "message": {"id": "nested", "usage": {"input_tokens": 999}}}}}
+    progress = {
+        "type": "progress",
+        "data": {"message": {"type": "assistant", "message": {"id": "nested", "usage": {"input_tokens": 999}}}},
+    }
     objs = []
     n = 0
     size = 0
     while size < 20 * 1024 * 1024:
-        usage = {"input_tokens": 2, "output_tokens": 3, "cache_read_input_tokens": 1000,
-                 "cache_creation_input_tokens": 10, "cache_creation": {"ephemeral_1h_input_tokens": 4}}
+        usage = {
+            "input_tokens": 2,
+            "output_tokens": 3,
+            "cache_read_input_tokens": 1000,
+            "cache_creation_input_tokens": 10,
+            "cache_creation": {"ephemeral_1h_input_tokens": 4},
+        }
         objs.append(assistant(f"msg_{n}", text="t", usage=usage))
         objs.append(assistant(f"msg_{n}", tool=True, usage=usage))
         objs.append(filler)
@@ -255,17 +270,22 @@ def test_repeated_id_keeps_the_largest_counts(tmp_path):
     early = {"input_tokens": 5, "output_tokens": 1}
     final = {"input_tokens": 5, "output_tokens": 400}
     for order in ((early, final), (final, early)):
-        path = write_lines(tmp_path / "t.jsonl", [assistant("m", text="a", usage=order[0]), assistant("m", tool=True, usage=order[1])])
+        path = write_lines(
+            tmp_path / "t.jsonl", [assistant("m", text="a", usage=order[0]), assistant("m", tool=True, usage=order[1])]
+        )
         t = transcript.read_usage(str(path))
         assert len(t.requests) == 1 and t.totals()["output"] == 400 and t.totals()["input"] == 5
 
 
 def test_synthetic_and_empty_requests_are_left_out(tmp_path):
-    path = write_lines(tmp_path / "t.jsonl", [
-        assistant("a", usage={"input_tokens": 0, "output_tokens": 0}),
-        assistant("b", model="<synthetic>", usage={"input_tokens": 5}),
-        assistant("c", usage={"input_tokens": 7}, text="API Error", stop="end_turn"),
-    ])
+    path = write_lines(
+        tmp_path / "t.jsonl",
+        [
+            assistant("a", usage={"input_tokens": 0, "output_tokens": 0}),
+            assistant("b", model="<synthetic>", usage={"input_tokens": 5}),
+            assistant("c", usage={"input_tokens": 7}, text="API Error", stop="end_turn"),
+        ],
+    )
     t = transcript.read_usage(str(path), expect_last_text="API Error")
     assert [r["id"] for r in t.requests] == ["c"] and t.complete
 
@@ -283,10 +303,13 @@ def test_lines_without_message_id_fall_back_to_request_id(tmp_path):
 
 
 def test_multi_block_final_message_matches(tmp_path):
-    path = write_lines(tmp_path / "t.jsonl", [
-        assistant("m", text="part one"),
-        assistant("m", text="part two", stop="end_turn"),
-    ])
+    path = write_lines(
+        tmp_path / "t.jsonl",
+        [
+            assistant("m", text="part one"),
+            assistant("m", text="part two", stop="end_turn"),
+        ],
+    )
     for expected in ("part one\npart two", "part onepart two", "part two", "part one\n\npart two"):
         assert transcript.read_usage(str(path), expect_last_text=expected).complete, expected
     assert not transcript.read_usage(str(path), expect_last_text="part one").complete
@@ -363,7 +386,9 @@ def test_parse_iso(text, epoch):
     assert transcript.parse_iso(text) == pytest.approx(epoch, abs=1e-6)
 
 
-@pytest.mark.parametrize("bad", [None, 5, "", "yesterday", "2026-13-01T00:00:00Z", "2026-11-25T20:12:50.593Q", "2026-11-25"])
+@pytest.mark.parametrize(
+    "bad", [None, 5, "", "yesterday", "2026-13-01T00:00:00Z", "2026-11-25T20:12:50.593Q", "2026-11-25"]
+)
 def test_parse_iso_garbage(bad):
     assert transcript.parse_iso(bad) is None
 

@@ -15,11 +15,19 @@ def test_wheel_ships_config_schemas_and_prices(tmp_path):
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".cache", "build", "*.egg-info", "__pycache__"))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     [wheel] = tmp_path.glob("cco_hooks-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("cco_hooks/_config/default.yaml", "cco_hooks/_config/cco-hooks.schema.json",
-                     "cco_hooks/_config/ledger.schema.json", "cco_hooks/_config/report.schema.json",
-                     "cco_hooks/data/prices.json", "cco_hooks/_shim.py", "cco_hooks/hook_main.py"):
+    for required in (
+        "cco_hooks/_config/default.yaml",
+        "cco_hooks/_config/cco-hooks.schema.json",
+        "cco_hooks/_config/ledger.schema.json",
+        "cco_hooks/_config/report.schema.json",
+        "cco_hooks/data/prices.json",
+        "cco_hooks/_shim.py",
+        "cco_hooks/hook_main.py",
+    ):
         assert required in names, f"{required} missing from {wheel.name}"

@@ -104,8 +104,12 @@ def test_plugin_commands_run_from_any_cwd(tmp_path):
     for spec in inst.HOOKS:
         [group] = load(HOOKS_FILE)["hooks"][spec.event]
         proc = subprocess.run(
-            ["sh", "-c", group["hooks"][0]["command"]], cwd="/", input=b"", capture_output=True,
-            env=plugin_env(tmp_path, REPO), timeout=60,
+            ["sh", "-c", group["hooks"][0]["command"]],
+            cwd="/",
+            input=b"",
+            capture_output=True,
+            env=plugin_env(tmp_path, REPO),
+            timeout=60,
         )
         stderr = proc.stderr.decode("utf-8", "replace")
         assert proc.returncode == 0 and "Traceback" not in stderr, (spec.event, stderr)
@@ -168,7 +172,9 @@ def _cli_works() -> bool:
 def _cli_env_base(home: str | None = None) -> dict:
     run_env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ANTHROPIC"))}
     run_env.update(
-        DISABLE_AUTOUPDATER="1", DISABLE_TELEMETRY="1", DISABLE_ERROR_REPORTING="1",
+        DISABLE_AUTOUPDATER="1",
+        DISABLE_TELEMETRY="1",
+        DISABLE_ERROR_REPORTING="1",
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
     )
     if home:
@@ -193,9 +199,17 @@ def claude_cli() -> Path:
             npm = shutil.which("npm")
             assert npm, "npm is needed to install the Claude Code CLI for this test"
             proc = subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CLI_PREFIX),
-                 f"@anthropic-ai/claude-code@{CLAUDE_VERSION}"],
-                capture_output=True, timeout=900,
+                [
+                    npm,
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(CLI_PREFIX),
+                    f"@anthropic-ai/claude-code@{CLAUDE_VERSION}",
+                ],
+                capture_output=True,
+                timeout=900,
             )
             if proc.returncode != 0:
                 time.sleep(5 * (attempt + 1))  # maybe someone else was writing the directory
@@ -209,7 +223,10 @@ def test_claude_plugin_validate_strict_passes(tmp_path):
     home.mkdir(exist_ok=True)
     proc = subprocess.run(
         [str(cli), "plugin", "validate", "--strict", str(REPO)],
-        capture_output=True, timeout=300, env=_cli_env_base(str(home)), cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        env=_cli_env_base(str(home)),
+        cwd=tmp_path,
     )
     output = proc.stdout.decode() + proc.stderr.decode()
     assert proc.returncode == 0, output
@@ -217,7 +234,10 @@ def test_claude_plugin_validate_strict_passes(tmp_path):
 
     proc = subprocess.run(
         [str(cli), "plugin", "validate", "--strict", "--json", str(REPO)],
-        capture_output=True, timeout=300, env=_cli_env_base(str(home)), cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        env=_cli_env_base(str(home)),
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
     report = json.loads(proc.stdout)

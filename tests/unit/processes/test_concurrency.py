@@ -30,8 +30,8 @@ import pytest
 
 from cco_hooks import ledger, pending, snapshot, totals
 from cco_hooks.report.command import run_report
-from tests.support.locations import REPO
 from tests.support.hookproc import Hooks, check_state, hook_argv
+from tests.support.locations import REPO
 
 WORKERS, SPAWNS = 32, 50
 CONFIG = "version: 1\nagents: {enforced-agent: {model: haiku, mode: enforce}}\nbudget: {daily_usd: 100000}\n"
@@ -100,7 +100,10 @@ def test_32_sessions_of_50_spawns_at_once_are_all_counted(hooks):
     reported_totals, skipped = report_totals(hooks.ledger)
     # the report counts the spawns that ran, and the denied ones apart
     assert (reported_totals["spawns"], reported_totals["denials"], skipped) == (
-        WORKERS * SPAWNS * 3 // 4, WORKERS * SPAWNS // 4, 0)
+        WORKERS * SPAWNS * 3 // 4,
+        WORKERS * SPAWNS // 4,
+        0,
+    )
     assert reported_totals["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in records))
     assert_ledger_matches_totals(hooks)
     leftovers = [n for n in os.listdir(pending.pending_dir(hooks.ledger)) if n.endswith((".json", ".tmp"))]
@@ -156,9 +159,14 @@ sys.exit(hook_main.main(["post-tool-use"]))
 
 
 def spawn_child(hooks, point):
-    return subprocess.Popen([sys.executable, "-c", CHILD.format(repo=str(REPO)), point], env=hooks.env(),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=str(hooks.project))
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD.format(repo=str(REPO)), point],
+        env=hooks.env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=str(hooks.project),
+    )
 
 
 def priced_spawn(hooks, n):
@@ -202,8 +210,14 @@ def test_a_lock_holder_killed_mid_line_frees_the_lock_for_the_next_writer(hooks)
     holder.stdin.close()
     ready, _, _ = select.select([holder.stdout], [], [], 60)
     assert ready and holder.stdout.readline() == b"torn\n", holder.stderr.read().decode()
-    waiting = subprocess.Popen(hook_argv("post-tool-use"), env=hooks.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, cwd=str(hooks.project))
+    waiting = subprocess.Popen(
+        hook_argv("post-tool-use"),
+        env=hooks.env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=str(hooks.project),
+    )
     waiting.stdin.write(json.dumps(priced_spawn(hooks, 2)).encode())
     waiting.stdin.close()
     time.sleep(0.3)  # not needed for correctness: only so that the waiter is usually blocked on the lock

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cco_hooks import paths
-from tests.support.locations import REPO
 from tests.support.hookproc import EVENTS, Hooks, check_answer, check_state, run_main
+from tests.support.locations import REPO
 
 TIMEOUT_S = 10.0  # the issue's bound is 2 s; this only keeps a hung hook from hanging the suite
 CONFIG = """version: 1
@@ -56,16 +56,33 @@ def hooks(tmp_path):
     os.symlink("/etc/passwd", h.subagents / "agent-apasswd.jsonl")
     (h.subagents / "agent-abinary.jsonl").write_bytes(bytes(range(256)) * 4096)  # 1 MiB, not text
     (h.subagents / "agent-anotjson.jsonl").write_text("hello\n" * 1000)
-    (h.subagents / "agent-alies.jsonl").write_text(json.dumps(
-        {"type": "assistant", "message": {"id": 7, "model": ["x"], "usage": {"input_tokens": "many",
-         "output_tokens": -5, "cache_read_input_tokens": 1e300}, "content": "x"}}) + "\n" + "[1,2]\n{\n")
+    (h.subagents / "agent-alies.jsonl").write_text(
+        json.dumps(
+            {
+                "type": "assistant",
+                "message": {
+                    "id": 7,
+                    "model": ["x"],
+                    "usage": {"input_tokens": "many", "output_tokens": -5, "cache_read_input_tokens": 1e300},
+                    "content": "x",
+                },
+            }
+        )
+        + "\n"
+        + "[1,2]\n{\n"
+    )
     h.special = special
     return h
 
 
 def _spawn_fields(h: Hooks) -> dict:
-    return {"pre": h.pre("toolu_h1"), "post": h.post_completed("toolu_h1", "agood"), "stop": h.stop("agood"),
-            "async": h.post_async("toolu_h2", "agood"), "session": h.session_event("Stop")}
+    return {
+        "pre": h.pre("toolu_h1"),
+        "post": h.post_completed("toolu_h1", "agood"),
+        "stop": h.stop("agood"),
+        "async": h.post_async("toolu_h2", "agood"),
+        "session": h.session_event("Stop"),
+    }
 
 
 def _wrong_types(payload: dict, value) -> dict:
@@ -118,36 +135,53 @@ def curated(h: Hooks) -> dict:
         "all lists": {k: _wrong_types(v, [[], {}]) for k, v in good.items()},
         "all bools": {k: _wrong_types(v, True) for k, v in good.items()},
         "all empty strings": {k: _wrong_types(v, "") for k, v in good.items()},
-        "objects are strings": {k: {f: (json.dumps(x) if isinstance(x, (dict, list)) else x) for f, x in v.items()}
-                                for k, v in good.items()},
+        "objects are strings": {
+            k: {f: (json.dumps(x) if isinstance(x, (dict, list)) else x) for f, x in v.items()} for k, v in good.items()
+        },
         "TaskCreate": {k: dict(v, tool_name="TaskCreate") for k, v in good.items()},
-        "TaskUpdate, TaskOutput": {k: dict(v, tool_name=t) for k, v, t in
-                                   zip(good, good.values(), ["TaskUpdate", "TaskOutput"] * 3)},
+        "TaskUpdate, TaskOutput": {
+            k: dict(v, tool_name=t)
+            for k, v, t in zip(good, good.values(), ["TaskUpdate", "TaskOutput"] * 3, strict=False)
+        },
         "agent (lower case)": {k: dict(v, tool_name="agent") for k, v in good.items()},
-        "path traversal ids": {k: dict(v, tool_use_id="../../../etc/x", agent_id="../../x", session_id="../..")
-                               for k, v in good.items()},
-        "huge ids": {k: dict(v, tool_use_id="t" * 100_000, agent_id="a" * 100_000, session_id="s" * 100_000)
-                     for k, v in good.items()},
+        "path traversal ids": {
+            k: dict(v, tool_use_id="../../../etc/x", agent_id="../../x", session_id="../..") for k, v in good.items()
+        },
+        "huge ids": {
+            k: dict(v, tool_use_id="t" * 100_000, agent_id="a" * 100_000, session_id="s" * 100_000)
+            for k, v in good.items()
+        },
         "cwd nowhere": {k: dict(v, cwd="/nonexistent/\x00/x") for k, v in good.items()},
         "cwd root": {k: dict(v, cwd="/") for k, v in good.items()},
     }
-    for name, path in (("/dev/zero", "/dev/zero"), ("/dev/urandom", "/dev/urandom"),
-                       ("/dev/stdin", "/dev/stdin"), ("/proc/self/mem", "/proc/self/mem"),
-                       ("a FIFO outside", str(h.special / "fifo.jsonl")),
-                       ("a FIFO inside", str(h.subagents / "agent-afifo.jsonl")),
-                       ("a directory", str(h.subagents / "agent-adir.jsonl")),
-                       ("a symlink to /dev/zero", str(h.subagents / "agent-azero.jsonl")),
-                       ("a symlink to /etc/passwd", str(h.subagents / "agent-apasswd.jsonl")),
-                       ("/etc/passwd", "/etc/passwd"),
-                       ("binary junk", str(h.subagents / "agent-abinary.jsonl")),
-                       ("text, not JSON", str(h.subagents / "agent-anotjson.jsonl")),
-                       ("JSON of the wrong shape", str(h.subagents / "agent-alies.jsonl")),
-                       ("relative", "agent-agood.jsonl"), ("NUL in path", str(h.transcript_path("agood")) + "\x00x")):
-        agent_id = os.path.basename(path)[len("agent-"):-len(".jsonl")] if os.path.basename(path).startswith("agent-") else "agood"
+    for name, path in (
+        ("/dev/zero", "/dev/zero"),
+        ("/dev/urandom", "/dev/urandom"),
+        ("/dev/stdin", "/dev/stdin"),
+        ("/proc/self/mem", "/proc/self/mem"),
+        ("a FIFO outside", str(h.special / "fifo.jsonl")),
+        ("a FIFO inside", str(h.subagents / "agent-afifo.jsonl")),
+        ("a directory", str(h.subagents / "agent-adir.jsonl")),
+        ("a symlink to /dev/zero", str(h.subagents / "agent-azero.jsonl")),
+        ("a symlink to /etc/passwd", str(h.subagents / "agent-apasswd.jsonl")),
+        ("/etc/passwd", "/etc/passwd"),
+        ("binary junk", str(h.subagents / "agent-abinary.jsonl")),
+        ("text, not JSON", str(h.subagents / "agent-anotjson.jsonl")),
+        ("JSON of the wrong shape", str(h.subagents / "agent-alies.jsonl")),
+        ("relative", "agent-agood.jsonl"),
+        ("NUL in path", str(h.transcript_path("agood")) + "\x00x"),
+    ):
+        agent_id = (
+            os.path.basename(path)[len("agent-") : -len(".jsonl")]
+            if os.path.basename(path).startswith("agent-")
+            else "agood"
+        )
         cases[f"transcript: {name}"] = {
-            k: dict(v, transcript_path=path, agent_transcript_path=path,
-                    **({"agent_id": agent_id} if k == "stop" else {}))
-            for k, v in good.items()}
+            k: dict(
+                v, transcript_path=path, agent_transcript_path=path, **({"agent_id": agent_id} if k == "stop" else {})
+            )
+            for k, v in good.items()
+        }
     return cases
 
 
@@ -191,8 +225,9 @@ def test_curated_hostile_inputs_in_real_hook_processes(hooks):
     assert max(TIMES.values()) < TIMEOUT_S
 
 
-@pytest.mark.parametrize("cwd", ["/a\x00b", "", "/", "relative/dir", "/nonexistent", "/etc/passwd", "/dev/zero",
-                                 "/" + "d" * 5000, 7, None])
+@pytest.mark.parametrize(
+    "cwd", ["/a\x00b", "", "/", "relative/dir", "/nonexistent", "/etc/passwd", "/dev/zero", "/" + "d" * 5000, 7, None]
+)
 def test_a_hostile_cwd_without_claude_project_dir(hooks, cwd):
     """Claude Code sets CLAUDE_PROJECT_DIR for hooks; without it the project is the payload's cwd,
     whatever that holds: still exit 0, a valid answer, no internal error."""
@@ -239,9 +274,11 @@ def test_no_prompt_or_answer_text_is_stored_and_every_file_is_private(hooks):
     for n, agent_type in enumerate(("python-pro", "general-purpose", "test-x")):
         tool_use_id, agent_id = f"toolu_p{n}", f"ap{n}"
         hooks.write_transcript(agent_id)
-        for event, payload in (("pre-tool-use", hooks.pre(tool_use_id, agent_type, "opus")),
-                               ("subagent-stop", hooks.stop(agent_id, agent_type)),
-                               ("post-tool-use", hooks.post_completed(tool_use_id, agent_id, subagent_type=agent_type))):
+        for event, payload in (
+            ("pre-tool-use", hooks.pre(tool_use_id, agent_type, "opus")),
+            ("subagent-stop", hooks.stop(agent_id, agent_type)),
+            ("post-tool-use", hooks.post_completed(tool_use_id, agent_id, subagent_type=agent_type)),
+        ):
             proc, _ = hooks.run(event, payload)
             assert proc.returncode == 0 and proc.stderr == b""
     (hooks.project / ".claude" / "cco-hooks.local.yaml").write_text("mode: [broken\n")
@@ -258,42 +295,95 @@ def test_no_prompt_or_answer_text_is_stored_and_every_file_is_private(hooks):
 # --------------------------------------------------------------------------- properties (in process)
 
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-                         st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40))
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=10), inner, max_size=5)), max_leaves=25)
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=10), inner, max_size=5)),
+    max_leaves=25,
+)
 tool_names = st.sampled_from(["Agent", "Task", "TaskCreate", "TaskUpdate", "TaskOutput", "agent", "Bash", "", "Agent "])
-paths_st = st.one_of(st.sampled_from(["/dev/zero", "/dev/null", "/etc/passwd", "/", "", ".", "relative.jsonl",
-                                      "/nonexistent/agent-x.jsonl", "/dev/zero.jsonl"]), st.text(max_size=30))
+paths_st = st.one_of(
+    st.sampled_from(
+        [
+            "/dev/zero",
+            "/dev/null",
+            "/etc/passwd",
+            "/",
+            "",
+            ".",
+            "relative.jsonl",
+            "/nonexistent/agent-x.jsonl",
+            "/dev/zero.jsonl",
+        ]
+    ),
+    st.text(max_size=30),
+)
 ids = st.one_of(st.sampled_from(["toolu_1", "a9290afd8a1e9bebf", "..", "../x", "", "x" * 200]), st.text(max_size=20))
-models = st.one_of(st.sampled_from(["haiku", "sonnet", "opus", "fable", "inherit", "claude-opus-5-5", "gpt-4", ""]),
-                   json_scalars)
+models = st.one_of(
+    st.sampled_from(["haiku", "sonnet", "opus", "fable", "inherit", "claude-opus-5-5", "gpt-4", ""]), json_scalars
+)
 
 
 def maybe(strategy):
     return st.one_of(strategy, json_values)
 
 
-tool_inputs = st.fixed_dictionaries({}, optional={
-    "description": maybe(st.text(max_size=50)), "prompt": maybe(st.text(max_size=200)),
-    "subagent_type": maybe(st.sampled_from(["general-purpose", "python-pro", "Python Pro", "fork", "test-x",
-                                            "plugin:python-pro", ""])),
-    "model": models, "effort": maybe(st.sampled_from(["low", "high", "max", "ultra"])),
-    "run_in_background": maybe(st.booleans()), "isolation": json_values})
-tool_responses = st.fixed_dictionaries({}, optional={
-    "status": maybe(st.sampled_from(["completed", "async_launched", "failed"])), "agentId": maybe(ids),
-    "resolvedModel": models, "content": json_values, "totalDurationMs": json_scalars, "usage": json_values,
-    "isAsync": json_values, "agentType": json_values})
-payloads = st.fixed_dictionaries({}, optional={
-    "session_id": maybe(ids), "transcript_path": maybe(paths_st), "cwd": maybe(paths_st),
-    "hook_event_name": maybe(st.sampled_from(["PreToolUse", "PostToolUse", "SubagentStop", "Stop"])),
-    "tool_name": maybe(tool_names), "tool_input": maybe(tool_inputs), "tool_use_id": maybe(ids),
-    "tool_response": maybe(tool_responses), "agent_id": maybe(ids), "agent_type": json_values,
-    "agent_transcript_path": maybe(paths_st), "last_assistant_message": json_values,
-    "background_tasks": json_values, "stop_hook_active": json_values})
+tool_inputs = st.fixed_dictionaries(
+    {},
+    optional={
+        "description": maybe(st.text(max_size=50)),
+        "prompt": maybe(st.text(max_size=200)),
+        "subagent_type": maybe(
+            st.sampled_from(["general-purpose", "python-pro", "Python Pro", "fork", "test-x", "plugin:python-pro", ""])
+        ),
+        "model": models,
+        "effort": maybe(st.sampled_from(["low", "high", "max", "ultra"])),
+        "run_in_background": maybe(st.booleans()),
+        "isolation": json_values,
+    },
+)
+tool_responses = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": maybe(st.sampled_from(["completed", "async_launched", "failed"])),
+        "agentId": maybe(ids),
+        "resolvedModel": models,
+        "content": json_values,
+        "totalDurationMs": json_scalars,
+        "usage": json_values,
+        "isAsync": json_values,
+        "agentType": json_values,
+    },
+)
+payloads = st.fixed_dictionaries(
+    {},
+    optional={
+        "session_id": maybe(ids),
+        "transcript_path": maybe(paths_st),
+        "cwd": maybe(paths_st),
+        "hook_event_name": maybe(st.sampled_from(["PreToolUse", "PostToolUse", "SubagentStop", "Stop"])),
+        "tool_name": maybe(tool_names),
+        "tool_input": maybe(tool_inputs),
+        "tool_use_id": maybe(ids),
+        "tool_response": maybe(tool_responses),
+        "agent_id": maybe(ids),
+        "agent_type": json_values,
+        "agent_transcript_path": maybe(paths_st),
+        "last_assistant_message": json_values,
+        "background_tasks": json_values,
+        "stop_hook_active": json_values,
+    },
+)
 
-PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                           HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @pytest.fixture
@@ -339,9 +429,13 @@ def test_payload_shaped_without_claude_project_dir(quick, monkeypatch, event, pa
 
 
 @PROPERTY
-@given(event=st.sampled_from(EVENTS), seed=st.sampled_from(["pre", "post", "async", "stop", "session"]),
-       cut=st.integers(min_value=0, max_value=4000), flip=st.integers(min_value=0, max_value=4000),
-       byte=st.integers(min_value=0, max_value=255))
+@given(
+    event=st.sampled_from(EVENTS),
+    seed=st.sampled_from(["pre", "post", "async", "stop", "session"]),
+    cut=st.integers(min_value=0, max_value=4000),
+    flip=st.integers(min_value=0, max_value=4000),
+    byte=st.integers(min_value=0, max_value=255),
+)
 def test_mutated_real_payloads(quick, event, seed, cut, flip, byte):
     """The real payloads, truncated and with one byte changed anywhere."""
     raw = bytearray(json.dumps(_spawn_fields(quick)[seed]).encode())
@@ -351,8 +445,12 @@ def test_mutated_real_payloads(quick, event, seed, cut, flip, byte):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from([b"\n", b'"assistant"', b"x", b" ", b"\r", b'{"a":1}', b"\n\n", b'"assist',
-                                 b"\xff"]), max_size=40).map(b"".join))
+@given(
+    st.lists(
+        st.sampled_from([b"\n", b'"assistant"', b"x", b" ", b"\r", b'{"a":1}', b"\n\n", b'"assist', b"\xff"]),
+        max_size=40,
+    ).map(b"".join)
+)
 def test_the_transcript_readers_line_scan_is_the_naive_split(data):
     """transcript._candidate_lines (no copy of the whole file into lines: issue 5 latency) yields
     exactly what filtering ``enumerate(data.split(b"\\n"))`` did, for any bytes."""
@@ -364,7 +462,7 @@ def test_the_transcript_readers_line_scan_is_the_naive_split(data):
         lines.append(tail)
     tail_index = len(lines) - 1 if tail.strip() else -1
     expected = [(i, line) for i, line in enumerate(lines) if i == 0 or i == tail_index or b'"assistant"' in line]
-    has_tail = bool(data[data.rfind(b"\n") + 1:].strip())
+    has_tail = bool(data[data.rfind(b"\n") + 1 :].strip())
     count = data.count(b"\n") + has_tail
     assert count == len(lines)
     assert list(transcript._candidate_lines(data, count, tail_index)) == expected
@@ -372,8 +470,12 @@ def test_the_transcript_readers_line_scan_is_the_naive_split(data):
 
 def test_fuzz_target_smoke_run():
     """The standalone fuzz target runs (a short run; `python tests/fuzz/fuzz_hooks.py --runs N`)."""
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "fuzz" / "fuzz_hooks.py"), "--runs", "60",
-                           "--processes", "8"],
-                          capture_output=True, text=True, timeout=300, cwd=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "fuzz" / "fuzz_hooks.py"), "--runs", "60", "--processes", "8"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(REPO),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "60 inputs" in proc.stdout

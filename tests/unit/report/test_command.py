@@ -116,5 +116,7 @@ def test_a_settling_failure_is_one_line_on_stderr(monkeypatch, ledger_path):
     monkeypatch.setenv("CCO_HOOKS_LEDGER", ledger_path)
     code, out, err = run([], fmt="json")
     assert code == 0 and json.loads(out)["totals"]["spawns"] == 7
-    assert err == ("cco-hooks report: pending spawns were not settled (price table unreadable); "
-                   "the report shows what the ledger holds.\n")
+    assert err == (
+        "cco-hooks report: pending spawns were not settled (price table unreadable); "
+        "the report shows what the ledger holds.\n"
+    )

@@ -18,19 +18,41 @@ from tests.support.ledger_records import (
     write_ledger,
 )
 
-_values = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False, allow_infinity=False),
-                    st.text(max_size=12), st.lists(st.integers(), max_size=2),
-                    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
-_fields = ["v", "kind", "ts", "session_id", "project", "agent_type", "enforced_model", "actual_model",
-           "status", "cost_usd", "requested_cost_usd", "decision", "tokens"]
+_fields = [
+    "v",
+    "kind",
+    "ts",
+    "session_id",
+    "project",
+    "agent_type",
+    "enforced_model",
+    "actual_model",
+    "status",
+    "cost_usd",
+    "requested_cost_usd",
+    "decision",
+    "tokens",
+]
 
 
 @st.composite
 def _records(draw):
-    rec = draw(st.sampled_from([spawn(), denied(), unpriced(), session(),
-                                spawn(actual_model="claude-opus-5-5"), spawn(project=None)]))
+    rec = draw(
+        st.sampled_from(
+            [spawn(), denied(), unpriced(), session(), spawn(actual_model="claude-opus-5-5"), spawn(project=None)]
+        )
+    )
     for _ in range(draw(st.integers(0, 2))):
         name = draw(st.sampled_from(_fields + ["tokens.input", "decision.action"]))
         how = draw(st.sampled_from(["set", "delete"]))
@@ -75,8 +97,9 @@ def test_field_order_does_not_matter(tmp_path):
 def test_out_of_range_numbers_are_skipped(tmp_path):
     """Token counts and costs beyond any real spawn are skipped, keeping every sum in range."""
     big = dict(spawn()["tokens"], input=10**13)
-    p = write_ledger(tmp_path / "l.jsonl", [spawn(tokens=big), spawn(cost_usd=2e6), spawn(cost_usd=-1),
-                                             session(cost=1e7), spawn()])
+    p = write_ledger(
+        tmp_path / "l.jsonl", [spawn(tokens=big), spawn(cost_usd=2e6), spawn(cost_usd=-1), session(cost=1e7), spawn()]
+    )
     for backend in BACKENDS:
         s = cold(p, backend)
         assert s.skipped == 4

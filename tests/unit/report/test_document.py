@@ -48,8 +48,12 @@ def test_json_by_agent_counts_and_sums(ledger_path):
     assert py["savings_usd"] == pytest.approx(0.0377 + 2.4088)
     assert py["savings_pct"] == pytest.approx(round(100 * (0.0377 + 2.4088) / 2.85, 2))
     assert py["drift"] == 1
-    assert py["tokens"] == {"input": 250000 + 1000 * 4, "output": 40000 + 200 * 4,
-                            "cache_read": 1200000 + 5000 * 4, "cache_write": 100000 + 300 * 4}
+    assert py["tokens"] == {
+        "input": 250000 + 1000 * 4,
+        "output": 40000 + 200 * 4,
+        "cache_read": 1200000 + 5000 * 4,
+        "cache_write": 100000 + 300 * 4,
+    }
     cr = by["code-reviewer"]
     assert cr["spawns"] == 1 and cr["denials"] == 1 and cr["rewrites"] == 0
     t = doc["totals"]
@@ -69,11 +73,14 @@ def test_json_by_model_keys_are_the_model_that_answered(ledger_path):
 def test_json_by_day_decision_session_project(ledger_path):
     """Day keys are UTC dates in order; decision keys are decision.action."""
     doc = run_json([ledger_path], group_by="day")
-    assert [(r["key"], r["spawns"], r["denials"]) for r in doc["rows"]] == [
-        ("2026-11-24", 3, 1), ("2026-11-25", 4, 0)]
+    assert [(r["key"], r["spawns"], r["denials"]) for r in doc["rows"]] == [("2026-11-24", 3, 1), ("2026-11-25", 4, 0)]
     by = rows(run_json([ledger_path], group_by="decision"))
     assert {k: (r["spawns"], r["denials"]) for k, r in by.items()} == {
-        "rewrite": (5, 0), "allow": (1, 0), "deny": (0, 1), "none": (1, 0)}
+        "rewrite": (5, 0),
+        "allow": (1, 0),
+        "deny": (0, 1),
+        "none": (1, 0),
+    }
     by = rows(run_json([ledger_path], group_by="session"))
     assert by[SESSION_A]["session_cost_usd"] == 4.5
     assert by[SESSION_A]["subagent_share"] == pytest.approx(round((0.0123 + 0.3412 + 1.25) / 4.5, 4))
@@ -102,8 +109,10 @@ def test_session_share_uses_the_latest_session_record(ledger_path):
 
 def test_session_record_order_in_file_does_not_matter(tmp_path):
     """An older session record after a newer one (merged ledgers) does not win."""
-    path = write_ledger(tmp_path / "l.jsonl", [
-        session(cost=5.0, ts="2026-11-25T12:00:00.000Z"), session(cost=1.0, ts="2026-11-25T10:00:00.000Z")])
+    path = write_ledger(
+        tmp_path / "l.jsonl",
+        [session(cost=5.0, ts="2026-11-25T12:00:00.000Z"), session(cost=1.0, ts="2026-11-25T10:00:00.000Z")],
+    )
     assert run_json([path])["totals"]["session_cost_usd"] == 5.0
 
 

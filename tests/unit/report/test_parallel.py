@@ -23,10 +23,16 @@ def _varied_ledger(tmp_path, n=240):
     items = []
     for i in range(n):
         sid = f"s{i // 7:04d}"
-        items.append(spawn(ts=f"2026-11-{10 + i % 15}T10:00:{i % 60:02d}.000Z", session_id=sid,
-                           agent_type=f"agent-{i % 5}", tool_use_id=f"t{i}",
-                           actual_model="claude-opus-5-5" if i % 17 == 0 else "claude-haiku-5-5",
-                           cost_usd=0.001 * (i % 13)))
+        items.append(
+            spawn(
+                ts=f"2026-11-{10 + i % 15}T10:00:{i % 60:02d}.000Z",
+                session_id=sid,
+                agent_type=f"agent-{i % 5}",
+                tool_use_id=f"t{i}",
+                actual_model="claude-opus-5-5" if i % 17 == 0 else "claude-haiku-5-5",
+                cost_usd=0.001 * (i % 13),
+            )
+        )
         if i % 7 == 6:
             items.append(session(sid, cost=0.5 + i, ts=f"2026-11-{10 + i % 15}T11:00:00.000Z"))
         if i % 50 == 25:
@@ -36,8 +42,18 @@ def _varied_ledger(tmp_path, n=240):
 
 
 def _state(s):
-    return (all_rows(s), all_sessions(s), spawn_cost_per_session(s), s.drift, list(s.drift_offsets), s.skipped,
-            s.torn, s.offset, s.last, s.rollups)
+    return (
+        all_rows(s),
+        all_sessions(s),
+        spawn_cost_per_session(s),
+        s.drift,
+        list(s.drift_offsets),
+        s.skipped,
+        s.torn,
+        s.offset,
+        s.last,
+        s.rollups,
+    )
 
 
 @pytest.mark.skipif(workers_for(10**12, {"CCO_HOOKS_REPORT_WORKERS": "2"}) < 2, reason="no fork here")

@@ -17,8 +17,7 @@ def test_progress_bar_waits_a_second_then_draws_and_clears():
     now[0] = 1.55
     bar(60_000_000, 100_000_000)  # too soon after the last draw
     bar.close()
-    assert err.getvalue() == (
-        "\rscanning ledger.jsonl [###############               ]  50%  50/100 MB\r\x1b[K")
+    assert err.getvalue() == ("\rscanning ledger.jsonl [###############               ]  50%  50/100 MB\r\x1b[K")
 
 
 def test_quiet_progress_never_clears_anything():

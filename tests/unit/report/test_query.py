@@ -9,10 +9,20 @@ from tests.support.ledger_records import run, run_json, spawn, write_ledger
 # ---- filters ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("since, until, spawns", [
-    ("2026-11-25", None, 4), (None, "2026-11-24", 3), ("2026-11-24", "2026-11-24", 3),
-    ("today", None, 4), ("yesterday", "yesterday", 3), ("2d", None, 7), ("1d", None, 4),
-    ("1w", None, 7), ("2026-11-26", None, 0)])
+@pytest.mark.parametrize(
+    "since, until, spawns",
+    [
+        ("2026-11-25", None, 4),
+        (None, "2026-11-24", 3),
+        ("2026-11-24", "2026-11-24", 3),
+        ("today", None, 4),
+        ("yesterday", "yesterday", 3),
+        ("2d", None, 7),
+        ("1d", None, 4),
+        ("1w", None, 7),
+        ("2026-11-26", None, 0),
+    ],
+)
 def test_date_filters(ledger_path, since, until, spawns):
     """--since/--until take dates, today, yesterday and Nd/Nw (the last N days, today included)."""
     doc = run_json([ledger_path], since=since, until=until)
@@ -62,14 +72,21 @@ def test_filters_combine(ledger_path):
     """Every filter given must match."""
     doc = run_json([ledger_path], agents=["python-pro"], projects=["web"], since="2026-11-25")
     assert doc["totals"]["spawns"] == 3
-    assert doc["filters"] == {"since": "2026-11-25", "until": None, "sessions": [],
-                              "projects": ["web"], "agents": ["python-pro"]}
+    assert doc["filters"] == {
+        "since": "2026-11-25",
+        "until": None,
+        "sessions": [],
+        "projects": ["web"],
+        "agents": ["python-pro"],
+    }
 
 
 def test_filter_matching_nothing_says_so(ledger_path):
     out = run([ledger_path], fmt="table", agents=["nobody"])[1]
-    assert out == ("No spawns recorded matching the filters.\n"
-                   "Sessions: subagents cost $0 of $7.50 (0%) in 2 sessions with a recorded cost.\n")
+    assert out == (
+        "No spawns recorded matching the filters.\n"
+        "Sessions: subagents cost $0 of $7.50 (0%) in 2 sessions with a recorded cost.\n"
+    )
 
 
 # ---- ledgers: missing, several, globs ---------------------------------------------------------

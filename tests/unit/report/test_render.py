@@ -59,8 +59,10 @@ def test_unpriced_marker_and_footnote(ledger_path):
     py_line = next(x for x in out.splitlines() if x.startswith("python-pro"))
     assert "$0.4235*" in py_line
     out = run([ledger_path], fmt="markdown")[1]  # footnotes unwrapped
-    assert "* 1 unpriced spawn (no price for the model, or no readable transcript) is in no cost sum; " \
-           "1 spawn without a price at the requested model is in no requested cost or savings." in out
+    assert (
+        "* 1 unpriced spawn (no price for the model, or no readable transcript) is in no cost sum; "
+        "1 spawn without a price at the requested model is in no requested cost or savings." in out
+    )
 
 
 def test_no_drift_says_so(tmp_path):
@@ -69,17 +71,40 @@ def test_no_drift_says_so(tmp_path):
     assert out.endswith("\nDrift: no spawn ran on another model than the enforced one.\n")
 
 
-@pytest.mark.parametrize("value, text", [
-    (0, "$0"), (0.00001, "<$0.0001"), (0.0123, "$0.0123"), (0.5, "$0.5000"), (1, "$1.00"),
-    (12.345678, "$12.35"), (999.99, "$999.99"), (12345.6, "$12,346"), (-0.25, "-$0.2500"), (None, "-")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0, "$0"),
+        (0.00001, "<$0.0001"),
+        (0.0123, "$0.0123"),
+        (0.5, "$0.5000"),
+        (1, "$1.00"),
+        (12.345678, "$12.35"),
+        (999.99, "$999.99"),
+        (12345.6, "$12,346"),
+        (-0.25, "-$0.2500"),
+        (None, "-"),
+    ],
+)
 def test_money_format(value, text):
     """Four decimals under $1, cents under $1000, whole dollars above."""
     assert format_usd(value) == text
 
 
-@pytest.mark.parametrize("value, text", [
-    (0, "0"), (999, "999"), (1000, "1.0k"), (9949, "9.9k"), (12345, "12k"), (999_499, "999k"),
-    (999_500, "1.0M"), (12_345_678, "12M"), (3_400_000_000, "3.4G")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0, "0"),
+        (999, "999"),
+        (1000, "1.0k"),
+        (9949, "9.9k"),
+        (12345, "12k"),
+        (999_499, "999k"),
+        (999_500, "1.0M"),
+        (12_345_678, "12M"),
+        (3_400_000_000, "3.4G"),
+    ],
+)
 def test_token_format(value, text):
     """Token counts in two or three significant figures."""
     assert format_tokens(value) == text

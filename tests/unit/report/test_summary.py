@@ -18,9 +18,14 @@ def test_appended_records_change_only_their_sessions_partitions(sample_ledger):
         old_parts = list(before.part_spans)
         before.close()
         sid = f"new-session-{i % 2}"
-        write_ledger(sample_ledger, [spawn(ts=f"2026-12-0{i + 1}T00:00:00.000Z", agent_type=f"agent-{i % 3}",
-                                  session_id=sid),
-                            session(sid, cost=1.0 + i, ts=f"2026-12-0{i + 1}T01:00:00.000Z")], mode="a")
+        write_ledger(
+            sample_ledger,
+            [
+                spawn(ts=f"2026-12-0{i + 1}T00:00:00.000Z", agent_type=f"agent-{i % 3}", session_id=sid),
+                session(sid, cost=1.0 + i, ts=f"2026-12-0{i + 1}T01:00:00.000Z"),
+            ],
+            mode="a",
+        )
         s = warm(sample_ledger)
         assert not s.rebuilt
         touched = {part_of(sid)}
@@ -40,8 +45,10 @@ def test_a_repeated_report_without_filters_reads_no_partition(sample_ledger, mon
     run_json([sample_ledger])
     write_ledger(sample_ledger, [spawn(cost_usd=0.5, session_id="another")], mode="a")
     s = summarize(sample_ledger)
+
     def no_reads(self, p):
         raise AssertionError("a partition was read")
+
     monkeypatch.setattr(LedgerSummary, "partition", no_reads)
     for group_by in ("agent", "model", "day", "project", "decision"):
         build_report([s], group_by)

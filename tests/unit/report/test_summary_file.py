@@ -16,8 +16,15 @@ def test_summary_is_written_beside_the_ledger_0600(sample_ledger):
     assert mode == 0o600
 
 
-@pytest.mark.parametrize("damage", [b"", b"garbage", b"cco-hooks report summary\nwrong-python\n",
-                                    b"cco-hooks report summary\n" + summary_file.PY_TAG + b"\x00\x01\x02"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"garbage",
+        b"cco-hooks report summary\nwrong-python\n",
+        b"cco-hooks report summary\n" + summary_file.PY_TAG + b"\x00\x01\x02",
+    ],
+)
 def test_damaged_or_foreign_summary_is_ignored(sample_ledger, damage):
     """A summary we cannot trust is thrown away and rewritten; the report is unaffected."""
     warm(sample_ledger)

@@ -42,8 +42,14 @@ def test_nothing_new_reads_nothing_and_does_not_rewrite_the_summary(sample_ledge
 def test_many_appends_stay_exact(sample_ledger):
     """Appending one record at a time, every kind, keeps the summary equal to a full scan."""
     warm(sample_ledger)
-    for rec in [denied(), unpriced(), session(cost=9.0, ts="2026-11-26T00:00:00.000Z"),
-                spawn(actual_model="claude-opus-5-5"), "garbage\n", spawn(ts="2026-11-27T01:00:00.000Z")]:
+    for rec in [
+        denied(),
+        unpriced(),
+        session(cost=9.0, ts="2026-11-26T00:00:00.000Z"),
+        spawn(actual_model="claude-opus-5-5"),
+        "garbage\n",
+        spawn(ts="2026-11-27T01:00:00.000Z"),
+    ]:
         write_ledger(sample_ledger, [rec], mode="a")
         s = warm(sample_ledger)
         assert not s.rebuilt
