@@ -69,13 +69,7 @@ def pre_tool_use(payload, state):
     state["snapshot"] = snap
     message = _config_messages(project, snap)
     if snap.get("broken"):
-        out = None
-        if snap.get("on_error") == "block":
-            out = _block_denial(
-                "a config layer is broken",
-                snap["broken"][0],
-                "correct it (`cco-hooks config validate` lists every problem), or set on_error: allow",
-            )
+        out = policy.hook_output(policy.broken_config_decision(snap))
         if message:
             out = dict(out or {}, systemMessage=message)
         return out

@@ -43,6 +43,17 @@ def error_denial(what, where, fix):
     )
 
 
+BROKEN_CONFIG_FIX = "correct it (`cco-hooks config validate` lists every problem), or set on_error: allow"
+
+
+def broken_config_decision(routing):
+    """The decision for every spawn while a config layer is broken: denied under ``on_error:
+    block``, else left unchanged. Both say which layer is broken."""
+    if routing.get("on_error") == "block":
+        return error_denial("a config layer is broken", routing["broken"][0], BROKEN_CONFIG_FIX)
+    return make_decision("none", "a config layer is broken, so spawns are left unchanged: " + routing["broken"][0])
+
+
 def _where(rule):
     return f"rule {rule['pattern']!r} in {rule.get('source') or rule.get('layer')}"
 

@@ -44,10 +44,7 @@ def _decide(tool_name, tool_input, routing: dict, env: dict) -> dict:
     """The hook's decision, including what it does when a config layer is broken."""
     if not routing["broken"]:
         return policy.decide(tool_name, tool_input, routing, env)
-    if routing["on_error"] == "block":
-        return policy.make_decision("deny", "the config is broken and on_error is block: " + routing["broken"][0])
-    why = "a config layer is broken, so the hook leaves spawns unchanged: "
-    return policy.make_decision("none", why + routing["broken"][0])
+    return policy.broken_config_decision(routing)
 
 
 def run_explain(

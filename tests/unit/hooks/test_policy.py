@@ -192,3 +192,19 @@ def test_budget_verdict_denies_or_downgrades(project):
         budget={"exceeded": "daily_usd", "action": "downgrade", "downgrade_to": "haiku"},
     )
     assert down["action"] == "rewrite" and down["updated_input"]["model"] == "haiku"
+
+
+def test_a_broken_layer_leaves_spawns_unchanged_and_says_which():
+    """on_error: allow (the default): the spawn proceeds, the reason names the broken layer."""
+    decision = policy.broken_config_decision({"broken": ["/p/.claude/cco-hooks.yaml: not YAML"], "on_error": "allow"})
+    assert decision["action"] == "none" and policy.hook_output(decision) is None
+    assert decision["reason"].endswith("/p/.claude/cco-hooks.yaml: not YAML")
+
+
+def test_a_broken_layer_under_on_error_block_denies_with_what_where_and_the_fix():
+    """on_error: block: a denial naming the layer and how to fix it."""
+    decision = policy.broken_config_decision({"broken": ["/p/.claude/cco-hooks.yaml: not YAML"], "on_error": "block"})
+    reason = policy.hook_output(decision)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert decision["action"] == "deny"
+    assert "a config layer is broken" in reason and "Where: /p/.claude/cco-hooks.yaml: not YAML" in reason
+    assert "cco-hooks config validate" in reason and "on_error: allow" in reason
