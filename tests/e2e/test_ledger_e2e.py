@@ -188,6 +188,9 @@ with open(os.environ["CCO_TEST_STOP_LOG"], "a") as f:
 """
 
 
+MAIN_STOPPED = "main-stopped"  # created by a Stop hook of the main loop (not in the ``report`` mode)
+
+
 def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
     """Agents, config, `cco-hooks install --scope project`, then our SubagentStop command wrapped
     by ``STOP_HOOK`` (and, for the race, the same command run early from a Bash PostToolUse inside
@@ -221,6 +224,10 @@ def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
         settings["hooks"].setdefault("PostToolUse", []).append(
             {"matcher": "Bash", "hooks": [{"type": "command", "command": f"{wrapper} early {command}", "timeout": 30}]}
         )
+    if mode != "report":
+        touch = f"{shlex.quote(sys.executable)} -c 'import sys; open(sys.argv[1], \"a\").close()' "
+        touch += shlex.quote(str(tmp / MAIN_STOPPED))
+        settings["hooks"]["Stop"].append({"hooks": [{"type": "command", "command": touch, "timeout": 30}]})
     if mode == "report":
         for event, arg in (("Stop", "stop"), ("SessionEnd", "session-end")):
             removed = [h["command"] for group in settings["hooks"].pop(event) for h in group["hooks"]]
@@ -229,7 +236,10 @@ def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
     return tmp / "stop_log.jsonl"
 
 
-def scenario(layout: str) -> Scenario:
+def scenario(layout: str, main_stopped: Path | None = None) -> Scenario:
+    """The spawns of a layout; with ``main_stopped``, the ``DELAY_S`` subagents answer only once
+    that file exists (the main loop's Stop hook creates it), so they stop after the first Stop
+    however slow the machine is."""
     requested = requested_models(layout)
     spawns = [
         Spawn(
@@ -240,6 +250,7 @@ def scenario(layout: str) -> Scenario:
             turns=TURNS[agent],
             description=f"{agent} task",
             delay_s=DELAY_S.get(agent, 0.0) if background else 0.0,
+            wait_for_file=str(main_stopped) if main_stopped and background and agent in DELAY_S else None,
         )
         for agent, background in LAYOUTS[layout].items()
     ]
@@ -324,7 +335,7 @@ def test_ledger_agrees_with_claude_code(layout, mode, run_e2e, fake_api, e2e_pro
     ledger = tmp_path / "ledger" / "ledger.jsonl"
     monkeypatch.setenv("CCO_HOOKS_LEDGER", str(ledger))
     stop_log = setup_project(e2e_project, e2e_home, tmp_path, mode)
-    test_scenario = scenario(layout)
+    test_scenario = scenario(layout, None if mode == "report" else tmp_path / MAIN_STOPPED)
     env_extra = {
         "CCO_HOOKS_LEDGER": str(ledger),
         "CCO_TEST_STOP_LOG": str(stop_log),

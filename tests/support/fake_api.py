@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
+import os
 import threading
 import time
 import urllib.parse
@@ -116,6 +117,9 @@ class Spawn:
     )
     final_text: str | None = None
     delay_s: float = 0.0  # wait this long before answering each of this subagent's requests
+    # answer this subagent's requests only once this file exists (at most 60 s): ties the subagent's
+    # progress to an event elsewhere (e.g. a hook of the main loop), not to the machine's speed
+    wait_for_file: str | None = None
 
     def __post_init__(self) -> None:
         if not self.marker:
@@ -530,9 +534,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
         actor, turn, blocks, stop_reason, usage, answer = self._plan(body, agent_id)
         if actor not in (MAIN, OTHER):
-            delay = self.state.scenario.spawn(actor).delay_s
-            if delay > 0:
-                time.sleep(min(delay, 60.0))
+            spawn = self.state.scenario.spawn(actor)
+            if spawn.wait_for_file:
+                deadline = time.monotonic() + 60.0
+                while not os.path.exists(spawn.wait_for_file) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            if spawn.delay_s > 0:
+                time.sleep(min(spawn.delay_s, 60.0))
         message_id = f"msg_{uuid.uuid4().hex}"
         tool_ids = [b["id"] for b in blocks if b["type"] == "tool_use"]
         stream = bool(body.get("stream"))
