@@ -1,4 +1,4 @@
-"""Benchmark the hook processes exactly as `cco-hooks install` registers them (issue 5, item 1).
+"""Benchmark the hook processes exactly as `cco-hooks install` registers them.
 
     python bench/bench_hooks.py [--rounds 40] [--transcript-mb 1] [--keep DIR] [--json FILE]
 
@@ -9,7 +9,7 @@ machine, CPU frequency) hits all of them alike. Medians over ``--rounds`` rounds
 
 Commands (all with this interpreter, ``sys.executable``, never a pyenv shell shim):
 
-- ``bare``            ``python -c pass`` — the reference of the issue's ratios
+- ``bare``            ``python -c pass`` — the reference of the latency targets
 - ``bare -S``         ``python -S -c pass`` — the floor (no ``site``)
 - ``bare, clean venv``  ``<venv>/bin/python -c pass`` — the same interpreter in an empty venv: what
   ``bare`` costs without this machine's site-packages ``.pth`` start-up hooks (see README)
