@@ -1,4 +1,5 @@
-"""The click layer: every command is documented, and each verb's module is imported only when it runs."""
+"""The click layer: every command is documented, each verb's module is imported only when it runs,
+`python -m cco_hooks` is the same CLI, and a CcoHooksError is one line on stderr."""
 
 import subprocess
 import sys
@@ -34,3 +35,25 @@ def test_the_click_layer_imports_no_verb_module_until_it_runs():
     }
     assert not loaded & verbs
     assert not {name for name in loaded if name.startswith("cco_hooks.report")}
+
+
+def test_python_dash_m_cco_hooks_is_the_cli():
+    """`python -m cco_hooks --help` runs the same click group: exit 0, every command listed."""
+    proc = subprocess.run([sys.executable, "-m", "cco_hooks", "--help"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Usage: python -m cco_hooks [OPTIONS] COMMAND [ARGS]...\n")
+    listed = proc.stdout.split("\nCommands:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in listed if line.strip()] == sorted(main.commands)
+
+
+def test_a_cco_hooks_error_is_one_line_on_stderr_and_exit_2(tmp_path):
+    """A CcoHooksError raised by a verb: its message on stderr after `cco-hooks: `, exit 2, no traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "cco_hooks", "explain", "--project", str(tmp_path)],
+        input="[1, 2]",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "cco-hooks: stdin must be a JSON object (a PreToolUse payload).\n"

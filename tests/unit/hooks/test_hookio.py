@@ -1,0 +1,204 @@
+"""Hook I/O: reading the payload, printing the answer, telling the user once, logging errors, lazy imports."""
+
+import io
+import os
+import stat
+import sys
+
+import pytest
+
+from cco_hooks import hookio
+
+
+class Raising(io.RawIOBase):
+    def __init__(self, exc):
+        self.exc = exc
+
+    def read(self, _n=-1):
+        raise self.exc
+
+
+def fake_stdout(monkeypatch):
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out, write_through=True))
+    return out
+
+
+def exc_info(message):
+    try:
+        raise ValueError(message)
+    except ValueError:
+        return sys.exc_info()
+
+
+# --------------------------------------------------------------------------- read_payload
+
+
+def test_read_payload_returns_the_object():
+    """A JSON object on stdin is returned as a dict."""
+    raw = b'{"tool_name": "Agent", "n": [1, 2]}'
+    assert hookio.read_payload(io.BytesIO(raw)) == {"tool_name": "Agent", "n": [1, 2]}
+
+
+@pytest.mark.parametrize("raw", [b"", b"[]", b"1", b'"x"', b"null", b"true"])
+def test_read_payload_refuses_what_is_not_an_object(raw):
+    """Empty input and any JSON value but an object: ``None``."""
+    assert hookio.read_payload(io.BytesIO(raw)) is None
+
+
+@pytest.mark.parametrize("raw", [b"{", b"{'a': 1}", b"\xff\xfe{}", b'{"a": 1} {"b": 2}', b"[" * 100_000])
+def test_read_payload_refuses_invalid_json(raw):
+    """Invalid, non-UTF-8, two objects, nesting past the recursion limit: ``None``."""
+    assert hookio.read_payload(io.BytesIO(raw)) is None
+
+
+def test_read_payload_takes_a_payload_of_exactly_the_limit(monkeypatch):
+    """A payload of MAX_PAYLOAD_BYTES bytes is read."""
+    monkeypatch.setattr(hookio, "MAX_PAYLOAD_BYTES", 16)
+    raw = b'{"a": "' + b"x" * 7 + b'"}'
+    assert len(raw) == 16
+    assert hookio.read_payload(io.BytesIO(raw)) == {"a": "xxxxxxx"}
+
+
+def test_read_payload_refuses_a_payload_over_the_limit(monkeypatch):
+    """One byte over MAX_PAYLOAD_BYTES: ``None``, even though it is valid JSON."""
+    monkeypatch.setattr(hookio, "MAX_PAYLOAD_BYTES", 16)
+    raw = b'{"a": "' + b"x" * 8 + b'"}'
+    assert len(raw) == 17
+    assert hookio.read_payload(io.BytesIO(raw)) is None
+
+
+def test_the_payload_limit_is_64_mib():
+    """The documented limit: 64 MiB."""
+    assert hookio.MAX_PAYLOAD_BYTES == 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize("exc", [OSError(5, "EIO"), ValueError("I/O operation on closed file")])
+def test_read_payload_of_a_stream_that_raises_is_none(exc):
+    """A read error or a closed stdin: ``None``, never an exception."""
+    assert hookio.read_payload(Raising(exc)) is None
+
+
+def test_read_payload_reads_sys_stdin_by_default(monkeypatch):
+    """Without a stream, the bytes of sys.stdin are read."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"cwd": "/p"}')))
+    assert hookio.read_payload() == {"cwd": "/p"}
+
+
+# --------------------------------------------------------------------------- emit
+
+
+def test_emit_prints_one_ascii_json_line(monkeypatch):
+    """An object is printed as one line of ASCII JSON (non-ASCII escaped)."""
+    out = fake_stdout(monkeypatch)
+    hookio.emit({"systemMessage": "café"})
+    assert out.getvalue() == b'{"systemMessage":"caf\\u00e9"}\n'
+
+
+def test_emit_none_prints_nothing(monkeypatch):
+    """``None``: not even a newline."""
+    out = fake_stdout(monkeypatch)
+    hookio.emit(None)
+    assert out.getvalue() == b""
+
+
+# --------------------------------------------------------------------------- tell_once
+
+
+def test_tell_once_returns_the_message_the_first_time_only(tmp_path):
+    """First call: the message; every later call for the same topic: ``None``."""
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    assert hookio.tell_once("topic-a", "hello", env) == "hello"
+    assert hookio.tell_once("topic-a", "hello again", env) is None
+    assert hookio.tell_once("topic-a", "hello", env) is None
+
+
+def test_tell_once_topics_are_independent(tmp_path):
+    """Another topic is told even after the first one was."""
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    assert hookio.tell_once("topic-a", "a", env) == "a"
+    assert hookio.tell_once("topic-b", "b", env) == "b"
+
+
+def test_tell_once_leaves_a_private_marker(tmp_path):
+    """The marker lives in <state>/told, in a 0700 directory, as a 0600 file."""
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    hookio.tell_once("topic-a", "a", env)
+    told = tmp_path / "claude" / "cco-hooks" / "told"
+    [marker] = told.iterdir()
+    assert stat.S_IMODE(told.stat().st_mode) == 0o700
+    assert stat.S_IMODE(marker.stat().st_mode) == 0o600
+
+
+def test_tell_once_tells_when_the_marker_dir_cannot_be_created(tmp_path):
+    """If the marker cannot be written the message is returned every time: better told twice than never."""
+    blocker = tmp_path / "claude"
+    blocker.write_text("a file where the config dir should be")
+    env = {"CLAUDE_CONFIG_DIR": str(blocker)}
+    assert hookio.tell_once("topic-a", "a", env) == "a"
+    assert hookio.tell_once("topic-a", "a", env) == "a"
+
+
+# --------------------------------------------------------------------------- log_error
+
+
+def test_log_error_writes_a_private_file_with_the_traceback(tmp_path):
+    """errors.log is created 0600 and holds the event and the traceback; its path is returned."""
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    path = hookio.log_error("stop", exc_info("first failure"), env)
+    assert path == str(tmp_path / "claude" / "cco-hooks" / "errors.log")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    text = open(path).read()
+    assert text.startswith("--- ") and f" stop (pid {os.getpid()})\n" in text
+    assert "Traceback (most recent call last)" in text and text.endswith("ValueError: first failure\n")
+
+
+def test_log_error_appends(tmp_path):
+    """A second error is added after the first; nothing is overwritten."""
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    path = hookio.log_error("stop", exc_info("first failure"), env)
+    hookio.log_error("session-end", exc_info("second failure"), env)
+    text = open(path).read()
+    assert text.count("--- ") == 2
+    assert text.index("first failure") < text.index(" session-end (pid ") < text.index("second failure")
+
+
+def test_log_error_that_cannot_write_still_returns_the_path(tmp_path):
+    """An unwritable state dir: no exception, and the path the user would look at."""
+    blocker = tmp_path / "claude"
+    blocker.write_text("not a directory")
+    env = {"CLAUDE_CONFIG_DIR": str(blocker)}
+    assert hookio.log_error("stop", exc_info("lost"), env) == os.path.join(str(blocker), "cco-hooks", "errors.log")
+
+
+def test_internal_error_message_is_cut_at_200_characters():
+    """The message names the event, the type and at most 200 characters of the error, and the log."""
+    text = hookio.internal_error_message("stop", ValueError("x" * 500), "/l/errors.log")
+    assert text == (
+        f"cco-hooks: internal error in the stop hook (ValueError: {'x' * 200}); the spawn proceeds unchanged. "
+        "Details: /l/errors.log. Please report it."
+    )
+
+
+# --------------------------------------------------------------------------- OnFirstUse
+
+
+def test_on_first_use_does_not_import_before_an_attribute_is_used(monkeypatch):
+    """Creating the stand-in imports nothing and leaves it in the namespace."""
+    monkeypatch.delitem(sys.modules, "cco_hooks.coerce", raising=False)
+    monkeypatch.delattr("cco_hooks.coerce", raising=False)
+    namespace = {}
+    stand_in = hookio.OnFirstUse("coerce", namespace)
+    namespace["coerce"] = stand_in
+    assert "cco_hooks.coerce" not in sys.modules
+    assert namespace["coerce"] is stand_in
+
+
+def test_on_first_use_imports_and_replaces_itself_on_first_attribute_access(monkeypatch):
+    """The first attribute access imports the module, returns its attribute and puts the module in the namespace."""
+    monkeypatch.delitem(sys.modules, "cco_hooks.coerce", raising=False)
+    monkeypatch.delattr("cco_hooks.coerce", raising=False)
+    namespace = {}
+    namespace["coerce"] = hookio.OnFirstUse("coerce", namespace)
+    assert namespace["coerce"].text("ab") == "ab"
+    assert namespace["coerce"] is sys.modules["cco_hooks.coerce"]
