@@ -14,8 +14,9 @@ the inputs through real hook processes (the command `install` registers), 10 s t
 use it — this process has ``json`` imported (hypothesis needs it), which hides a class of bugs a
 hook process meets (e.g. the C scanner's errors need ``json.decoder`` loaded: found this way).
 
-On a failure hypothesis shrinks the input and this prints it and exits 1. ``tests/unit/
-test_hostile_input.py`` runs a short smoke run of this file.
+On a failure hypothesis shrinks the input and this prints it and exits 1.
+``tests/unit/processes/test_hostile_input.py`` runs a short smoke run of this file. The session on
+disk, the payloads and both ways of running a hook come from ``tests.support.hookproc.Hooks``.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def main(argv=None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     hooks, seeds, odd_values = setup(root)
     os.environ["CLAUDE_PROJECT_DIR"] = str(hooks.project)
-    from tests.support.hookproc import check_answer, check_state, run_main
+    from tests.support.hookproc import check_answer, check_state
 
     count = {"in_process": 0, "processes": 0}
     slowest = [0.0, ""]
@@ -192,7 +193,7 @@ def main(argv=None) -> int:
     @given(event=st.sampled_from(EVENTS), data=fuzz_inputs(seeds, odd_values))
     def target(event, data):
         count["in_process"] += 1
-        code, out = run_main(event, data)
+        code, out = hooks.run_main(event, data)
         assert code == 0
         check_answer(event, out)
         if every and count["in_process"] % every == 0 and count["processes"] < args.processes:
@@ -214,7 +215,7 @@ def main(argv=None) -> int:
         print(f"work dir kept: {root}")
         return 1
     elapsed = time.monotonic() - start
-    records, _ = hooks.records()
+    records, _ = hooks.read_ledger()
     print(
         f"fuzz_hooks: {count['in_process']} inputs ({args.runs} requested) in {elapsed:.1f} s, "
         f"{count['processes']} also as hook processes (slowest {slowest[0]:.2f} s), "

@@ -127,7 +127,7 @@ def test_real_hook_processes_load_no_heavy_module(recorder):
         "pre-tool-use", dict(h.pre("toolu_3"), tool_name="TaskCreate")
     )
 
-    records, skipped = h.records()
+    records, skipped = h.read_ledger()
     assert skipped == 0 and [r["status"] for r in records if r["kind"] == "spawn"] == ["completed", "completed"]
     assert "cco_hooks.budget" in runs["pre-tool-use (rewrite, budget)"]  # the budget path really ran
     assert "cco_hooks.pricing" in runs["post-tool-use (completed: prices)"]

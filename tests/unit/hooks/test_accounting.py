@@ -13,38 +13,28 @@ from cco_hooks import accounting, completion, ledger, pending, pricing, transcri
 from tests.support.hookproc import (
     COST,
     COST_STATE,
+    FINAL_TEXT,
+    PROMPT_MARKER,
     SESSION_LINES,
     SID,
     only,
-    scene_in_clean_cwd,
     schema_validator,
-)
-from tests.support.hookproc import (
-    SCENE_FINAL_MARKER as FINAL_MARKER,
-)
-from tests.support.hookproc import (
-    SCENE_PROMPT_MARKER as PROMPT_MARKER,
 )
 
 VALIDATOR = schema_validator()
 
 
-@pytest.fixture
-def scene(tmp_path, monkeypatch):
-    yield from scene_in_clean_cwd(tmp_path, monkeypatch)
-
-
-def test_foreground_order_stop_before_post(scene):
-    scene.run_pre("toolu_3", requested="opus")
-    scene.write_transcript("a887642912c4f6be6")
-    scene.write_meta("a887642912c4f6be6", "toolu_3")
-    scene.run_stop(scene.stop("a887642912c4f6be6"))
-    assert scene.records() == []  # waits for its PostToolUse (moments later)
-    scene.run_post(scene.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
-    r = only(scene.records())
+def test_foreground_order_stop_before_post(hooks):
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript("a887642912c4f6be6")
+    hooks.write_meta("a887642912c4f6be6", "toolu_3")
+    hooks.run_stop(hooks.stop("a887642912c4f6be6"))
+    assert hooks.records() == []  # waits for its PostToolUse (moments later)
+    hooks.run_post(hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
+    r = only(hooks.records())
     assert r["status"] == "completed" and r["priced"] is True
     assert r["tool_use_id"] == "toolu_3" and r["agent_id"] == "a887642912c4f6be6"
-    assert r["session_id"] == SID and r["project"] == "/home/dev/proj"
+    assert r["session_id"] == SID and r["project"] == str(hooks.project)
     assert r["agent_type"] == "general-purpose" and r["description"] == "a"
     assert r["background"] is False
     assert r["requested_model"] == "opus" and r["requested_model_id"] == "claude-opus-5-5"
@@ -65,29 +55,29 @@ def test_foreground_order_stop_before_post(scene):
     assert r["claude_code_version"] == "2.1.328"
     assert r["transcript_complete"] is True and r["unpriced_reason"] is None
     assert r["decision"]["action"] == "none"
-    assert scene.pending() == []
+    assert hooks.pending() == []
 
 
-def test_background_order_post_before_stop(scene):
-    scene.run_pre("toolu_2", requested="haiku", background=True)
-    scene.run_post(scene.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
-    assert scene.records() == []
-    scene.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
-    scene.run_stop(scene.stop("ab89ef272c1ab95db"))
-    r = only(scene.records())
+def test_background_order_post_before_stop(hooks):
+    hooks.run_pre("toolu_2", model="haiku", background=True)
+    hooks.run_post(hooks.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
+    assert hooks.records() == []
+    hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
+    hooks.run_stop(hooks.stop("ab89ef272c1ab95db"))
+    r = only(hooks.records())
     assert r["background"] is True
     assert r["cost_usd"] == pytest.approx(COST["claude-haiku-5-5"], abs=1e-9)
     assert r["duration_ms"] == 504  # from the transcript's timestamps
-    assert scene.pending() == []
+    assert hooks.pending() == []
 
 
-def test_rewrite_counterfactual_and_savings(scene):
-    scene.run_pre("toolu_1", requested="sonnet", enforced="haiku", action="rewrite")
-    scene.write_transcript("a9290afd8a1e9bebf", model="claude-haiku-5-5")
-    scene.write_meta("a9290afd8a1e9bebf", "toolu_1")
-    scene.run_stop(scene.stop("a9290afd8a1e9bebf"))
-    scene.run_post(scene.post_completed("toolu_1", "a9290afd8a1e9bebf", model="claude-haiku-5-5", model_in="haiku"))
-    r = only(scene.records())
+def test_rewrite_counterfactual_and_savings(hooks):
+    hooks.run_pre("toolu_1", model="sonnet", enforced="haiku", action="rewrite")
+    hooks.write_transcript("a9290afd8a1e9bebf", model="claude-haiku-5-5")
+    hooks.write_meta("a9290afd8a1e9bebf", "toolu_1")
+    hooks.run_stop(hooks.stop("a9290afd8a1e9bebf"))
+    hooks.run_post(hooks.post_completed("toolu_1", "a9290afd8a1e9bebf", model="claude-haiku-5-5", model_in="haiku"))
+    r = only(hooks.records())
     assert r["requested_model"] == "sonnet" and r["enforced_model"] == "haiku"
     assert r["requested_model_id"] == "claude-sonnet-5-5" and r["actual_model"] == "claude-haiku-5-5"
     assert r["decision"] == {
@@ -95,7 +85,7 @@ def test_rewrite_counterfactual_and_savings(scene):
         "mode": "rewrite",
         "rule": "general-purpose",
         "layer": "project",
-        "source": "/home/dev/proj/.claude/cco-hooks.yaml",
+        "source": str(hooks.project / ".claude" / "cco-hooks.yaml"),
         "reason": "test",
         "would": None,
     }
@@ -104,20 +94,20 @@ def test_rewrite_counterfactual_and_savings(scene):
     assert r["savings_usd"] == pytest.approx(0.24325 - 0.0516125, abs=1e-9)
 
 
-def test_no_model_named_uses_the_parents_model_as_counterfactual(scene):
+def test_no_model_named_uses_the_parents_model_as_counterfactual(hooks):
     """toolu_1 was issued by a claude-opus-5-5 message in the session transcript."""
-    scene.run_pre("toolu_1", requested=None, enforced="haiku", action="rewrite")
-    scene.write_transcript("a9290afd8a1e9bebf", model="claude-haiku-5-5")
-    scene.run_post(scene.post_async("toolu_1", "a9290afd8a1e9bebf", model_in="haiku"))
-    scene.run_stop(scene.stop("a9290afd8a1e9bebf"))
-    r = only(scene.records())
+    hooks.run_pre("toolu_1", model=None, enforced="haiku", action="rewrite")
+    hooks.write_transcript("a9290afd8a1e9bebf", model="claude-haiku-5-5")
+    hooks.run_post(hooks.post_async("toolu_1", "a9290afd8a1e9bebf", model_in="haiku"))
+    hooks.run_stop(hooks.stop("a9290afd8a1e9bebf"))
+    r = only(hooks.records())
     assert r["requested_model"] is None
     assert r["requested_model_id"] == "claude-opus-5-5"
     assert r["requested_cost_usd"] == pytest.approx(0.4865, abs=1e-9)
     assert r["savings_usd"] == pytest.approx(0.4865 - 0.0516125, abs=1e-9)
 
 
-def test_the_reference_session_agrees_with_claude_codes_cost_state(scene):
+def test_the_reference_session_agrees_with_claude_codes_cost_state(hooks):
     """The captured session: opus main loop, three subagents (sonnet foreground, haiku background,
     opus foreground). Spawn records + the main loop's own requests must equal cost-state per model,
     and the Stop hook's session record gives the subagents' share."""
@@ -127,25 +117,25 @@ def test_the_reference_session_agrees_with_claude_codes_cost_state(scene):
         ("toolu_3", "a887642912c4f6be6", "opus", "claude-opus-5-5", False),
     ]
     for tu, _agent, alias, _model, background in spawns:
-        scene.run_pre(tu, requested=alias, background=background)
+        hooks.run_pre(tu, model=alias, background=background)
     for tu, agent, alias, model, background in spawns:
-        scene.write_transcript(agent, model=model)
+        hooks.write_transcript(agent, model=model)
         if background:
-            scene.run_post(scene.post_async(tu, agent, model=model, model_in=alias))
-            scene.run_stop(scene.stop(agent))
+            hooks.run_post(hooks.post_async(tu, agent, model=model, model_in=alias))
+            hooks.run_stop(hooks.stop(agent))
         else:
-            scene.write_meta(agent, tu)
-            scene.run_stop(scene.stop(agent))
-            scene.run_post(scene.post_completed(tu, agent, model=model, model_in=alias))
-    records = scene.records()
+            hooks.write_meta(agent, tu)
+            hooks.run_stop(hooks.stop(agent))
+            hooks.run_post(hooks.post_completed(tu, agent, model=model, model_in=alias))
+    records = hooks.records()
     assert len(records) == 3
-    main = transcript.read_usage(str(scene.session))  # the session's own (main loop) requests
+    main = transcript.read_usage(str(hooks.session_transcript))  # the session's own (main loop) requests
     for model, usage in COST_STATE["modelUsage"].items():
         spent = sum(r["cost_usd"] for r in records if r["actual_model"] == model)
-        spent += sum(scene.prices.cost(q["model"], q["usage"]) for q in main.requests if q["model"] == model)
+        spent += sum(hooks.prices.cost(q["model"], q["usage"]) for q in main.requests if q["model"] == model)
         assert spent == pytest.approx(usage["costUSD"], abs=1e-9), model
-    accounting.on_session_end(dict(scene.base(), hook_event_name="Stop"), scene.ledger)
-    session = only(scene.records("session"))
+    accounting.on_session_end(hooks.session_event("Stop"), hooks.ledger)
+    session = only(hooks.records("session"))
     assert session["session_cost_usd"] == pytest.approx(COST_STATE["totalCostUSD"], abs=1e-12)
     assert session["model_costs"] == {m: u["costUSD"] for m, u in COST_STATE["modelUsage"].items()}
     assert session["claude_code_version"] == "2.1.328"
@@ -153,112 +143,114 @@ def test_the_reference_session_agrees_with_claude_codes_cost_state(scene):
     assert share == pytest.approx((0.4865 + 0.24325 + 0.0516125) / 0.7826825, abs=1e-9)
 
 
-def test_final_line_landing_during_the_bounded_wait(scene):
-    scene.run_pre("toolu_2", requested="haiku", background=True)
-    scene.run_post(scene.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
-    scene.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5", upto=3)
+def test_final_line_landing_during_the_bounded_wait(hooks):
+    hooks.run_pre("toolu_2", model="haiku", background=True)
+    hooks.run_post(hooks.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
+    hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5", upto=3)
 
     def finish():
         time.sleep(0.1)
-        scene.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
+        hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
 
     thread = threading.Thread(target=finish)
     thread.start()
     start = time.monotonic()
-    accounting.on_subagent_stop(scene.stop("ab89ef272c1ab95db"), scene.ledger, scene.prices)
+    accounting.on_subagent_stop(hooks.stop("ab89ef272c1ab95db"), hooks.ledger, hooks.prices)
     elapsed = time.monotonic() - start
     thread.join()
     assert elapsed < 0.45
-    r = only(scene.records())  # recorded by the SubagentStop hook itself
+    r = only(hooks.records())  # recorded by the SubagentStop hook itself
     assert r["requests"] == 2
 
 
-def test_replaying_every_hook_twice_gives_one_record(scene):
+def test_replaying_every_hook_twice_gives_one_record(hooks):
     for _ in range(2):
-        scene.run_pre("toolu_3", requested="opus")
-        scene.write_transcript("a887642912c4f6be6")
-        scene.write_meta("a887642912c4f6be6", "toolu_3")
-        scene.run_stop(scene.stop("a887642912c4f6be6"))
-        scene.run_post(scene.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
-    assert len(scene.records()) == 1
-    assert scene.pending() == []
-    assert scene.settle(later=completion.ORPHAN_S + 1, force=True) == 0
+        hooks.run_pre("toolu_3", model="opus")
+        hooks.write_transcript("a887642912c4f6be6")
+        hooks.write_meta("a887642912c4f6be6", "toolu_3")
+        hooks.run_stop(hooks.stop("a887642912c4f6be6"))
+        hooks.run_post(hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
+    assert len(hooks.records()) == 1
+    assert hooks.pending() == []
+    assert hooks.settle(later=completion.ORPHAN_S + 1, force=True) == 0
     # a late replay does not wait 0.5 s: the tombstone is checked first
     start = time.monotonic()
-    accounting.on_subagent_stop(scene.stop("a887642912c4f6be6"), scene.ledger, scene.prices)
+    accounting.on_subagent_stop(hooks.stop("a887642912c4f6be6"), hooks.ledger, hooks.prices)
     assert time.monotonic() - start < 0.3
-    assert len(scene.records()) == 1
+    assert len(hooks.records()) == 1
 
 
-def test_denied_spawn_is_recorded_at_once(scene):
-    payload, decision = scene.pre("toolu_9", requested="opus", action="deny")
-    accounting.on_pre_tool_use(payload, decision, scene.ledger)
-    accounting.on_pre_tool_use(payload, decision, scene.ledger)
-    r = only(scene.records())
+def test_denied_spawn_is_recorded_at_once(hooks):
+    payload = hooks.pre("toolu_9", model="opus")
+    decision = hooks.decision(payload, action="deny")
+    accounting.on_pre_tool_use(payload, decision, hooks.ledger)
+    accounting.on_pre_tool_use(payload, decision, hooks.ledger)
+    r = only(hooks.records())
     assert r["status"] == "denied" and r["cost_usd"] == 0.0 and r["requests"] == 0
     assert r["decision"]["action"] == "deny" and r["requested_model_id"] == "claude-opus-5-5"
     assert r["requested_cost_usd"] is None and r["savings_usd"] is None
-    assert scene.pending() == []
-    scene.run_post(scene.post_completed("toolu_9", "a0000000000000009"))
-    assert len(scene.records()) == 1
+    assert hooks.pending() == []
+    hooks.run_post(hooks.post_completed("toolu_9", "a0000000000000009"))
+    assert len(hooks.records()) == 1
 
 
-def test_observe_decision_is_recorded(scene):
-    payload, decision = scene.pre("toolu_3", requested="opus", action="observe")
+def test_observe_decision_is_recorded(hooks):
+    payload = hooks.pre("toolu_3", model="opus")
+    decision = hooks.decision(payload, action="observe")
     decision["would"] = "rewrite"
     decision["mode"] = "observe"
-    accounting.on_pre_tool_use(payload, decision, scene.ledger)
-    scene.write_transcript("a887642912c4f6be6")
-    scene.write_meta("a887642912c4f6be6", "toolu_3")
-    scene.run_stop(scene.stop("a887642912c4f6be6"))
-    scene.run_post(scene.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
-    r = only(scene.records())
+    accounting.on_pre_tool_use(payload, decision, hooks.ledger)
+    hooks.write_transcript("a887642912c4f6be6")
+    hooks.write_meta("a887642912c4f6be6", "toolu_3")
+    hooks.run_stop(hooks.stop("a887642912c4f6be6"))
+    hooks.run_post(hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
+    r = only(hooks.records())
     assert r["decision"]["action"] == "observe" and r["decision"]["would"] == "rewrite"
 
 
-def test_post_hook_for_another_tool_is_ignored(scene):
-    payload = scene.post_completed("toolu_3", "a887642912c4f6be6")
+def test_post_hook_for_another_tool_is_ignored(hooks):
+    payload = hooks.post_completed("toolu_3", "a887642912c4f6be6")
     payload["tool_name"] = "TaskCreate"
-    scene.run_post(payload)
-    assert scene.pending() == [] and scene.records() == []
+    hooks.run_post(payload)
+    assert hooks.pending() == [] and hooks.records() == []
 
 
-def test_parts_in_flight_hold_no_text(scene):
-    scene.run_pre("toolu_2", requested="haiku", background=True)
-    scene.run_post(scene.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
-    accounting.on_subagent_stop(scene.stop("ab89ef272c1ab95db"), scene.ledger, scene.prices)
-    files = list(Path(pending.pending_dir(scene.ledger)).glob("*.json"))
+def test_parts_in_flight_hold_no_text(hooks):
+    hooks.run_pre("toolu_2", model="haiku", background=True)
+    hooks.run_post(hooks.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
+    accounting.on_subagent_stop(hooks.stop("ab89ef272c1ab95db"), hooks.ledger, hooks.prices)
+    files = list(Path(pending.pending_dir(hooks.ledger)).glob("*.json"))
     assert len(files) == 3
     for path in files:
         data = path.read_bytes()
-        assert PROMPT_MARKER.encode() not in data and FINAL_MARKER.encode() not in data
+        assert PROMPT_MARKER.encode() not in data and FINAL_TEXT.encode() not in data
 
 
-def test_session_record_from_cost_state(scene):
-    payload = dict(scene.base(), hook_event_name="Stop")
-    accounting.on_session_end(payload, scene.ledger)
-    accounting.on_session_end(payload, scene.ledger)  # nothing new: no second line
-    r = only(scene.records("session"))
+def test_session_record_from_cost_state(hooks):
+    payload = hooks.session_event("Stop")
+    accounting.on_session_end(payload, hooks.ledger)
+    accounting.on_session_end(payload, hooks.ledger)  # nothing new: no second line
+    r = only(hooks.records("session"))
     assert r["session_cost_usd"] == 0.7826825000000001
     assert r["model_costs"]["claude-haiku-5-5"] == 0.051612500000000006
-    assert r["has_unknown_model_cost"] is False and r["project"] == "/home/dev/proj"
+    assert r["has_unknown_model_cost"] is False and r["project"] == str(hooks.project)
     state = dict(COST_STATE, totalCostUSD=1.5)
-    with open(scene.session, "a") as f:
+    with open(hooks.session_transcript, "a") as f:
         f.write(json.dumps(state) + "\n")
-    accounting.on_session_end(payload, scene.ledger)
-    records = scene.records("session")
+    accounting.on_session_end(payload, hooks.ledger)
+    records = hooks.records("session")
     assert [x["session_cost_usd"] for x in records] == [0.7826825000000001, 1.5]
 
 
-def test_session_record_refuses_other_sessions_and_strange_files(scene, tmp_path):
-    payload = dict(scene.base(), session_id="other-session")
-    accounting.on_session_end(payload, scene.ledger)
+def test_session_record_refuses_other_sessions_and_strange_files(hooks, tmp_path):
+    payload = dict(hooks.base(), session_id="other-session")
+    accounting.on_session_end(payload, hooks.ledger)
     elsewhere = tmp_path / "x" / "notes.jsonl"
     elsewhere.parent.mkdir()
     elsewhere.write_text("".join(SESSION_LINES))
-    accounting.on_session_end(dict(scene.base(), transcript_path=str(elsewhere)), scene.ledger)
-    accounting.on_session_end(dict(scene.base(), transcript_path="/dev/zero"), scene.ledger)
-    assert scene.records("session") == []
+    accounting.on_session_end(dict(hooks.base(), transcript_path=str(elsewhere)), hooks.ledger)
+    accounting.on_session_end(dict(hooks.base(), transcript_path="/dev/zero"), hooks.ledger)
+    assert hooks.records("session") == []
 
 
 GARBAGE = [
@@ -293,54 +285,55 @@ def _mutations(payload):
                     yield dict(payload, **{key: dict(value, **{inner: bad})})
 
 
-def test_hooks_survive_garbage_in_every_field(scene):
-    scene.write_transcript("a887642912c4f6be6")
-    scene.write_meta("a887642912c4f6be6", "toolu_3")
-    pre_payload, decision = scene.pre("toolu_3", requested="opus")
+def test_hooks_survive_garbage_in_every_field(hooks):
+    hooks.write_transcript("a887642912c4f6be6")
+    hooks.write_meta("a887642912c4f6be6", "toolu_3")
+    pre_payload = hooks.pre("toolu_3", model="opus")
+    decision = hooks.decision(pre_payload)
     for junk in (None, [], "x", 5, {}, {"tool_use_id": ["x"]}):
-        accounting.on_pre_tool_use(junk, decision, scene.ledger)
-        accounting.on_post_tool_use(junk, scene.ledger, scene.prices)
-        accounting.on_subagent_stop(junk, scene.ledger, scene.prices)
-        accounting.on_session_end(junk, scene.ledger)
-        accounting.on_pre_tool_use(pre_payload, junk, scene.ledger)
+        accounting.on_pre_tool_use(junk, decision, hooks.ledger)
+        accounting.on_post_tool_use(junk, hooks.ledger, hooks.prices)
+        accounting.on_subagent_stop(junk, hooks.ledger, hooks.prices)
+        accounting.on_session_end(junk, hooks.ledger)
+        accounting.on_pre_tool_use(pre_payload, junk, hooks.ledger)
     for bad_ledger in (None, 5, "", [], "\0", "relative/ledger.jsonl", "/", "/x\0y"):
         accounting.on_pre_tool_use(pre_payload, decision, bad_ledger)
-        accounting.on_post_tool_use(scene.post_completed("toolu_3", "a887642912c4f6be6"), bad_ledger, scene.prices)
-        accounting.on_session_end(scene.base(), bad_ledger)
-        assert accounting.settle(bad_ledger, scene.prices) == 0
+        accounting.on_post_tool_use(hooks.post_completed("toolu_3", "a887642912c4f6be6"), bad_ledger, hooks.prices)
+        accounting.on_session_end(hooks.base(), bad_ledger)
+        assert accounting.settle(bad_ledger, hooks.prices) == 0
     for payload in _mutations(pre_payload):
-        accounting.on_pre_tool_use(payload, decision, scene.ledger)
+        accounting.on_pre_tool_use(payload, decision, hooks.ledger)
     n = 0
     for key in list(decision):
         for bad in GARBAGE:
             n += 1
             accounting.on_pre_tool_use(
-                dict(pre_payload, tool_use_id=f"toolu_g{n}"), dict(decision, **{key: bad}), scene.ledger
+                dict(pre_payload, tool_use_id=f"toolu_g{n}"), dict(decision, **{key: bad}), hooks.ledger
             )
     old_wait = accounting.STOP_WAIT_S
     accounting.STOP_WAIT_S = 0.0
     try:
-        for payload in _mutations(scene.stop("a887642912c4f6be6")):
-            accounting.on_subagent_stop(payload, scene.ledger, scene.prices)
+        for payload in _mutations(hooks.stop("a887642912c4f6be6")):
+            accounting.on_subagent_stop(payload, hooks.ledger, hooks.prices)
     finally:
         accounting.STOP_WAIT_S = old_wait
-    for payload in _mutations(scene.post_completed("toolu_3", "a887642912c4f6be6")):
-        accounting.on_post_tool_use(payload, scene.ledger, scene.prices)
-    for payload in _mutations(dict(scene.base(), hook_event_name="Stop")):
-        accounting.on_session_end(payload, scene.ledger)
+    for payload in _mutations(hooks.post_completed("toolu_3", "a887642912c4f6be6")):
+        accounting.on_post_tool_use(payload, hooks.ledger, hooks.prices)
+    for payload in _mutations(hooks.session_event("Stop")):
+        accounting.on_session_end(payload, hooks.ledger)
     for prices in (None, 5, "x"):
-        assert accounting.settle(scene.ledger, prices, force=True) == 0
-    accounting.settle(scene.ledger, scene.prices, now=time.time() + completion.ORPHAN_S * 2, force=True)
-    records, skipped = ledger.read_records(scene.ledger)
+        assert accounting.settle(hooks.ledger, prices, force=True) == 0
+    accounting.settle(hooks.ledger, hooks.prices, now=time.time() + completion.ORPHAN_S * 2, force=True)
+    records, skipped = ledger.read_records(hooks.ledger)
     assert skipped == 0
     for r in records:
         VALIDATOR.validate(r)
         blob = json.dumps(r)
-        assert PROMPT_MARKER not in blob and FINAL_MARKER not in blob
+        assert PROMPT_MARKER not in blob and FINAL_TEXT not in blob
     tool_use_ids = [r["tool_use_id"] for r in records if r["kind"] == "spawn" and r["tool_use_id"]]
     assert len(tool_use_ids) == len(set(tool_use_ids))
     assert sum(1 for t in tool_use_ids if t.startswith("toolu_g")) == n  # each garbage decision: one record
-    assert scene.pending() == []
+    assert hooks.pending() == []
 
 
 def _hook_worker(ledger_path, prices_path, calls, barrier):
@@ -354,12 +347,12 @@ def _hook_worker(ledger_path, prices_path, calls, barrier):
         accounting.settle(ledger_path, prices)
 
 
-def test_concurrent_hooks_for_the_same_spawn_give_one_record(scene, tmp_path):
-    scene.run_pre("toolu_3", requested="opus")
-    scene.write_transcript("a887642912c4f6be6")
-    scene.write_meta("a887642912c4f6be6", "toolu_3")
-    post = scene.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus")
-    stop = scene.stop("a887642912c4f6be6")
+def test_concurrent_hooks_for_the_same_spawn_give_one_record(hooks, tmp_path):
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript("a887642912c4f6be6")
+    hooks.write_meta("a887642912c4f6be6", "toolu_3")
+    post = hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus")
+    stop = hooks.stop("a887642912c4f6be6")
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(6)
     calls = [
@@ -371,61 +364,62 @@ def test_concurrent_hooks_for_the_same_spawn_give_one_record(scene, tmp_path):
         [("post", post), ("post", post)],
     ]
     procs = [
-        ctx.Process(target=_hook_worker, args=(scene.ledger, str(tmp_path / "none.json"), c, barrier)) for c in calls
+        ctx.Process(target=_hook_worker, args=(hooks.ledger, str(tmp_path / "none.json"), c, barrier)) for c in calls
     ]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    r = only(scene.records())
+    r = only(hooks.records())
     assert r["cost_usd"] == pytest.approx(0.4865, abs=1e-9)
-    assert scene.pending() == []
+    assert hooks.pending() == []
 
 
-def test_parallel_spawns_each_recorded_once(scene, tmp_path):
+def test_parallel_spawns_each_recorded_once(hooks, tmp_path):
     n = 8
     agents = [f"a{i:016x}" for i in range(1, n + 1)]
     for i, agent in enumerate(agents):
-        scene.run_pre(f"toolu_p{i}", requested="haiku", background=True)
-        scene.write_transcript(agent, model="claude-haiku-5-5")
+        hooks.run_pre(f"toolu_p{i}", model="haiku", background=True)
+        hooks.write_transcript(agent, model="claude-haiku-5-5")
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(n)
     procs = []
     for i, agent in enumerate(agents):
-        calls = [("post", scene.post_async(f"toolu_p{i}", agent, model_in="haiku")), ("stop", scene.stop(agent))]
-        procs.append(ctx.Process(target=_hook_worker, args=(scene.ledger, str(tmp_path / "none.json"), calls, barrier)))
+        calls = [("post", hooks.post_async(f"toolu_p{i}", agent, model_in="haiku")), ("stop", hooks.stop(agent))]
+        procs.append(ctx.Process(target=_hook_worker, args=(hooks.ledger, str(tmp_path / "none.json"), calls, barrier)))
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    records = scene.records()
+    records = hooks.records()
     assert sorted(r["agent_id"] for r in records) == sorted(agents)
     assert sum(r["cost_usd"] for r in records) == pytest.approx(n * COST["claude-haiku-5-5"], abs=1e-9)
 
 
-def test_fork_counterfactual_is_the_parents_model(scene):
-    payload, decision = scene.pre("toolu_1", requested="haiku")
+def test_fork_counterfactual_is_the_parents_model(hooks):
+    payload = hooks.pre("toolu_1", model="haiku")
+    decision = hooks.decision(payload)
     payload["tool_input"]["subagent_type"] = "fork"
     decision["agent_type"] = "fork"
-    accounting.on_pre_tool_use(payload, decision, scene.ledger)
-    scene.write_transcript("a9290afd8a1e9bebf", model="claude-opus-5-5")
-    post = scene.post_async("toolu_1", "a9290afd8a1e9bebf", model="claude-opus-5-5", model_in="haiku")
+    accounting.on_pre_tool_use(payload, decision, hooks.ledger)
+    hooks.write_transcript("a9290afd8a1e9bebf", model="claude-opus-5-5")
+    post = hooks.post_async("toolu_1", "a9290afd8a1e9bebf", model="claude-opus-5-5", model_in="haiku")
     post["tool_input"]["subagent_type"] = "fork"
-    scene.run_post(post)
-    scene.run_stop(scene.stop("a9290afd8a1e9bebf"))
-    r = only(scene.records())
+    hooks.run_post(post)
+    hooks.run_stop(hooks.stop("a9290afd8a1e9bebf"))
+    r = only(hooks.records())
     assert r["requested_model"] == "haiku" and r["requested_model_id"] == "claude-opus-5-5"
     assert r["savings_usd"] == pytest.approx(0, abs=1e-12)
 
 
-def test_pre_tool_use_does_not_wait_for_the_ledger_lock(scene):
+def test_pre_tool_use_does_not_wait_for_the_ledger_lock(hooks):
     ctx = multiprocessing.get_context("fork")
     ready, release = ctx.Event(), ctx.Event()
 
     def hold():
-        with ledger.locked(scene.ledger):
+        with ledger.locked(hooks.ledger):
             ready.set()
             release.wait(10)
 
@@ -434,14 +428,14 @@ def test_pre_tool_use_does_not_wait_for_the_ledger_lock(scene):
     try:
         assert ready.wait(10)
         start = time.monotonic()
-        scene.run_pre("toolu_3", requested="opus")
+        hooks.run_pre("toolu_3", model="opus")
         assert time.monotonic() - start < 0.2
-        assert scene.pending() == ["toolu_3.pre.json"]
+        assert hooks.pending() == ["toolu_3.pre.json"]
     finally:
         release.set()
         holder.join(10)
 
 
-def test_settle_without_pending_dir_is_cheap_and_zero(scene):
-    assert accounting.settle(scene.ledger, scene.prices) == 0
-    assert not os.path.exists(pending.pending_dir(scene.ledger))
+def test_settle_without_pending_dir_is_cheap_and_zero(hooks):
+    assert accounting.settle(hooks.ledger, hooks.prices) == 0
+    assert not os.path.exists(pending.pending_dir(hooks.ledger))

@@ -5,18 +5,13 @@ import json
 import pytest
 
 from cco_hooks import budget, ledger, policy, totals
-from tests.support.hookproc import OPUS_RUN, SID, Hooks, answer, run_main, spend
-
-
-@pytest.fixture
-def hooks(tmp_path):
-    return Hooks(tmp_path)
+from tests.support.hookproc import OPUS_RUN, SID, answer
 
 
 def pre(hooks, tool_use_id="toolu_next", agent_type="general-purpose", model="sonnet", session=SID, **kw):
     payload = hooks.pre(tool_use_id, agent_type, model, **kw)
     payload["session_id"] = session
-    code, out = run_main("pre-tool-use", payload)
+    code, out = hooks.run_main("pre-tool-use", payload)
     assert code == 0
     return answer(out)
 
@@ -38,28 +33,28 @@ def test_a_spent_daily_budget_denies_the_next_spawn_naming_the_budget(hooks):
     the amount and the file it is set in, and the denial is recorded."""
     config = hooks.write_config("version: 1\nbudget: {daily_usd: 0.25}\n")
     assert denial(pre(hooks, "toolu_first")) is None
-    spend(hooks, 1)
+    hooks.spend(1)
     reason = denial(pre(hooks))
     assert reason is not None
     assert (
         "daily budget" in reason and "budget.daily_usd" in reason and "$0.2500" in reason and "$0.4865 so far" in reason
     )
     assert str(config) in reason
-    records, _ = hooks.records()
+    records, _ = hooks.read_ledger()
     assert records[-1]["status"] == "denied" and records[-1]["decision"]["rule"] == "budget.daily_usd"
 
 
 def test_the_budget_applies_without_any_routing_rule_and_in_every_mode(hooks):
     """No rule names the agent, the mode is observe: a spent budget still denies."""
     hooks.write_config("version: 1\nmode: observe\nbudget: {daily_usd: 0.000001}\n")
-    spend(hooks, 1)
+    hooks.spend(1)
     assert "daily budget" in denial(pre(hooks, agent_type="free-agent", model=None))
 
 
 def test_session_budget_counts_only_its_own_session(hooks):
     """session_usd: the session that spent is denied; another session is not."""
     hooks.write_config("version: 1\nbudget: {session_usd: 0.3}\n")
-    spend(hooks, 1, session="session-a")
+    hooks.spend(1, session="session-a")
     assert "this session's budget" in denial(pre(hooks, session="session-a"))
     assert denial(pre(hooks, "toolu_b", session="session-b")) is None
 
@@ -67,7 +62,7 @@ def test_session_budget_counts_only_its_own_session(hooks):
 def test_per_agent_budget_matches_agent_names_like_claude_code(hooks):
     """per_agent caps one agent type per day (any spelling of it); other agents run."""
     hooks.write_config("version: 1\nbudget: {per_agent: {Python Pro: 0.3}}\n")
-    spend(hooks, 1, agent_type="python-pro")
+    hooks.spend(1, agent_type="python-pro")
     reason = denial(pre(hooks, agent_type="PYTHON_PRO"))
     assert "agent 'python-pro'" in reason and "budget.per_agent" in reason
     assert denial(pre(hooks, "toolu_c", agent_type="code-reviewer")) is None
@@ -77,7 +72,7 @@ def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
     """on_exceed: downgrade turns a spent budget into a rewrite to haiku (or downgrade_to), whatever
     the spawn asked for; a spawn already at or below it is left alone."""
     hooks.write_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
-    spend(hooks, 1)
+    hooks.spend(1)
     for asked in ("opus", "sonnet", None):
         out = pre(hooks, f"toolu_{asked}", model=asked)
         updated = out["hookSpecificOutput"]["updatedInput"]
@@ -91,7 +86,7 @@ def test_downgrade_to_another_model(hooks):
         "version: 1\nagents: {general-purpose: opus}\n"
         "budget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
     )
-    spend(hooks, 1)
+    hooks.spend(1)
     assert pre(hooks, model="opus")["hookSpecificOutput"]["updatedInput"]["model"] == "sonnet"
 
 
@@ -114,7 +109,7 @@ def test_a_fork_cannot_be_downgraded_so_it_is_left_as_routed():
 def test_warns_the_user_once_at_the_threshold(hooks):
     """Past warn_at of a cap the user is told (systemMessage) once per cap and day; spawns go on."""
     hooks.write_config("version: 1\nbudget: {daily_usd: 0.9, warn_at: 0.5}\n")
-    spend(hooks, 1)
+    hooks.spend(1)
     first = pre(hooks, "toolu_w1")
     assert denial(first) is None and "of the daily budget" in first["systemMessage"] and "54%" in first["systemMessage"]
     second = pre(hooks, "toolu_w2")
@@ -129,11 +124,11 @@ def test_a_stopped_spawn_not_yet_settled_counts_before_the_next_decision(hooks):
     ledger): the next decision counts it anyway — and it reaches the totals once, when settled."""
     hooks.write_config("version: 1\nbudget: {daily_usd: 0.3}\n")
     hooks.write_transcript("a1")
-    run_main("pre-tool-use", hooks.pre("toolu_1"))
-    run_main("subagent-stop", hooks.stop("a1"))
-    assert hooks.records()[0] == []  # not settled: the foreground PostToolUse is awaited
+    hooks.run_main("pre-tool-use", hooks.pre("toolu_1"))
+    hooks.run_main("subagent-stop", hooks.stop("a1"))
+    assert hooks.read_ledger()[0] == []  # not settled: the foreground PostToolUse is awaited
     assert "daily budget" in denial(pre(hooks, "toolu_2"))
-    run_main("post-tool-use", hooks.post_completed("toolu_1", "a1"))
+    hooks.run_main("post-tool-use", hooks.post_completed("toolu_1", "a1"))
     day = totals.utc_day()
     assert totals_file(hooks)["days"][day]["usd"] == pytest.approx(OPUS_RUN)
     assert "daily budget" in denial(pre(hooks, "toolu_3"))
@@ -143,7 +138,7 @@ def test_a_stopped_spawn_not_yet_settled_counts_before_the_next_decision(hooks):
 def test_the_decision_reads_the_totals_not_the_ledger(hooks, monkeypatch):
     """With the totals file current, PreToolUse never reads the ledger."""
     hooks.write_config("version: 1\nbudget: {daily_usd: 0.3}\n")
-    spend(hooks, 1)
+    hooks.spend(1)
     monkeypatch.setattr(ledger, "iter_records", lambda *a, **k: pytest.fail("the ledger was read"))
     assert "daily budget" in denial(pre(hooks))
 

@@ -5,54 +5,37 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
-
 from cco_hooks import completion, ledger, pending
-from tests.support.hookproc import (
-    SCENE_FINAL_MARKER as FINAL_MARKER,
-)
-from tests.support.hookproc import (
-    SCENE_PROMPT_MARKER as PROMPT_MARKER,
-)
-from tests.support.hookproc import (
-    only,
-    scene_in_clean_cwd,
-    schema_validator,
-)
+from tests.support.hookproc import FINAL_TEXT, PROMPT_MARKER, only, schema_validator
 
 VALIDATOR = schema_validator()
 
 
-@pytest.fixture
-def scene(tmp_path, monkeypatch):
-    yield from scene_in_clean_cwd(tmp_path, monkeypatch)
-
-
-def test_modes_and_no_prompt_text_anywhere(scene):
-    scene.run_pre("toolu_2", requested="haiku", background=True, description="d" * 300)
-    scene.run_post(scene.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
-    pdir = Path(pending.pending_dir(scene.ledger))
+def test_modes_and_no_prompt_text_anywhere(hooks):
+    hooks.run_pre("toolu_2", model="haiku", background=True, description="d" * 300)
+    hooks.run_post(hooks.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
+    pdir = Path(pending.pending_dir(hooks.ledger))
     assert stat.S_IMODE(pdir.stat().st_mode) == 0o700
     for part in pdir.glob("*.json"):
         assert stat.S_IMODE(part.stat().st_mode) == 0o600
-    scene.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
-    scene.run_stop(scene.stop("ab89ef272c1ab95db"))
-    r = only(scene.records())
+    hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
+    hooks.run_stop(hooks.stop("ab89ef272c1ab95db"))
+    r = only(hooks.records())
     assert r["description"] == "d" * 80
-    assert stat.S_IMODE(os.stat(scene.ledger).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(os.path.dirname(scene.ledger)).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(hooks.ledger).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(hooks.ledger)).st_mode) == 0o700
     for tomb in (pdir / "settled").iterdir():
         assert stat.S_IMODE(tomb.stat().st_mode) == 0o600
     assert stat.S_IMODE((pdir / "settled").stat().st_mode) == 0o700
-    for path in Path(os.path.dirname(scene.ledger)).rglob("*"):
+    for path in Path(os.path.dirname(hooks.ledger)).rglob("*"):
         if path.is_file():
             data = path.read_bytes()
             assert PROMPT_MARKER.encode() not in data, path
-            assert FINAL_MARKER.encode() not in data, path
+            assert FINAL_TEXT.encode() not in data, path
 
 
-def test_garbage_in_the_pending_dir(scene):
-    pdir = Path(pending.pending_dir(scene.ledger))
+def test_garbage_in_the_pending_dir(hooks):
+    pdir = Path(pending.pending_dir(hooks.ledger))
     (pdir / "settled").mkdir(parents=True)
     (pdir / "toolu_a.pre.json").write_text("{garbage")
     (pdir / "toolu_b.pre.json").write_text("[1, 2]")
@@ -64,20 +47,20 @@ def test_garbage_in_the_pending_dir(scene):
     (pdir / ".toolu_f.pre.json.123.tmp").write_text("half")
     (pdir / "unrelated.txt").write_text("hello")
     for later in (0, completion.GRACE_S + 1, completion.STALE_S + 1, completion.ORPHAN_S + 1):
-        scene.settle(later=later, force=True)
-    records, skipped = ledger.read_records(scene.ledger)
+        hooks.settle(later=later, force=True)
+    records, skipped = ledger.read_records(hooks.ledger)
     assert skipped == 0
     for r in records:
         VALIDATOR.validate(r)
 
 
-def test_tombstones_are_swept_after_their_ttl(scene):
-    scene.run_pre("toolu_3", requested="opus")
-    scene.write_transcript("a887642912c4f6be6")
-    scene.run_post(scene.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
-    settled = Path(pending.pending_dir(scene.ledger)) / "settled"
+def test_tombstones_are_swept_after_their_ttl(hooks):
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript("a887642912c4f6be6")
+    hooks.run_post(hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
+    settled = Path(pending.pending_dir(hooks.ledger)) / "settled"
     assert sorted(os.listdir(settled)) == ["ag-a887642912c4f6be6", "tu-toolu_3"]
-    scene.settle(later=pending.TOMBSTONE_TTL_S - 3600, force=True)
+    hooks.settle(later=pending.TOMBSTONE_TTL_S - 3600, force=True)
     assert len(os.listdir(settled)) == 2
-    scene.settle(later=pending.TOMBSTONE_TTL_S + 3600, force=True)
+    hooks.settle(later=pending.TOMBSTONE_TTL_S + 3600, force=True)
     assert os.listdir(settled) == []

@@ -8,28 +8,18 @@ from pathlib import Path
 import pytest
 
 from cco_hooks import ledger, totals
-from tests.support.hookproc import OPUS_RUN, SID, Hooks, scene_in_clean_cwd, spend
-
-
-@pytest.fixture
-def hooks(tmp_path):
-    return Hooks(tmp_path)
-
-
-@pytest.fixture
-def scene(tmp_path, monkeypatch):
-    yield from scene_in_clean_cwd(tmp_path, monkeypatch)
+from tests.support.hookproc import OPUS_RUN, SID
 
 
 def totals_file(hooks):
     return json.loads(open(totals.totals_path(hooks.ledger)).read())
 
 
-def test_priced_spawn_adds_to_the_budget_totals(scene):
-    scene.run_pre("toolu_3", requested="opus")
-    scene.write_transcript("a887642912c4f6be6")
-    scene.run_post(scene.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
-    data = json.loads(Path(scene.ledger + ".totals.json").read_text())
+def test_priced_spawn_adds_to_the_budget_totals(hooks):
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript("a887642912c4f6be6")
+    hooks.run_post(hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
+    data = json.loads(Path(hooks.ledger + ".totals.json").read_text())
     day = next(iter(data["days"].values()))
     assert day["usd"] == pytest.approx(0.4865, abs=1e-9)
     assert data["sessions"][SID]["usd"] == pytest.approx(0.4865, abs=1e-9)
@@ -38,13 +28,13 @@ def test_priced_spawn_adds_to_the_budget_totals(scene):
 def test_totals_file_is_private_small_and_exact(hooks):
     """<ledger>.totals.json: 0600, per day (with agents) and per session, equal to the ledger."""
     hooks.write_config("version: 1\nbudget: {daily_usd: 100}\n")
-    spend(hooks, 1, agent_type="python-pro")
-    spend(hooks, 2, model="claude-haiku-5-5")
+    hooks.spend(1, agent_type="python-pro")
+    hooks.spend(2, model="claude-haiku-5-5")
     path = totals.totals_path(hooks.ledger)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     data = totals_file(hooks)
     day = data["days"][totals.utc_day()]
-    costs = [r["cost_usd"] for r in hooks.records()[0] if r.get("cost_usd")]
+    costs = [r["cost_usd"] for r in hooks.read_ledger()[0] if r.get("cost_usd")]
     assert day["usd"] == pytest.approx(sum(costs)) and data["sessions"][SID]["usd"] == pytest.approx(sum(costs))
     assert day["agents"]["python-pro"] == pytest.approx(OPUS_RUN)
     assert data["ledger"] == {"ino": os.stat(hooks.ledger).st_ino, "end": os.path.getsize(hooks.ledger)}

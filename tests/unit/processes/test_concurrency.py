@@ -21,7 +21,6 @@ import json
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,7 @@ import pytest
 
 from cco_hooks import ledger, pending, snapshot, totals
 from cco_hooks.report.command import run_report
-from tests.support.hookproc import Hooks, check_state, hook_argv
+from tests.support.hookproc import Hooks, check_state
 from tests.support.locations import REPO
 
 WORKERS, SPAWNS = 32, 50
@@ -54,7 +53,7 @@ def report_totals(path):
 
 
 def assert_ledger_matches_totals(hooks):
-    records, _ = hooks.records()
+    records, _ = hooks.read_ledger()
     spent = sum(r["cost_usd"] for r in records if r.get("kind") == "spawn" and r.get("cost_usd"))
     running = totals.read_totals(hooks.ledger)
     counted = sum(day["usd"] for day in running["days"].values())
@@ -159,14 +158,7 @@ sys.exit(hook_main.main(["post-tool-use"]))
 
 
 def spawn_child(hooks, point):
-    return subprocess.Popen(
-        [sys.executable, "-c", CHILD.format(repo=str(REPO)), point],
-        env=hooks.env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=str(hooks.project),
-    )
+    return hooks.start("post-tool-use", argv=[sys.executable, "-c", CHILD.format(repo=str(REPO)), point])
 
 
 def priced_spawn(hooks, n):
@@ -210,14 +202,7 @@ def test_a_lock_holder_killed_mid_line_frees_the_lock_for_the_next_writer(hooks)
     holder.stdin.close()
     ready, _, _ = select.select([holder.stdout], [], [], 60)
     assert ready and holder.stdout.readline() == b"torn\n", holder.stderr.read().decode()
-    waiting = subprocess.Popen(
-        hook_argv("post-tool-use"),
-        env=hooks.env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=str(hooks.project),
-    )
+    waiting = hooks.start("post-tool-use")
     waiting.stdin.write(json.dumps(priced_spawn(hooks, 2)).encode())
     waiting.stdin.close()
     time.sleep(0.3)  # not needed for correctness: only so that the waiter is usually blocked on the lock

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cco_hooks import paths
-from tests.support.hookproc import EVENTS, Hooks, check_answer, check_state, run_main
+from tests.support.hookproc import EVENTS, FINAL_TEXT, PROMPT_MARKER, Hooks, check_answer, check_state
 from tests.support.locations import REPO
 
 TIMEOUT_S = 10.0  # the issue's bound is 2 s; this only keeps a hung hook from hanging the suite
@@ -211,7 +211,7 @@ def test_curated_hostile_inputs_in_real_hook_processes(hooks):
     traceback, no internal error; the ledger stays valid. Each run is timed (the issue: 2 s)."""
     cases = curated(hooks)
     # a spawn already recorded, so hostile stops/posts meet a ledger, tombstones and totals
-    run_main("pre-tool-use", hooks.pre("toolu_seed"))
+    hooks.run_main("pre-tool-use", hooks.pre("toolu_seed"))
     for name, case in cases.items():
         for event in EVENTS:
             data = stdin_for(case, event)
@@ -254,11 +254,11 @@ def test_the_20_mb_prompt_is_still_routed(hooks):
 def test_transcripts_that_are_not_transcripts_are_recorded_unpriced(hooks):
     """A spawn whose transcript is /dev/zero (via a symlink in place) is still recorded — unpriced,
     with the reason — and nothing hangs or reads forever."""
-    run_main("pre-tool-use", hooks.pre("toolu_z"))
+    hooks.run_main("pre-tool-use", hooks.pre("toolu_z"))
     proc, _ = hooks.run("subagent-stop", hooks.stop("azero"))
     assert proc.returncode == 0
-    run_main("post-tool-use", hooks.post_completed("toolu_z", "azero"))
-    records, _ = hooks.records()
+    hooks.run_main("post-tool-use", hooks.post_completed("toolu_z", "azero"))
+    records, _ = hooks.read_ledger()
     record = [r for r in records if r.get("tool_use_id") == "toolu_z"]
     assert len(record) == 1 and record[0]["status"] == "unpriced"
     assert record[0]["unpriced_reason"].startswith("transcript_")
@@ -268,8 +268,6 @@ def test_transcripts_that_are_not_transcripts_are_recorded_unpriced(hooks):
 def test_no_prompt_or_answer_text_is_stored_and_every_file_is_private(hooks):
     """Security (issue 5.5): after routed, denied, priced, warned and failed-config spawns, no file we
     wrote holds the prompt or the subagent's answer, and every file and directory is 0600 / 0700."""
-    from tests.support.hookproc import FINAL_TEXT, PROMPT_MARKER
-
     hooks.write_config(CONFIG.replace("warn_at: 0.9", "warn_at: 0.0001"))  # the budget warns, too
     for n, agent_type in enumerate(("python-pro", "general-purpose", "test-x")):
         tool_use_id, agent_id = f"toolu_p{n}", f"ap{n}"
@@ -283,7 +281,7 @@ def test_no_prompt_or_answer_text_is_stored_and_every_file_is_private(hooks):
             assert proc.returncode == 0 and proc.stderr == b""
     (hooks.project / ".claude" / "cco-hooks.local.yaml").write_text("mode: [broken\n")
     assert hooks.run("pre-tool-use", hooks.pre("toolu_b"))[0].returncode == 0
-    assert [r["status"] for r in hooks.records()[0]] == ["completed"] * 3
+    assert [r["status"] for r in hooks.read_ledger()[0]] == ["completed"] * 3
     check_state(hooks)
     for root in (Path(paths.state_dir()), Path(hooks.ledger).parent):
         for path in root.rglob("*"):
@@ -394,8 +392,8 @@ def quick(hooks, monkeypatch):
     return hooks
 
 
-def in_process(event: str, data: bytes) -> None:
-    code, out = run_main(event, data)
+def in_process(hooks: Hooks, event: str, data: bytes) -> None:
+    code, out = hooks.run_main(event, data)
     assert code == 0
     check_answer(event, out)
 
@@ -403,19 +401,19 @@ def in_process(event: str, data: bytes) -> None:
 @PROPERTY
 @given(event=st.sampled_from(EVENTS), data=st.binary(max_size=3000))
 def test_any_bytes(quick, event, data):
-    in_process(event, data)
+    in_process(quick, event, data)
 
 
 @PROPERTY
 @given(event=st.sampled_from(EVENTS), value=json_values)
 def test_any_json_value(quick, event, value):
-    in_process(event, json.dumps(value).encode())
+    in_process(quick, event, json.dumps(value).encode())
 
 
 @PROPERTY
 @given(event=st.sampled_from(EVENTS), payload=payloads)
 def test_payload_shaped_with_any_field_types(quick, event, payload):
-    in_process(event, json.dumps(payload).encode())
+    in_process(quick, event, json.dumps(payload).encode())
     check_state(quick)
 
 
@@ -424,7 +422,7 @@ def test_payload_shaped_with_any_field_types(quick, event, payload):
 def test_payload_shaped_without_claude_project_dir(quick, monkeypatch, event, payload):
     """The same, with the project taken from the payload's cwd (any value) instead of the env."""
     monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
-    in_process(event, json.dumps(payload).encode())
+    in_process(quick, event, json.dumps(payload).encode())
     check_state(quick)
 
 
@@ -441,7 +439,7 @@ def test_mutated_real_payloads(quick, event, seed, cut, flip, byte):
     raw = bytearray(json.dumps(_spawn_fields(quick)[seed]).encode())
     if raw:
         raw[flip % len(raw)] = byte
-    in_process(event, bytes(raw[: max(1, len(raw) - cut % len(raw))]))
+    in_process(quick, event, bytes(raw[: max(1, len(raw) - cut % len(raw))]))
 
 
 @settings(max_examples=400, deadline=None)
