@@ -89,7 +89,8 @@ def pre_tool_use(payload, state):
         accounting.on_pre_tool_use(payload, decision, _ledger_path(snap))
     except Exception:
         # Accounting must never change what routing decided; the error is logged and told once.
-        _report_internal("pre-tool-use accounting", sys.exc_info(), state)
+        outcome = "the spawn proceeds as routed, but may be missing from the ledger"
+        _report_internal("pre-tool-use accounting", sys.exc_info(), state, outcome)
     out = policy.hook_output(decision)
     messages = [m for m in (message, state.pop("told", None)) if m]
     if messages:
@@ -147,11 +148,11 @@ def _block_denial(what, where, fix):
     return policy.hook_output(policy.error_denial(what, where, fix))
 
 
-def _report_internal(event, exc_info, state):
+def _report_internal(event, exc_info, state, outcome="the spawn proceeds unchanged"):
     log_path = hookio.log_error(event, exc_info)
     exc = exc_info[1]
     topic = f"internal:{event}:{type(exc).__name__}"
-    message = hookio.tell_once(topic, hookio.internal_error_message(event, exc, log_path))
+    message = hookio.tell_once(topic, hookio.internal_error_message(event, exc, log_path, outcome))
     if message:
         state["told"] = message
 
@@ -179,13 +180,15 @@ def main(argv):
             return 0  # not a JSON object: nothing we can act on, and nothing to break
         out = handler(payload, state)
     except Exception:
-        _report_internal(event, sys.exc_info(), state)
-        out = _told(state)
         snap = state.get("snapshot")
-        if event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block":
+        blocked = event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block"
+        outcome = "the spawn is denied (on_error: block)" if blocked else "the spawn proceeds unchanged"
+        _report_internal(event, sys.exc_info(), state, outcome)
+        out = _told(state)
+        if blocked:
             error = sys.exc_info()[1]
             out = _block_denial(
-                f"cco-hooks failed ({type(error).__name__})",
+                f"an internal error ({type(error).__name__})",
                 os.path.join(paths.state_dir(), "errors.log"),
                 "please report it; set on_error: allow to let spawns through meanwhile",
             ) | (out or {})

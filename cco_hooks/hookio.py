@@ -95,8 +95,10 @@ def log_error(event, exc_info, env=None):
     return log_path
 
 
-def internal_error_message(event, exc, log_path):
+def internal_error_message(event, exc, log_path, outcome="the spawn proceeds unchanged"):
+    """What the user is told once about our own failure: what failed, what became of the spawn,
+    where the details are."""
     return (
         f"cco-hooks: internal error in the {event} hook ({type(exc).__name__}: {str(exc)[:200]}); "
-        f"the spawn proceeds unchanged. Details: {log_path}. Please report it."
+        f"{outcome}. Details: {log_path}. Please report it."
     )

@@ -49,9 +49,10 @@ BROKEN_CONFIG_FIX = "correct it (`cco-hooks config validate` lists every problem
 def broken_config_decision(routing):
     """The decision for every spawn while a config layer is broken: denied under ``on_error:
     block``, else left unchanged. Both say which layer is broken."""
+    problem = routing["broken"][0].removeprefix("error: ").rstrip(".")
     if routing.get("on_error") == "block":
-        return error_denial("a config layer is broken", routing["broken"][0], BROKEN_CONFIG_FIX)
-    return make_decision("none", "a config layer is broken, so spawns are left unchanged: " + routing["broken"][0])
+        return error_denial("a config layer is broken", problem, BROKEN_CONFIG_FIX)
+    return make_decision("none", f"a config layer is broken, so spawns are left unchanged: {problem}.")
 
 
 def _where(rule):

@@ -32,6 +32,8 @@ def run_validate(files: list[str], project_dir: str | None, env: dict, out: Call
         for problem in layer["problems"]:
             errors += problem["level"] == "error"
             out("  " + config_build.format_problem(problem))
+    if any(layer["broken"] for layer in layers):
+        out("While a layer is broken the hooks leave spawns unchanged (with on_error: block they deny them).")
     if not files and not any(layer["layer"] != "default" for layer in layers):
         out("No config file found; the embedded default applies (agent files' model: is the policy).")
     out(f"{errors} error(s).")

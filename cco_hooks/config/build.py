@@ -149,7 +149,7 @@ def read_layer(layer, path) -> dict:
     problems = result["problems"]
     data, why = parse_file(path)
     if why is not None:
-        problems.append(_problem("error", path, None, f"{why}. Until then cco-hooks leaves spawns unchanged."))
+        problems.append(_problem("error", path, None, f"{why}."))
         result["broken"] = True
         return result
     if data is None:
@@ -161,8 +161,7 @@ def read_layer(layer, path) -> dict:
                 "error",
                 path,
                 None,
-                f"must be a mapping (key: value) at the top; got a {type(data).__name__}. Until then cco-hooks leaves "
-                "spawns unchanged.",
+                f"must be a mapping (key: value) at the top; got a {type(data).__name__}.",
             )
         )
         result["broken"] = True
@@ -190,7 +189,7 @@ def read_layer(layer, path) -> dict:
                     "error",
                     path,
                     loc,
-                    f"{err['msg']}; got {err.get('input')!r}. Until this is fixed cco-hooks leaves spawns unchanged.",
+                    f"{err['msg']}; got {err.get('input')!r}.",
                 )
             )
         result["broken"] = True
@@ -230,8 +229,7 @@ def _read_agent_rules(agents_section, result):
                 "error",
                 path,
                 "agents",
-                f"must be a mapping of agent type to model; got {type(agents_section).__name__}. Until this is fixed "
-                "cco-hooks leaves spawns unchanged.",
+                f"must be a mapping of agent type to model; got {type(agents_section).__name__}.",
             )
         )
         result["broken"] = True
@@ -273,8 +271,7 @@ def load_layers(project, env) -> list[dict]:
                     "error",
                     path,
                     None,
-                    "CCO_HOOKS_CONFIG names this file, but it does not exist; fix the variable or create the file. "
-                    "Until then cco-hooks leaves spawns unchanged.",
+                    "CCO_HOOKS_CONFIG names this file, but it does not exist; fix the variable or create the file.",
                 )
                 layers.append(
                     {

@@ -21,6 +21,17 @@ def test_config_validate_passes_a_good_config(project, cli):
     assert result.exit_code == 0 and result.output.rstrip().endswith("0 error(s).")
 
 
+def test_config_validate_says_what_a_broken_layer_does_to_spawns(project, cli):
+    """A layer that is not YAML is broken: validate says so and what the hooks do meanwhile; exit 1."""
+    path = project.write_config("version: 1\nagents: [unclosed\n")
+    result = cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert f"{path} [project, unreadable]: broken, 0 rule(s)" in result.output
+    assert "While a layer is broken the hooks leave spawns unchanged (with on_error: block they deny them)." in (
+        result.output
+    )
+
+
 def test_config_show_says_where_each_rule_came_from(project, cli):
     """config show lists each rule with its model and the layer and file it came from."""
     path = project.write_config("version: 1\nagents: {python-pro: haiku}\n")

@@ -198,7 +198,7 @@ def test_a_broken_layer_leaves_spawns_unchanged_and_says_which():
     """on_error: allow (the default): the spawn proceeds, the reason names the broken layer."""
     decision = policy.broken_config_decision({"broken": ["/p/.claude/cco-hooks.yaml: not YAML"], "on_error": "allow"})
     assert decision["action"] == "none" and policy.hook_output(decision) is None
-    assert decision["reason"].endswith("/p/.claude/cco-hooks.yaml: not YAML")
+    assert decision["reason"].endswith("/p/.claude/cco-hooks.yaml: not YAML.")
 
 
 def test_a_broken_layer_under_on_error_block_denies_with_what_where_and_the_fix():
