@@ -34,28 +34,10 @@ HEAVY = {
     "orjson",
     "site",
 }
-HOT_MODULES = [
-    "hook_main",
-    "policy",
-    "snapshot",
-    "hookio",
-    "models",
-    "agents",
-    "paths",
-    "fastjson",
-    "pricing",
-    "transcript",
-    "ledger",
-    "accounting",
-    "budget",
-    "pending",
-    "completion",
-    "records",
-    "totals",
-    "claude_code",
-    "coerce",
-    "files",
-]
+# The hook side is the flat top of the package (docs/design.md, "Layout"): every module there.
+HOT_MODULES = sorted(
+    path.stem for path in (REPO / "cco_hooks").glob("*.py") if path.stem not in ("__init__", "__main__", "_shim")
+)
 CONFIG = """version: 1
 agents: {python-pro: haiku, "test-*": sonnet}
 limits: {ceiling: opus}
