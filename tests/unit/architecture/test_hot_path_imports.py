@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+import cco_hooks
 from tests.support.hookproc import Hooks
 from tests.support.locations import REPO
 
@@ -75,10 +76,15 @@ class Recorder:
 
     def modules(self, event, payload):
         """The modules a real hook process had loaded at exit (it must succeed quietly)."""
+        return set(self.run(event, payload))
+
+    def run(self, event, payload):
+        """``{module: preloaded}`` of a real hook process at exit (preloaded: by load_hook_modules)."""
         self.dump.unlink(missing_ok=True)
         proc, _ = self.hooks.run(event, payload, CCO_HOOKS_DEBUG_MODULES=str(self.dump))
         assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode()
-        return set(self.dump.read_text().split())
+        lines = self.dump.read_text().splitlines()
+        return {line.split()[0]: line.endswith(" preloaded") for line in lines}
 
 
 @pytest.fixture
@@ -158,3 +164,50 @@ def test_the_dump_sees_a_snapshot_rebuild(recorder):
     mods = recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_5"))
     assert {"yaml", "pydantic"} <= mods
     assert not recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_6")) & HEAVY
+
+
+def hook_modules_of(loaded):
+    return {
+        name.removeprefix("cco_hooks."): preloaded
+        for name, preloaded in loaded.items()
+        if name.count(".") == 1 and name.startswith("cco_hooks.")
+    }
+
+
+def test_each_event_preloads_what_it_runs_and_imports_only_the_budget(recorder):
+    """Every module in cco_hooks.HOOK_MODULES[event] is preloaded from its bytecode, and the only
+    hook modules a real process still imports the usual way are the budget's (loaded only when a
+    budget is configured, as here)."""
+    h = recorder.hooks
+    h.write_transcript("a1")
+    runs = {
+        "pre-tool-use": recorder.run("pre-tool-use", h.pre("toolu_1", "python-pro")),
+        "subagent-stop": recorder.run("subagent-stop", h.stop("a1", "python-pro")),
+        "post-tool-use": recorder.run("post-tool-use", h.post_completed("toolu_1", "a1", "claude-haiku-5-5")),
+        "stop": recorder.run("stop", h.session_event("Stop")),
+        "session-end": recorder.run("session-end", h.session_event("SessionEnd")),
+    }
+    for event, loaded in runs.items():
+        modules = hook_modules_of(loaded)
+        listed = set(cco_hooks.HOOK_MODULES[event])
+        assert {name for name, preloaded in modules.items() if preloaded} == listed, event
+        assert set(modules) - listed <= {"budget", "totals"}, event
+    assert {"budget", "totals"} <= set(hook_modules_of(runs["pre-tool-use"])), "the budget check ran"
+
+
+def test_hook_modules_are_listed_after_the_modules_they_import():
+    """Each preload list is in dependency order, so no listed module is imported the slow way by
+    another's top-level import before its turn comes."""
+    import ast
+
+    for event, names in cco_hooks.HOOK_MODULES.items():
+        for position, name in enumerate(names):
+            tree = ast.parse((REPO / "cco_hooks" / f"{name}.py").read_text(encoding="utf-8"))
+            imported = set()
+            for node in tree.body:
+                if isinstance(node, ast.ImportFrom) and node.module == "cco_hooks":
+                    imported |= {alias.name for alias in node.names}  # from cco_hooks import pending
+                elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cco_hooks."):
+                    imported.add(node.module.split(".")[1])  # from cco_hooks.pricing import USAGE_KEYS
+            hot = imported & set(cco_hooks.HOOK_MODULES[event]) - {"__version__"}
+            assert hot <= set(names[:position]), f"{event}: {name} imports {sorted(hot - set(names[:position]))}"

@@ -21,10 +21,11 @@ SHIM = REPO / "cco_hooks" / "_shim.py"
 
 
 def fake_package(root: Path, hook_main: str | None) -> Path:
-    """``root/cco_hooks`` with a copy of the real shim and the given hook_main.py source."""
+    """``root/cco_hooks`` with copies of the real shim and package ``__init__`` and the given
+    hook_main.py source."""
     package = root / "cco_hooks"
     package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
+    shutil.copy(REPO / "cco_hooks" / "__init__.py", package / "__init__.py")
     shutil.copy(SHIM, package / "_shim.py")
     if hook_main is not None:
         (package / "hook_main.py").write_text(hook_main)

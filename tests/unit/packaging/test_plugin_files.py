@@ -122,7 +122,7 @@ def fake_plugin(root: Path, hook_main: str | None) -> Path:
     (root / "hooks").mkdir(parents=True)
     shutil.copy(HOOK_SCRIPT, root / "hooks" / "cco-hook")
     (root / "cco_hooks").mkdir()
-    (root / "cco_hooks" / "__init__.py").write_text("")
+    shutil.copy(REPO / "cco_hooks" / "__init__.py", root / "cco_hooks" / "__init__.py")
     if hook_main is not None:
         (root / "cco_hooks" / "hook_main.py").write_text(hook_main)
     return root
