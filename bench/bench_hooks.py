@@ -277,29 +277,26 @@ def make_venv(root):
 
 
 def pyc_check(setup, shim, payload, out):
-    """How many cco_hooks modules a hook loaded from __pycache__ vs compiled from source."""
-    err = out + ".v"
+    """How many cco_hooks modules a hook loaded from __pycache__ (preloaded by the shim's
+    ``load_hook_modules`` or imported from a .pyc) vs compiled from source."""
+    err, dump = out + ".v", out + ".modules"
     with open(payload, "rb") as stdin, open(err, "wb") as stderr:
         subprocess.run(
             [sys.executable, "-v", "-S", shim, "pre-tool-use"],
             stdin=stdin,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            env=setup.plain_env,
+            env=dict(setup.plain_env, CCO_HOOKS_DEBUG_MODULES=dump),
             check=True,
         )
     with open(err, encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    from_pyc = sum(
-        1
-        for line in text.splitlines()
-        if line.startswith("# code object from") and "cco_hooks" in line and ".pyc" in line
-    )
-    from_source = sum(
-        1
-        for line in text.splitlines()
-        if line.startswith("# code object from") and "cco_hooks" in line and line.rstrip("'").endswith(".py")
-    )
+        lines = [
+            line for line in f.read().splitlines() if line.startswith("# code object from") and "cco_hooks" in line
+        ]
+    with open(dump, encoding="utf-8") as f:
+        preloaded = sum(1 for line in f if line.startswith("cco_hooks.") and line.rstrip().endswith(" preloaded"))
+    from_pyc = preloaded + sum(1 for line in lines if ".pyc" in line)
+    from_source = sum(1 for line in lines if line.rstrip("'").endswith(".py"))
     return from_pyc, from_source
 
 
