@@ -224,7 +224,8 @@ class Prices:
         self.source: str | None = None
         self.tiers: dict = {}
         self.models: dict = {}  # model id → {"tier", "first_party_id", "display_name", "origin"}
-        self.aliases: dict = {}
+        # alias → model ID: Claude Code's own map, which a price file's "aliases" may override
+        self.aliases: dict = dict(claude_code.ALIAS_MODEL_ID)
         self.override_path: str | None = None
         self.override_date: str | None = None
         self.override_source: str | None = None
