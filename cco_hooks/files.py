@@ -87,6 +87,8 @@ class Replacement:
         except FileNotFoundError:  # the first file ever: create the directory only then
             make_private_dirs(directory)
             self.fd = os.open(self.tmp, flags, mode)
+        if mode != 0o600:  # a mode we were asked to keep exactly, which the umask may have narrowed
+            os.fchmod(self.fd, mode)
 
     def write(self, data):
         view = memoryview(data)
@@ -103,14 +105,17 @@ class Replacement:
             pass
 
 
-def write_private(path, data, tmp=None, mode=0o600):
-    """Replace ``path`` atomically (temp file + rename) with ``data`` (see ``Replacement``)."""
+def write_private(path, data, tmp=None, mode=0o600, durable=False):
+    """Replace ``path`` atomically (temp file + rename) with ``data`` (see ``Replacement``).
+    ``durable``: on disk before it replaces ``path`` (fsync), for a file the user cannot rebuild."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     replacement = Replacement(path, tmp, mode)
     try:
         try:
             replacement.write(data)
+            if durable:
+                os.fsync(replacement.fd)
         finally:
             os.close(replacement.fd)
         replacement.commit()

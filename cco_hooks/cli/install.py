@@ -243,12 +243,11 @@ def _write_settings(path: str, settings: dict, existed: bool) -> str | None:
             with open(target, "rb") as handle:
                 old = handle.read()
             backup = path + BACKUP_SUFFIX
-            files.write_private(backup, old)
+            files.write_private(backup, old, durable=True)
         else:
             mode = 0o600
             os.makedirs(os.path.dirname(target), exist_ok=True)
-        files.write_private(target, _dump(settings), mode=mode)
-        os.chmod(target, mode)  # exactly the old mode: the umask narrowed the new file's
+        files.write_private(target, _dump(settings), mode=mode, durable=True)  # the user's settings: fsync
     except OSError as exc:
         raise CcoHooksError(f"cannot write {path}: {exc}") from None
     return backup

@@ -112,3 +112,13 @@ def test_a_discarded_replacement_leaves_the_file_as_it_was(tmp_path):
     os.close(replacement.fd)
     replacement.discard()
     assert path.read_bytes() == b"old" and os.listdir(path.parent) == ["ledger.summary"]
+
+
+def test_a_mode_to_keep_is_kept_whatever_the_umask(tmp_path):
+    path = tmp_path / "settings.json"
+    old = os.umask(0o077)
+    try:
+        files.write_private(str(path), "{}", mode=0o644, durable=True)
+    finally:
+        os.umask(old)
+    assert mode(path) == 0o644 and path.read_text() == "{}"
