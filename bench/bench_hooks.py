@@ -50,9 +50,9 @@ sys.path.insert(0, REPO)
 
 from cco_hooks.cli import install  # noqa: E402
 
-SHARED = os.environ.get("CCO_HOOKS_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
-PAYLOADS = os.path.join(SHARED, "reference", "payloads-2.1.328")
-CCO_CONFIG = os.path.join(SHARED, "fixtures", "cco-configs", "orchestra-config.json")
+FIXTURES = os.path.join(REPO, "tests", "fixtures")
+PAYLOADS = os.path.join(FIXTURES, "payloads-2.1.328")
+CCO_CONFIG = os.path.join(FIXTURES, "cco-configs", "orchestra-config.json")
 SESSION = "b8a8b81e-3282-4085-80a5-d0ba9a4a7d23"
 FINAL_TEXT = "report from SUB-2"
 

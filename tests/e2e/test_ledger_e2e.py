@@ -52,12 +52,12 @@ from cco_hooks import ledger as ledger_mod
 from tests.support.claude_cli import RunResult, assistant_usages, cco_hooks_cli, read_jsonl
 from tests.support.fake_api import Scenario, Spawn, Usage
 from tests.support.ledger_prices import ReferencePrices
-from tests.support.locations import REFERENCE
+from tests.support.locations import FIXTURES
 
 pytestmark = pytest.mark.e2e
 
 TOL = 1e-9
-PRICES = ReferencePrices(REFERENCE / "claude-code-2.1.328-prices.json")
+PRICES = ReferencePrices(FIXTURES / "claude-code-2.1.328-prices.json")
 MAIN_MODEL = "claude-opus-5-5"
 
 CONFIG = """\

@@ -2,7 +2,7 @@
 
 Stdlib only; deliberately NOT ``cco_hooks.pricing``: the tests compare the ledger (priced by
 ``cco_hooks.pricing``) with Claude Code's own ``cost-state`` and with this, which reads the reference
-price table (``<shared>/reference/claude-code-2.1.328-prices.json``, Claude Code 2.1.328's catalog)
+price table (``tests/fixtures/claude-code-2.1.328-prices.json``, Claude Code 2.1.328's catalog)
 and applies the rules written in that file:
 
 - prompt tokens of one request = input + cache_creation + cache_read;

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from cco_hooks import pricing, transcript
-from tests.support.locations import PAYLOADS, REFERENCE
+from tests.support.locations import FIXTURES, PAYLOADS
 
-REF_PRICES = json.loads((REFERENCE / "claude-code-2.1.328-prices.json").read_text())
+REF_PRICES = json.loads((FIXTURES / "claude-code-2.1.328-prices.json").read_text())
 SESSION = PAYLOADS / "session-transcript.jsonl"
 SUBAGENT = PAYLOADS / "subagent-transcript.jsonl"
 
