@@ -44,6 +44,19 @@ def format_problem(problem) -> str:
     return f"{problem['level']}: {where}: {problem['message']}"
 
 
+def _validation_problems(exc, file, key_prefix=(), consequence=""):
+    """pydantic's errors as problems: the key path, what was wrong, the value given."""
+    return [
+        _problem(
+            "error",
+            file,
+            ".".join(str(p) for p in (*key_prefix, *err["loc"])),
+            f"{err['msg']}; got {err.get('input')!r}.{consequence}",
+        )
+        for err in exc.errors()
+    ]
+
+
 def parse_file(path) -> tuple[object, str | None]:
     """Parsed content of a YAML or JSON file, or ``(None, why)``. YAML is loaded safely."""
     try:
@@ -97,11 +110,7 @@ def _rule_from(name, value, file, layer, problems):
     try:
         rule = AgentRule.model_validate(value)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in (key_path, *err["loc"]))
-            problems.append(
-                _problem("error", file, loc, f"{err['msg']}; got {err.get('input')!r}. This rule is ignored.")
-            )
+        problems.extend(_validation_problems(exc, file, (key_path,), " This rule is ignored."))
         return None
     for extra in sorted(rule.model_extra or {}):
         problems.append(
@@ -182,16 +191,7 @@ def read_layer(layer, path) -> dict:
     try:
         config = Config.model_validate(top)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            problems.append(
-                _problem(
-                    "error",
-                    path,
-                    loc,
-                    f"{err['msg']}; got {err.get('input')!r}.",
-                )
-            )
+        problems.extend(_validation_problems(exc, path))
         result["broken"] = True
         return result
     if shape is None:
