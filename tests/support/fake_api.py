@@ -446,24 +446,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             st.changed.notify_all()
         return rec
 
+    def _record_side_request(self, answer: str, **fields: Any) -> RecordedRequest:
+        """Record a request that is no model turn (token count, unknown path): no usage, no tools."""
+        return self._record(
+            **fields, actor=OTHER, turn=None, stream=False, answer=answer, usage=None, message_id=None, tool_use_ids=[]
+        )
+
     # ----- verbs -------------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._read_body()
         parsed = urllib.parse.urlsplit(self.path)
-        self._record(
+        self._record_side_request(
+            "not_found",
             method="GET",
             path=parsed.path,
             query=parsed.query,
             headers=dict(self.headers),
             body=None,
             model=None,
-            actor=OTHER,
-            turn=None,
-            stream=False,
-            answer="not_found",
-            usage=None,
-            message_id=None,
-            tool_use_ids=[],
         )
         self._not_found()
 
@@ -506,29 +506,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
 
         if path == "/v1/messages/count_tokens":
-            self._record(
-                **common,
-                actor=OTHER,
-                turn=None,
-                stream=False,
-                answer="count_tokens",
-                usage=None,
-                message_id=None,
-                tool_use_ids=[],
-            )
+            self._record_side_request("count_tokens", **common)
             self._send_json(200, {"input_tokens": self.state.scenario.count_tokens})
             return
         if path != "/v1/messages" or not isinstance(body, dict):
-            self._record(
-                **common,
-                actor=OTHER,
-                turn=None,
-                stream=False,
-                answer="not_found",
-                usage=None,
-                message_id=None,
-                tool_use_ids=[],
-            )
+            self._record_side_request("not_found", **common)
             self._not_found()
             return
 
