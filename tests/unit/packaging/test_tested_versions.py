@@ -68,6 +68,12 @@ def test_the_versions_doc_is_linked_from_the_readme_and_the_design():
         assert "claude-code-versions.md" in doc.read_text(encoding="utf-8"), doc
 
 
+def test_the_readme_names_the_tested_releases():
+    development = (REPO / "README.md").read_text(encoding="utf-8").split("## Development", 1)[1]
+    for version in claude_code.TESTED_VERSIONS:
+        assert version in development, f"README's Development section does not name Claude Code {version}"
+
+
 def test_an_explicit_binary_replaces_the_tested_releases(monkeypatch: pytest.MonkeyPatch, tmp_path):
     """``CCO_HOOKS_TEST_CLAUDE`` runs the suite once, against that binary's own version."""
     fake = tmp_path / "claude"
