@@ -82,3 +82,17 @@ def subagent_model_env_wins(version):
 def model_param_overridden(version):
     """Whether this version may run a spawn on another model than its ``model`` parameter names."""
     return ignores_model_param(version) or subagent_model_env_wins(version)
+
+
+# ----- the Claude Code releases cco-hooks is tested against -----------------------------------------
+# The end-to-end suite runs on each of them and ``.ci/run`` installs each (a unit test keeps the two,
+# and docs/claude-code-versions.md, equal). The pinned baseline is the release every captured payload
+# and the price fixture come from; the newest is the newest published release, pinned by number so a
+# run is reproducible (bump it with ``npm view @anthropic-ai/claude-code version``).
+PINNED_VERSION = "2.1.328"
+NEWEST_TESTED_VERSION = "2.1.332"
+TESTED_VERSIONS = (PINNED_VERSION, NEWEST_TESTED_VERSION)
+# Hook events newer than the pinned baseline, with the release that added them. cco-hooks registers
+# none of them: ``PreSkillShellCommand`` runs before a skill's shell command and matches on its
+# ``tool_name``; it never fires for a spawn, so the ``Task|Agent`` PreToolUse matcher is unaffected.
+HOOK_EVENTS_ADDED = {"PreSkillShellCommand": (2, 1, 332)}

@@ -1,6 +1,11 @@
 """Fixtures for the end-to-end tests: the real Claude Code CLI against a fake Messages API.
 
-- ``claude_bin`` (session): the CLI binary, installed into ``<repo>/.cache/claude-code`` when missing.
+- ``claude_bin`` (session, parametrized): the CLI binary of each release in
+  ``claude_cli.versions_under_test()`` (ids ``cc2.1.328``, ``cc2.1.332``, ...), installed into
+  ``<repo>/.cache/claude-code-<version>`` when missing, so every e2e test runs once per release;
+  only the ``$CCO_HOOKS_TEST_CLAUDE`` binary when that is set.
+- ``claude_version`` (session): what that binary's own ``--version`` says; compare with it, never with
+  a literal version.
 - ``fake_api`` (function): a started ``FakeAnthropicAPI``; give it a script with
   ``fake_api.set_scenario(Scenario(...))``. A test fails if the fake hit an internal error.
 - ``e2e_home`` (function): a throwaway ``HOME`` (``.claude`` inside it is the config dir).
@@ -22,7 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.claude_cli import ensure_claude, run_claude
+from tests.support.claude_cli import claude_version as version_of_binary
+from tests.support.claude_cli import ensure_claude, run_claude, versions_under_test
 from tests.support.fake_api import FakeAnthropicAPI
 
 HERE = Path(__file__).resolve().parent
@@ -34,9 +40,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(scope="session", params=versions_under_test(), ids=lambda version: f"cc{version}")
+def claude_bin(request: pytest.FixtureRequest) -> str:
+    return ensure_claude(request.param)
+
+
 @pytest.fixture(scope="session")
-def claude_bin() -> str:
-    return ensure_claude()
+def claude_version(claude_bin: str) -> str:
+    return version_of_binary(claude_bin)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Budgets act before the spend (issue 5.4), end to end: the real Claude Code CLI 2.1.328, our hooks
+"""Budgets act before the spend (issue 5.4), end to end: the real Claude Code CLI (each tested release), our hooks
 registered by `cco-hooks install --scope project` (or the repository loaded as a plugin), the fake
 Messages API.
 

@@ -369,7 +369,7 @@ def test_project_settings_hook_deny_reaches_the_main_loop(
 
 
 def test_plugin_dir_hooks_apply_and_validate(
-    run_e2e, fake_api: FakeAnthropicAPI, e2e_home: Path, tmp_path: Path
+    run_e2e, claude_bin: str, fake_api: FakeAnthropicAPI, e2e_home: Path, tmp_path: Path
 ) -> None:
     """A plugin loaded with --plugin-dir validates and its PreToolUse hook applies."""
     plugin = tmp_path / "plugin"
@@ -390,7 +390,7 @@ def test_plugin_dir_hooks_apply_and_validate(
         )
     )
 
-    validated = run_claude_command(["plugin", "validate", str(plugin)], home=e2e_home)
+    validated = run_claude_command(["plugin", "validate", str(plugin)], home=e2e_home, claude_bin=claude_bin)
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "PreToolUse Task|Agent" in validated.stdout
 

@@ -1,4 +1,4 @@
-"""The ledger (issue 3) end to end: the real Claude Code CLI 2.1.328, our hooks installed with
+"""The ledger (issue 3) end to end: the real Claude Code CLI (each tested release), our hooks installed with
 `cco-hooks install --scope project`, the fake Messages API.
 
 Three parallel spawns of configured agents (python-pro → haiku, chief-architect → opus,
@@ -57,6 +57,9 @@ from tests.support.locations import FIXTURES
 pytestmark = pytest.mark.e2e
 
 TOL = 1e-9
+# The pinned baseline's catalog prices every tested release: the newer ones ship the same models,
+# tiers and prices (docs/claude-code-versions.md), and each run checks it against the CLI's own
+# cost-state, so a price change in a new release fails here rather than passing unnoticed.
 PRICES = ReferencePrices(FIXTURES / "claude-code-2.1.328-prices.json")
 MAIN_MODEL = "claude-opus-5-5"
 
@@ -330,7 +333,9 @@ def run_report(ledger: Path, group_by: str, home: Path, project: Path, explicit:
 
 
 @pytest.mark.parametrize(("layout", "mode"), VARIANTS, ids=[f"{layout}-{mode}" for layout, mode in VARIANTS])
-def test_ledger_agrees_with_claude_code(layout, mode, run_e2e, fake_api, e2e_project, e2e_home, tmp_path, monkeypatch):
+def test_ledger_agrees_with_claude_code(
+    layout, mode, run_e2e, claude_version, fake_api, e2e_project, e2e_home, tmp_path, monkeypatch
+):
     race = mode in ("race", "report")
     ledger = tmp_path / "ledger" / "ledger.jsonl"
     monkeypatch.setenv("CCO_HOOKS_LEDGER", str(ledger))
@@ -455,7 +460,8 @@ def test_ledger_agrees_with_claude_code(layout, mode, run_e2e, fake_api, e2e_pro
         session = sessions[-1]
         assert session["session_cost_usd"] == pytest.approx(state["totalCostUSD"], abs=TOL, rel=0)
         assert session["model_costs"] == pytest.approx(cc_costs, abs=TOL, rel=0)
-        assert session["claude_code_version"] == "2.1.328"
+        # the version the session transcript names is the binary's own (each tested release)
+        assert session["claude_code_version"] == claude_version
 
     # ---- the report: one spawn per spawn, the same costs and savings
     for doc, key_of in ((by_model_report, lambda r: r["actual_model"]), (by_agent_report, lambda r: r["agent_type"])):

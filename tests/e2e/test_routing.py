@@ -1,4 +1,4 @@
-"""Routing in the real Claude Code CLI 2.1.328: the model each subagent's own API request carried.
+"""Routing in the real Claude Code CLI (each tested release): the model each subagent's own API request carried.
 
 Every case runs twice: with the hooks registered by `cco-hooks install --scope project`, and with the
 repository loaded as a plugin (`claude --plugin-dir <repo>`). The config is a real CCO orchestra

@@ -2,14 +2,19 @@
 
 Stdlib only.
 
-The binary
-    ``$CCO_HOOKS_TEST_CLAUDE`` when set (used as is, never installed over), else
-    ``<repo>/.cache/claude-code/node_modules/.bin/claude``. When that is missing or reports another
-    version, ``ensure_claude()`` runs ``npm install --no-audit --no-fund --prefix
-    <repo>/.cache/claude-code @anthropic-ai/claude-code@2.1.328`` (about 6 s) under an exclusive
-    file lock, so parallel pytest workers install once. Tests never skip for a missing CLI. npm runs
+The binaries
+    The suite runs against every release in ``cco_hooks.claude_code.TESTED_VERSIONS`` (the pinned
+    baseline and the newest release; ``versions_under_test()``), each installed in its own prefix
+    ``<repo>/.cache/claude-code-<version>/`` (``.ci/run`` installs the same ones there).
+    ``ensure_claude(version)`` returns ``<prefix>/node_modules/.bin/claude``; when that is missing or
+    reports another version it runs ``npm install --no-audit --no-fund --prefix <prefix>
+    @anthropic-ai/claude-code@<version>`` (about 6 s) under an exclusive file lock per prefix, so
+    parallel pytest workers install each version once. Tests never skip for a missing CLI. npm runs
     with the caller's real environment (it needs the user's npm config for the registry); nothing
-    else here uses the real home directory.
+    else here uses the real home directory. ``$CCO_HOOKS_TEST_CLAUDE``, when set, replaces them all:
+    that one binary is used as is (never installed over), whatever version it is, and the suite runs
+    once, against it. Tests compare with what a binary's own ``--version`` says
+    (``claude_version()``), never with a literal.
 
 The run
     ``run_claude()`` runs ``claude -p PROMPT --output-format stream-json --verbose
@@ -24,7 +29,8 @@ The run
     of the caller's (no real ``HOME``, no ``CLAUDE_*``, ``ANTHROPIC_*``, ``CCO_HOOKS_*``) leaks in;
     ``env_extra`` adds or overrides variables (a value of ``None`` removes one).
 
-What was observed with 2.1.328 (and what hook authors must know)
+What was observed with 2.1.328 (and what hook authors must know; the e2e suite rests on it for
+every tested release)
     Where things land
     - ``CLAUDE_CONFIG_DIR`` is honoured: transcripts go to
       ``$CLAUDE_CONFIG_DIR/projects/<slug>/<session>.jsonl``, subagents to
@@ -85,13 +91,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cco_hooks.claude_code import PINNED_VERSION, TESTED_VERSIONS
 from tests.support.fake_api import MAIN, OTHER, FakeAnthropicAPI, RecordedRequest, RequestQueries
 
-CLAUDE_CODE_VERSION = "2.1.328"
 NPM_PACKAGE = "@anthropic-ai/claude-code"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CACHE_DIR = REPO_ROOT / ".cache" / "claude-code"
-DEFAULT_BIN = CACHE_DIR / "node_modules" / ".bin" / "claude"
+CACHE_ROOT = REPO_ROOT / ".cache"
 SPAWN_TOOL_NAMES = ("Agent", "Task")
 
 # npm needs the user's own npm config (registry, auth): captured at import, before any test
@@ -130,17 +135,49 @@ def _version_of(binary: Path | str, timeout: float = 60) -> str | None:
     return out.stdout.strip().split(" ", 1)[0] or None
 
 
-def ensure_claude(version: str = CLAUDE_CODE_VERSION, *, timeout: float = 600) -> str:
-    """The path of a usable ``claude`` binary, installing it into the repo cache when needed."""
+def install_prefix(version: str) -> Path:
+    """Where ``version`` of the CLI is installed: one npm prefix per version, as ``.ci/run`` does."""
+    return CACHE_ROOT / f"claude-code-{version}"
+
+
+def installed_bin(version: str) -> Path:
+    return install_prefix(version) / "node_modules" / ".bin" / "claude"
+
+
+def claude_version(binary: Path | str) -> str:
+    """The version ``binary --version`` prints (``"2.1.332"`` for ``2.1.332 (Claude Code)``)."""
+    version = _version_of(binary)
+    if version is None:
+        raise ClaudeCliError(f"`{binary} --version` failed or printed nothing: is it a Claude Code CLI?")
+    return version
+
+
+def versions_under_test() -> tuple[str, ...]:
+    """The releases the end-to-end suite runs against: ``TESTED_VERSIONS``, or only the version of
+    ``$CCO_HOOKS_TEST_CLAUDE`` when that is set."""
     explicit = os.environ.get("CCO_HOOKS_TEST_CLAUDE")
     if explicit:
-        path = Path(explicit).expanduser()
-        if not (path.is_file() and os.access(path, os.X_OK)):
-            raise ClaudeCliError(f"CCO_HOOKS_TEST_CLAUDE={explicit!r} is not an executable file")
-        return str(path)
+        return (claude_version(_explicit_bin(explicit)),)
+    return TESTED_VERSIONS
 
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    lock_path = CACHE_DIR.parent / "claude-code.install.lock"
+
+def _explicit_bin(explicit: str) -> Path:
+    path = Path(explicit).expanduser()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise ClaudeCliError(f"CCO_HOOKS_TEST_CLAUDE={explicit!r} is not an executable file: unset it or fix the path")
+    return path
+
+
+def ensure_claude(version: str = PINNED_VERSION, *, timeout: float = 600) -> str:
+    """The path of a usable ``claude`` binary of ``version``, installing it into the repo cache when
+    needed (``$CCO_HOOKS_TEST_CLAUDE``, when set, is returned as is, whatever its version)."""
+    explicit = os.environ.get("CCO_HOOKS_TEST_CLAUDE")
+    if explicit:
+        return str(_explicit_bin(explicit))
+
+    prefix, binary = install_prefix(version), installed_bin(version)
+    prefix.mkdir(parents=True, exist_ok=True)
+    lock_path = CACHE_ROOT / f"claude-code-{version}.install.lock"
     with open(lock_path, "a+") as lock:
         deadline = time.monotonic() + timeout
         while True:  # bounded wait for another worker's install
@@ -152,9 +189,9 @@ def ensure_claude(version: str = CLAUDE_CODE_VERSION, *, timeout: float = 600) -
                     raise ClaudeCliError(f"timed out waiting for the install lock {lock_path}") from None
                 time.sleep(0.2)
         try:
-            if DEFAULT_BIN.exists() and _version_of(DEFAULT_BIN) == version:
-                return str(DEFAULT_BIN)
-            cmd = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE_DIR), f"{NPM_PACKAGE}@{version}"]
+            if binary.exists() and _version_of(binary) == version:
+                return str(binary)
+            cmd = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix), f"{NPM_PACKAGE}@{version}"]
             try:
                 proc = subprocess.run(
                     cmd,
@@ -163,7 +200,7 @@ def ensure_claude(version: str = CLAUDE_CODE_VERSION, *, timeout: float = 600) -
                     timeout=timeout,
                     stdin=subprocess.DEVNULL,
                     env=_NPM_ENV,
-                    cwd=str(CACHE_DIR),
+                    cwd=str(prefix),
                 )
             except FileNotFoundError as exc:
                 raise ClaudeCliError("npm is not installed: it is needed to install the Claude Code CLI") from exc
@@ -171,10 +208,10 @@ def ensure_claude(version: str = CLAUDE_CODE_VERSION, *, timeout: float = 600) -
                 raise ClaudeCliError(f"`{' '.join(cmd)}` timed out after {timeout} s") from exc
             if proc.returncode != 0:
                 raise ClaudeCliError(f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-            got = _version_of(DEFAULT_BIN)
+            got = _version_of(binary)
             if got != version:
-                raise ClaudeCliError(f"installed {DEFAULT_BIN} but `claude --version` says {got!r}, expected {version}")
-            return str(DEFAULT_BIN)
+                raise ClaudeCliError(f"installed {binary} but `claude --version` says {got!r}, expected {version}")
+            return str(binary)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

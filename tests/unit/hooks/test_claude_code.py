@@ -70,7 +70,8 @@ def test_version_tuple(text, expected):
         ("2.1.72", False, False),
         ("2.1.200", False, True),
         ("2.1.299", False, True),
-        ("2.1.328", False, False),
+        # no release the suite runs against has a quirk
+        *[(version, False, False) for version in claude_code.TESTED_VERSIONS],
         (None, False, False),
     ],
 )
@@ -78,3 +79,14 @@ def test_version_quirks(version, ignores, env_wins):
     assert claude_code.ignores_model_param(version) is ignores
     assert claude_code.subagent_model_env_wins(version) is env_wins
     assert claude_code.model_param_overridden(version) is (ignores or env_wins)
+
+
+def test_hook_events_added_since_the_baseline_are_not_ours_and_came_in_a_tested_range():
+    """A new event is recorded with the release that added it: after the pinned baseline, by the
+    newest tested release. cco-hooks registers none of them (a spawn never fires them)."""
+    ours = {event for event, _arg, _matcher, _timeout in claude_code.HOOK_EVENTS}
+    assert claude_code.HOOK_EVENTS_ADDED
+    for event, since in claude_code.HOOK_EVENTS_ADDED.items():
+        assert event not in ours
+        pinned = claude_code.version_tuple(claude_code.PINNED_VERSION)
+        assert pinned < since <= claude_code.version_tuple(claude_code.NEWEST_TESTED_VERSION), event

@@ -1,13 +1,12 @@
 """The Claude Code plugin at the repository root: .claude-plugin/plugin.json and hooks/hooks.json.
 
-The last tests run the real Claude Code CLI (`claude plugin validate --strict`); it is installed
-into .cache/claude-code when missing, never skipped.
+The last tests run the real Claude Code CLI (`claude plugin validate --strict`), each tested release;
+it is installed into .cache/claude-code-<version> when missing, never skipped.
 """
 
 from __future__ import annotations
 
 import ast
-import fcntl
 import json
 import os
 import re
@@ -15,22 +14,18 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 import cco_hooks
 from cco_hooks.cli import install as inst
+from tests.support.claude_cli import ensure_claude, versions_under_test
 from tests.support.locations import REPO
 
 MANIFEST = REPO / ".claude-plugin" / "plugin.json"
 HOOKS_FILE = REPO / "hooks" / "hooks.json"
 HOOK_SCRIPT = REPO / "hooks" / "cco-hook"
-CLAUDE_VERSION = "2.1.328"
-CLI_PREFIX = REPO / ".cache" / "claude-code"
-CLI = CLI_PREFIX / "node_modules" / ".bin" / "claude"
 PLUGIN_COMMAND = re.compile(r'^python3 -S "\$\{CLAUDE_PLUGIN_ROOT\}/hooks/cco-hook" ([a-z-]+)$')
 
 
@@ -158,17 +153,6 @@ def test_plugin_hook_fails_open_with_one_line(tmp_path, hook_main):
 # the real CLI
 
 
-def _cli_works() -> bool:
-    if not CLI.exists():
-        return False
-    with tempfile.TemporaryDirectory() as home:  # never the real home
-        try:
-            proc = subprocess.run([str(CLI), "--version"], capture_output=True, timeout=120, env=_cli_env_base(home))
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-    return proc.returncode == 0 and CLAUDE_VERSION in proc.stdout.decode()
-
-
 def _cli_env_base(home: str | None = None) -> dict:
     run_env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ANTHROPIC"))}
     run_env.update(
@@ -182,43 +166,9 @@ def _cli_env_base(home: str | None = None) -> dict:
     return run_env
 
 
-def claude_cli() -> Path:
-    """The Claude Code CLI, installed with npm into .cache/claude-code when missing.
-
-    Another process may be installing it at the same moment: wait on a lock file, and retry a
-    half-written install.
-    """
-    if _cli_works():
-        return CLI
-    CLI_PREFIX.mkdir(parents=True, exist_ok=True)
-    with open(CLI_PREFIX.parent / "claude-code.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for attempt in range(3):
-            if _cli_works():
-                return CLI
-            npm = shutil.which("npm")
-            assert npm, "npm is needed to install the Claude Code CLI for this test"
-            proc = subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--prefix",
-                    str(CLI_PREFIX),
-                    f"@anthropic-ai/claude-code@{CLAUDE_VERSION}",
-                ],
-                capture_output=True,
-                timeout=900,
-            )
-            if proc.returncode != 0:
-                time.sleep(5 * (attempt + 1))  # maybe someone else was writing the directory
-        assert _cli_works(), f"could not install Claude Code {CLAUDE_VERSION}: {proc.stderr.decode()[-2000:]}"
-    return CLI
-
-
-def test_claude_plugin_validate_strict_passes(tmp_path):
-    cli = claude_cli()
+@pytest.mark.parametrize("version", versions_under_test(), ids=lambda version: f"cc{version}")
+def test_claude_plugin_validate_strict_passes(tmp_path, version):
+    cli = ensure_claude(version)
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     proc = subprocess.run(
