@@ -330,9 +330,10 @@ def test_hooks_survive_garbage_in_every_field(hooks):
         VALIDATOR.validate(r)
         blob = json.dumps(r)
         assert PROMPT_MARKER not in blob and FINAL_TEXT not in blob
-    tool_use_ids = [r["tool_use_id"] for r in records if r["kind"] == "spawn" and r["tool_use_id"]]
-    assert len(tool_use_ids) == len(set(tool_use_ids))
-    assert sum(1 for t in tool_use_ids if t.startswith("toolu_g")) == n  # each garbage decision: one record
+    # a spawn is its session and its id: a garbage session id is another session (or none at all)
+    spawns = [(r["session_id"], r["tool_use_id"]) for r in records if r["kind"] == "spawn" and r["tool_use_id"]]
+    assert len(spawns) == len(set(spawns))
+    assert sum(1 for _, t in spawns if t.startswith("toolu_g")) == n  # each garbage decision: one record
     assert hooks.pending() == []
 
 
@@ -430,7 +431,7 @@ def test_pre_tool_use_does_not_wait_for_the_ledger_lock(hooks):
         start = time.monotonic()
         hooks.run_pre("toolu_3", model="opus")
         assert time.monotonic() - start < 0.2
-        assert hooks.pending() == ["toolu_3.pre.json"]
+        assert hooks.pending() == [f"{SID}.toolu_3.pre.json"]
     finally:
         release.set()
         holder.join(10)

@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 from cco_hooks import completion, ledger, pending
-from tests.support.hookproc import FINAL_TEXT, PROMPT_MARKER, only, schema_validator
+from tests.support.hookproc import FINAL_TEXT, PROMPT_MARKER, SID, only, schema_validator
 
 VALIDATOR = schema_validator()
 
@@ -24,9 +24,11 @@ def test_modes_and_no_prompt_text_anywhere(hooks):
     assert r["description"] == "d" * 80
     assert stat.S_IMODE(os.stat(hooks.ledger).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(hooks.ledger)).st_mode) == 0o700
-    for tomb in (pdir / "settled").iterdir():
+    tombstones = list((pdir / "tombstones").iterdir())
+    assert len(tombstones) == 2
+    for tomb in tombstones:
         assert stat.S_IMODE(tomb.stat().st_mode) == 0o600
-    assert stat.S_IMODE((pdir / "settled").stat().st_mode) == 0o700
+    assert stat.S_IMODE((pdir / "tombstones").stat().st_mode) == 0o700
     for path in Path(os.path.dirname(hooks.ledger)).rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -58,8 +60,8 @@ def test_tombstones_are_swept_after_their_ttl(hooks):
     hooks.run_pre("toolu_3", model="opus")
     hooks.write_transcript("a887642912c4f6be6")
     hooks.run_post(hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
-    settled = Path(pending.pending_dir(hooks.ledger)) / "settled"
-    assert sorted(os.listdir(settled)) == ["ag-a887642912c4f6be6", "tu-toolu_3"]
+    settled = Path(pending.pending_dir(hooks.ledger)) / "tombstones"
+    assert sorted(os.listdir(settled)) == [f"ag.{SID}.a887642912c4f6be6", f"tu.{SID}.toolu_3"]
     hooks.settle(later=pending.TOMBSTONE_TTL_S - 3600, force=True)
     assert len(os.listdir(settled)) == 2
     hooks.settle(later=pending.TOMBSTONE_TTL_S + 3600, force=True)
