@@ -19,10 +19,10 @@ of its own, then rename). What a tombstone is trusted for:
 
 - ``is_settled`` (hooks, no lock: only to skip work): a tombstone holding an offset.
 - ``still_settled`` (under the lock, before a part is dropped or a record written): the ledger holds
-  this spawn's whole record at the tombstone's offset — or, when it does not (a settle killed or
-  failed between its tombstones and a whole record, a writer that appended without the lock), a
-  record of this spawn somewhere after that offset. A tombstone that is empty, torn, unreadable or
-  not a number (a disk filled while it was written by an older version) proves nothing: the whole
+  this spawn's whole record at the tombstone's offset. Anything else proves nothing — a tombstone
+  that is empty, torn, unreadable or not a number (a disk filled while an older version wrote it),
+  or whose offset holds no record of this spawn (a settle killed or failed between its tombstones
+  and a whole record, a writer that appended without the lock, a ledger replaced): then the whole
   ledger is searched for the spawn's record. Found: the tombstone is rewritten with its offset and
   trusted. Not found: it is removed and the spawn settled again. So a tombstone alone never hides a
   spawn (nothing lost), and the ledger itself stops a second record (nothing counted twice). The
@@ -277,7 +277,7 @@ def still_settled(pdir: str, kind: str, skey: str, key, ledger_path: str) -> boo
     offset = settled_offset(pdir, kind, skey, key)
     if offset is not None and recorded_at(ledger_path, offset, kind, skey, key):
         return True
-    hits = scan_ledger(ledger_path, {(kind, key)}, offset or 0).get((kind, key), ())
+    hits = scan_ledger(ledger_path, {(kind, key)}).get((kind, key), ())
     ours = [at for at, session in hits if session in (skey, NO_SESSION)]
     if ours:
         try:
