@@ -87,7 +87,8 @@ class DiskFull:
 
 
 FCNTL_SHIM = """# Injected by tests/support/disk_full.py: the real fcntl, and a full disk for the paths in
-# CCO_TEST_DISK_FULL (os.pathsep-separated), the ways listed in CCO_TEST_DISK_FULL_MODES.
+# CCO_TEST_DISK_FULL (os.pathsep-separated), the ways listed in CCO_TEST_DISK_FULL_MODES, failing
+# with the errno CCO_TEST_DISK_FULL_ERRNO.
 import importlib.machinery, importlib.util, os, sys
 
 _here = os.path.dirname(os.path.abspath(__file__))
@@ -102,12 +103,14 @@ from disk_full_fault import DiskFull  # noqa: E402
 
 sys.path.remove(_here)
 DiskFull(
-    os.environ["CCO_TEST_DISK_FULL"].split(os.pathsep), os.environ["CCO_TEST_DISK_FULL_MODES"].split(",")
+    os.environ["CCO_TEST_DISK_FULL"].split(os.pathsep),
+    os.environ["CCO_TEST_DISK_FULL_MODES"].split(","),
+    int(os.environ["CCO_TEST_DISK_FULL_ERRNO"]),
 ).__enter__()
 """
 
 
-def process_env(tmp_path: Path, paths, modes=DEFAULT_MODES) -> dict:
+def process_env(tmp_path: Path, paths, modes=DEFAULT_MODES, error=errno.ENOSPC) -> dict:
     """The environment variables that make a hook process (the registered command) see a full disk
     at ``paths``: pass them to ``Hooks.run(event, payload, **process_env(...))``."""
     inject = tmp_path / "disk-full-inject"
@@ -118,4 +121,5 @@ def process_env(tmp_path: Path, paths, modes=DEFAULT_MODES) -> dict:
         "PYTHONPATH": str(inject),
         "CCO_TEST_DISK_FULL": os.pathsep.join(str(p) for p in paths),
         "CCO_TEST_DISK_FULL_MODES": ",".join(modes),
+        "CCO_TEST_DISK_FULL_ERRNO": str(error),
     }
