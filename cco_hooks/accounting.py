@@ -107,6 +107,15 @@ def _append(ledger_path: str, record: dict) -> None:
             pass
 
 
+def _settled(locked: bool, pdir: str, kind: str, skey: str, key: str, ledger_path: str) -> bool:
+    """The spawn is in the ledger already. With the lock, as the ledger bears it out (a tombstone it
+    does not is removed); without it (the lock timed out) only a tombstone's word, since one a
+    settle has just written, before its record, must not be removed under it."""
+    if locked:
+        return pending.still_settled(pdir, kind, skey, key, ledger_path)
+    return pending.is_settled(pdir, kind, skey, key)
+
+
 # --------------------------------------------------------------------------- PreToolUse
 
 
@@ -144,8 +153,8 @@ def on_pre_tool_use(payload, decision, ledger_path) -> None:
     if pending.is_settled(pdir, "tu", skey, tool_use_id):
         return
     if pre["decision"]["action"] == "deny":
-        with ledger.locked(ledger_path):
-            if pending.still_settled(pdir, "tu", skey, tool_use_id, ledger_path):
+        with ledger.locked(ledger_path) as ok:
+            if _settled(ok, pdir, "tu", skey, tool_use_id, ledger_path):
                 return
             if _write_record(pdir, ledger_path, skey, tool_use_id, None, records.denied_record(pre)):
                 pending.remove(pending.pre_path(pdir, skey, tool_use_id))
@@ -223,7 +232,7 @@ def on_post_tool_use(payload, ledger_path, prices) -> None:
     with ledger.locked(ledger_path) as ok:
         # A spawn already settled from its SubagentStop alone (agent id known, tool_use_id not) still
         # gets this part: the settle then consumes its pre part (pending.load_parts).
-        if pending.still_settled(pdir, "tu", skey, tool_use_id, ledger_path):
+        if _settled(ok, pdir, "tu", skey, tool_use_id, ledger_path):
             return
         pending.write_part(pending.post_path(pdir, skey, tool_use_id), post)
         if ok:
@@ -281,7 +290,7 @@ def on_subagent_stop(payload, ledger_path, prices) -> None:
         }
     )
     with ledger.locked(ledger_path) as ok:
-        if pending.still_settled(pdir, "ag", skey, agent_id, ledger_path):
+        if _settled(ok, pdir, "ag", skey, agent_id, ledger_path):
             return
         pending.write_part(pending.stop_path(pdir, skey, agent_id), stop)
         if ok:

@@ -11,14 +11,16 @@ key (``session_key``: the session id, a hash of a very long one, or ``~`` for a 
 
 and ``settle`` joins parts of one session only.
 
-Tombstones. A settled spawn leaves tombstones ``pending/tombstones/tu.<session>.<tool_use_id>`` and
-``….ag.<session>.<agent_id>``, holding the ledger offset its record starts at (written before the
-record is appended), so that a replayed or late hook cannot add a second record. Every part, tombstone
-and session marker is written whole or not at all (``files.write_exclusive``: a private temporary file
-of its own, then rename). What a tombstone is trusted for:
+Tombstones. A settled spawn leaves tombstones ``pending/tombstones/tu.<session>.<tool_use_id>``
+and ``pending/tombstones/ag.<session>.<agent_id>``, holding the ledger offset its record starts at
+(written before the record is appended), so that a replayed or late hook cannot add a second
+record. Every part, tombstone and session marker is written whole or not at all
+(``files.write_exclusive``: a private temporary file of its own, then rename). What a tombstone is
+trusted for:
 
 - ``is_settled`` (hooks, no lock: only to skip work): a tombstone holding an offset.
-- ``still_settled`` (under the lock, before a part is dropped or a record written): the ledger holds
+- ``still_settled`` (under the lock only, before a part is dropped or a record written — unlocked,
+  it could remove a tombstone a settle has just written before its record): the ledger holds
   this spawn's whole record at the tombstone's offset. Anything else proves nothing — a tombstone
   that is empty, torn, unreadable or not a number (a disk filled while an older version wrote it),
   or whose offset holds no record of this spawn (a settle killed or failed between its tombstones

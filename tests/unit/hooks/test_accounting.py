@@ -625,3 +625,25 @@ def test_a_denied_spawn_on_a_full_disk_is_recorded_once_space_is_back(hooks):
     assert only(hooks.records())["status"] == "denied"
     accounting.on_pre_tool_use(payload, decision, hooks.ledger)
     assert len(hooks.records()) == 1 and hooks.pending() == []
+
+
+def test_a_hook_without_the_lock_never_removes_a_tombstone(hooks, monkeypatch):
+    """The lock timed out: a settle may be between its tombstone and its record right now, so the
+    hook takes the tombstone's word and leaves it (checking it against the ledger, it would find
+    no record yet and remove it under the settle)."""
+
+    class TimedOut:
+        def __init__(self, path, timeout=None):
+            pass
+
+        def __enter__(self):
+            return False
+
+        def __exit__(self, *exc_info):
+            return None
+
+    pdir = pending.pending_dir(hooks.ledger)
+    pending.mark_settled(pdir, "tu", SID, "toolu_3", pending.ledger_size(hooks.ledger))
+    monkeypatch.setattr(ledger, "locked", TimedOut)
+    accounting.on_post_tool_use(hooks.post_completed("toolu_3", AGENT), hooks.ledger, hooks.prices)
+    assert pending.is_settled(pdir, "tu", SID, "toolu_3") and hooks.pending() == []
