@@ -3,13 +3,17 @@ sessions that reuse a tool_use_id, and a disk that fills up while a hook settles
 
 The full disk is injected into the hook process itself (``tests/support/disk_full.py``: the hook
 runs ``python -S``, so no ``sitecustomize`` runs; a ``fcntl.py`` on ``PYTHONPATH`` installs the
-fault), ENOSPC or EDQUOT on the tombstones and the ledger. Nothing needs root or a small filesystem.
+fault), ENOSPC or EDQUOT on the tombstones and the ledger. Where this machine lets us mount a tiny
+tmpfs (root), the same is also done on a filesystem that is really full; elsewhere that test is
+skipped, and nothing else needs it.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -112,3 +116,72 @@ def test_the_fault_injection_reaches_a_real_hook_process(hooks, tmp_path):
     assert not os.path.exists(hooks.ledger) or os.path.getsize(hooks.ledger) == 0
     run_ok(hooks, "post-tool-use", hooks.post_completed("toolu_1", "a1111111111111111", model_in="opus"))
     assert only(hooks.records())["tool_use_id"] == "toolu_1"
+
+
+# --------------------------------------------------------------------------- a real full filesystem
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 256 KiB tmpfs, when this machine lets us mount one (root, no sandbox); skipped otherwise,
+    so nothing depends on it."""
+    mountpoint = tmp_path / "tiny-disk"
+    mountpoint.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(mountpoint)])
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def fill_leaving(directory, free_pages):
+    """Fill the filesystem of ``directory`` with one-page files, then free ``free_pages`` of them;
+    the files left are the filler to remove when space is to come back."""
+    filler = []
+    while True:
+        path = directory / f"filler-{len(filler)}"
+        try:
+            with open(path, "wb") as f:
+                f.write(b"x" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+            path.unlink(missing_ok=True)
+            break
+        filler.append(path)
+    for path in filler[:free_pages]:
+        path.unlink()
+    return filler[free_pages:]
+
+
+@pytest.mark.parametrize("free_pages", [1, 3], ids=["no room for a tombstone", "no room for the ledger line"])
+def test_a_really_full_filesystem_while_settling_then_space_back(tiny_disk, tmp_path, monkeypatch, free_pages):
+    """The ledger and the pending store on a tmpfs that fills up: the PostToolUse hook writes its
+    part into the last free page, then finds no room for a tombstone (1 page free) or for the
+    ledger line (3 pages: its part and two tombstones fit). Nothing is recorded or trusted; once
+    space is back, the next hook (the main loop's Stop) records the spawn exactly once."""
+    monkeypatch.setenv("CCO_HOOKS_LEDGER", str(tiny_disk / "cco" / "ledger.jsonl"))
+    hooks = Hooks(tmp_path)
+    pdir = pending.pending_dir(hooks.ledger)
+    agent_id = "a1111111111111111"
+    run_ok(hooks, "pre-tool-use", hooks.pre("toolu_1", model="opus"))
+    hooks.write_transcript(agent_id)
+    hooks.write_meta(agent_id, "toolu_1")
+    filler = fill_leaving(tiny_disk, free_pages)
+    run_ok(hooks, "post-tool-use", hooks.post_completed("toolu_1", agent_id, model_in="opus"))
+    assert hooks.pending() == [f"{SID}.toolu_1.post.json", f"{SID}.toolu_1.pre.json"]
+    assert not os.path.exists(hooks.ledger) or os.path.getsize(hooks.ledger) == 0
+    tombstones = os.path.join(pdir, pending.TOMBSTONES_DIRNAME)
+    assert not os.path.isdir(tombstones) or os.listdir(tombstones) == []  # none empty, none half
+    for path in filler:
+        path.unlink()
+    run_ok(hooks, "stop", hooks.session_event("Stop"))
+    r = only(hooks.records())
+    assert r["tool_use_id"] == "toolu_1" and r["cost_usd"] == pytest.approx(COST["claude-opus-5-5"], abs=1e-9)
+    run_ok(hooks, "post-tool-use", hooks.post_completed("toolu_1", agent_id, model_in="opus"))
+    run_ok(hooks, "subagent-stop", hooks.stop(agent_id))
+    assert len(hooks.records()) == 1 and hooks.pending() == []
+    check_state(hooks)
