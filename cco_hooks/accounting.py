@@ -107,6 +107,15 @@ def _append(ledger_path: str, record: dict) -> None:
             pass
 
 
+def _settled(locked: bool, pdir: str, kind: str, skey: str, key: str, ledger_path: str) -> bool:
+    """The spawn is in the ledger already. With the lock, as the ledger bears it out (a tombstone it
+    does not is removed); without it (the lock timed out) only a tombstone's word, since one a
+    settle has just written, before its record, must not be removed under it."""
+    if locked:
+        return pending.still_settled(pdir, kind, skey, key, ledger_path)
+    return pending.is_settled(pdir, kind, skey, key)
+
+
 # --------------------------------------------------------------------------- PreToolUse
 
 
@@ -138,19 +147,20 @@ def on_pre_tool_use(payload, decision, ledger_path) -> None:
         }
     )
     pdir = pending.pending_dir(ledger_path)
+    skey = pending.session_key(pre["session_id"])
     # No lock here (PreToolUse is on the spawn's critical path): a part written after its spawn was
     # settled is dropped by the next settle, which checks the tombstones under the lock.
-    if pending.is_settled(pdir, "tu", tool_use_id):
+    if pending.is_settled(pdir, "tu", skey, tool_use_id):
         return
     if pre["decision"]["action"] == "deny":
-        with ledger.locked(ledger_path):
-            if pending.is_settled(pdir, "tu", tool_use_id):
+        with ledger.locked(ledger_path) as ok:
+            if _settled(ok, pdir, "tu", skey, tool_use_id, ledger_path):
                 return
-            _append(ledger_path, records.denied_record(pre))
-            pending.mark_settled(pdir, "tu", tool_use_id)
-            pending.remove(pending.pre_path(pdir, tool_use_id))
-        return
-    pending.write_part(pending.pre_path(pdir, tool_use_id), pre)
+            if _write_record(pdir, ledger_path, skey, tool_use_id, None, records.denied_record(pre)):
+                pending.remove(pending.pre_path(pdir, skey, tool_use_id))
+                return
+        # the ledger could not be written (disk full): the part keeps the denial for a later settle
+    pending.write_part(pending.pre_path(pdir, skey, tool_use_id), pre)
 
 
 # --------------------------------------------------------------------------- PostToolUse
@@ -198,7 +208,9 @@ def on_post_tool_use(payload, ledger_path, prices) -> None:
     status = coerce.text(response.get("status"), 40)
     agent_id = response.get("agentId") if safe_name(response.get("agentId")) else None
     pdir = pending.pending_dir(ledger_path)
-    parent_model = _parent_model(post, tool_use_id, tool_input, pending.read_part(pending.pre_path(pdir, tool_use_id)))
+    skey = pending.session_key(post["session_id"])
+    pre = pending.read_part(pending.pre_path(pdir, skey, tool_use_id))
+    parent_model = _parent_model(post, tool_use_id, tool_input, pre)
     completed = status == "completed"
     post.update(
         {
@@ -218,9 +230,11 @@ def on_post_tool_use(payload, ledger_path, prices) -> None:
         }
     )
     with ledger.locked(ledger_path) as ok:
-        if pending.is_settled(pdir, "tu", tool_use_id) or (agent_id and pending.is_settled(pdir, "ag", agent_id)):
+        # A spawn already settled from its SubagentStop alone (agent id known, tool_use_id not) still
+        # gets this part: the settle then consumes its pre part (pending.load_parts).
+        if _settled(ok, pdir, "tu", skey, tool_use_id, ledger_path):
             return
-        pending.write_part(pending.post_path(pdir, tool_use_id), post)
+        pending.write_part(pending.post_path(pdir, skey, tool_use_id), post)
         if ok:
             _settle_locked(ledger_path, prices, now, False)
 
@@ -253,9 +267,10 @@ def on_subagent_stop(payload, ledger_path, prices) -> None:
     if not safe_name(agent_id):
         return
     pdir = pending.pending_dir(ledger_path)
-    if pending.is_settled(pdir, "ag", agent_id):
-        return
     stop = _common(payload, time.time())
+    skey = pending.session_key(stop["session_id"])
+    if pending.is_settled(pdir, "ag", skey, agent_id):
+        return
     path = records.jsonl_path(payload.get("agent_transcript_path"))
     if path is None or os.path.basename(path) != f"{pending.STOP_PREFIX}{agent_id}.jsonl":
         # Claude Code names it agent-<agent_id>.jsonl; anything else is not this agent's transcript
@@ -275,9 +290,9 @@ def on_subagent_stop(payload, ledger_path, prices) -> None:
         }
     )
     with ledger.locked(ledger_path) as ok:
-        if pending.is_settled(pdir, "ag", agent_id):
+        if _settled(ok, pdir, "ag", skey, agent_id, ledger_path):
             return
-        pending.write_part(pending.stop_path(pdir, agent_id), stop)
+        pending.write_part(pending.stop_path(pdir, skey, agent_id), stop)
         if ok:
             _settle_locked(ledger_path, prices, now, False)
 
@@ -346,61 +361,112 @@ def settle(ledger_path: str, prices, now: float | None = None, force: bool = Fal
         return 0
 
 
-def _join(pdir: str, pres: dict, posts: dict, stops: dict) -> dict:
-    """The parts grouped by spawn: ``("tu", tool_use_id)`` or, for a stop whose tool_use_id is not
-    known, ``("ag", agent_id)`` → ``{pre, post, stop, meta, tool_use_id, agent_id}``."""
+def _join(pdir: str, ledger_path: str, pres: dict, posts: dict, stops: dict) -> dict:
+    """The parts grouped by spawn, within each session: ``("tu", session key, tool_use_id)`` or, for
+    a stop whose tool_use_id is not known, ``("ag", session key, agent_id)`` →
+    ``{pre, post, stop, meta, tool_use_id, agent_id, session_key}``."""
     groups: dict = {}
-    agent_to_tu = {p["agent_id"]: tu for tu, p in posts.items() if p.get("agent_id")}
-    for agent_id, stop in stops.items():
-        tool_use_id = agent_to_tu.get(agent_id)
+    agent_to_tu = {(skey, p["agent_id"]): tu for (skey, tu), p in posts.items() if p.get("agent_id")}
+    for (skey, agent_id), stop in stops.items():
+        tool_use_id = agent_to_tu.get((skey, agent_id))
         meta = None
         if tool_use_id is None:
             meta = completion.meta_for(stop.get("agent_transcript_path"), stop.get("transcript_path"))
             linked = coerce.mapping(meta).get("toolUseId")
-            if safe_name(linked) and not (linked in posts and posts[linked].get("agent_id") not in (None, agent_id)):
+            other = posts.get((skey, linked))
+            if safe_name(linked) and not (other and other.get("agent_id") not in (None, agent_id)):
                 tool_use_id = linked
-        if tool_use_id and pending.is_settled(pdir, "tu", tool_use_id):
+        if tool_use_id and pending.still_settled(pdir, "tu", skey, tool_use_id, ledger_path):
             # its spawn is already in the ledger (a replayed or stray SubagentStop)
-            pending.mark_settled(pdir, "ag", agent_id)
+            try:
+                offset = pending.settled_offset(pdir, "tu", skey, tool_use_id) or 0
+                pending.mark_settled(pdir, "ag", skey, agent_id, offset)
+            except OSError:
+                continue  # the part stays; the next settle drops it
             pending.remove(stop.get("_file"))
             continue
-        key = ("tu", tool_use_id) if tool_use_id else ("ag", agent_id)
+        key = ("tu", skey, tool_use_id) if tool_use_id else ("ag", skey, agent_id)
         groups[key] = {"stop": stop, "meta": meta, "tool_use_id": tool_use_id, "agent_id": agent_id}
-    for tool_use_id, post in posts.items():
-        group = groups.setdefault(("tu", tool_use_id), {"tool_use_id": tool_use_id})
+    for (skey, tool_use_id), post in posts.items():
+        group = groups.setdefault(("tu", skey, tool_use_id), {"tool_use_id": tool_use_id})
         group["post"] = post
         group["agent_id"] = group.get("agent_id") or post.get("agent_id")
-    for tool_use_id, pre in pres.items():
-        groups.setdefault(("tu", tool_use_id), {"tool_use_id": tool_use_id})["pre"] = pre
+    for (skey, tool_use_id), pre in pres.items():
+        groups.setdefault(("tu", skey, tool_use_id), {"tool_use_id": tool_use_id})["pre"] = pre
+    for (_, skey, _), group in groups.items():
+        group["session_key"] = skey
     return groups
+
+
+def _write_record(pdir: str, ledger_path: str, skey: str, tool_use_id, agent_id, record: dict) -> bool:
+    """Tombstones first, carrying where the record will start, then the record: killed before the
+    record is whole, the next settle sees the parts, finds no record there, and settles it again.
+    ``False`` when something could not be written (disk full, quota, …): the tombstones written are
+    taken back and the ledger is as it was (``ledger.append``), so the parts stay pending."""
+    offset = pending.ledger_size(ledger_path)
+    marked = []
+    try:
+        for kind, key in (("tu", tool_use_id), ("ag", agent_id)):
+            if key:
+                pending.mark_settled(pdir, kind, skey, key, offset)
+                marked.append((kind, key))
+        _append(ledger_path, record)
+    except OSError:
+        for kind, key in marked:
+            pending.unmark_settled(pdir, kind, skey, key)
+        return False
+    return True
+
+
+def _already_recorded(pdir: str, ledger_path: str, group: dict) -> bool:
+    """The spawn is in the ledger under one of its ids already (a late event, or an agent found by
+    its meta file after it was settled from its SubagentStop alone): its other id gets a tombstone
+    too and its parts go, so it never makes a second record."""
+    skey, tool_use_id, agent_id = group["session_key"], group.get("tool_use_id"), group.get("agent_id")
+    for kind, key, other_kind, other in (("tu", tool_use_id, "ag", agent_id), ("ag", agent_id, "tu", tool_use_id)):
+        if key and pending.still_settled(pdir, kind, skey, key, ledger_path):
+            if other and not pending.is_settled(pdir, other_kind, skey, other):
+                try:
+                    pending.mark_settled(
+                        pdir, other_kind, skey, other, pending.settled_offset(pdir, kind, skey, key) or 0
+                    )
+                except OSError:
+                    return True  # the parts stay; the next settle comes here again
+            _remove_parts(group)
+            return True
+    return False
+
+
+def _remove_parts(group: dict) -> None:
+    for part in ("pre", "post", "stop"):
+        if group.get(part):
+            pending.remove(group[part].get("_file"))
 
 
 def _settle_locked(ledger_path: str, prices, now: float, force: bool) -> int:
     if not isinstance(prices, pricing.Prices):
         return 0  # without a price table nothing is settled (it would all look unpriced)
     pdir = pending.pending_dir(ledger_path)
+    try:
+        pending.migrate_legacy(pdir, ledger_path)
+    except OSError:
+        pass  # finished by a later settle; the old tombstones stay until then
     pres, posts, stops = pending.load_parts(pdir, now, ledger_path)
     pending.sweep(pdir, now, force)
     if not (pres or posts or stops):
         return 0
     written = 0
-    for group in _join(pdir, pres, posts, stops).values():
+    for group in _join(pdir, ledger_path, pres, posts, stops).values():
         try:
             record = completion.record_if_complete(group, prices, now, force)
         except Exception:  # noqa: BLE001 - one bad spawn must not block the others
             record = completion.record_after_failure(group, prices, now)
-        if record is None:
+        if record is None or _already_recorded(pdir, ledger_path, group):
             continue
-        # Tombstones first, carrying where the record will start: killed before the record is
-        # whole, the next settle sees the parts, finds no record there, and settles it again.
-        offset = pending.ledger_size(ledger_path)
-        if group.get("tool_use_id"):
-            pending.mark_settled(pdir, "tu", group["tool_use_id"], offset)
-        if group.get("agent_id"):
-            pending.mark_settled(pdir, "ag", group["agent_id"], offset)
-        _append(ledger_path, record)
+        if not _write_record(
+            pdir, ledger_path, group["session_key"], group.get("tool_use_id"), group.get("agent_id"), record
+        ):
+            break  # the disk is full: the rest stay pending too, for a later settle
         written += 1
-        for part in ("pre", "post", "stop"):
-            if group.get(part):
-                pending.remove(group[part].get("_file"))
+        _remove_parts(group)
     return written

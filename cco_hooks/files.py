@@ -10,6 +10,7 @@ import os
 from cco_hooks import fastjson
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def stable_name(text):
@@ -121,4 +122,41 @@ def write_private(path, data, tmp=None, mode=0o600, durable=False):
         replacement.commit()
     except BaseException:
         replacement.discard()
+        raise
+
+
+def write_exclusive(path, data, durable=False):
+    """Replace ``path`` atomically with ``data`` through a temporary file of its own: a unique name
+    beside ``path`` (``.<name>.<pid>.<random>.tmp``), created ``O_CREAT | O_EXCL | O_NOFOLLOW``, 0600,
+    so no other writer, stale leftover or planted symlink is ever written through. Missing
+    directories are created 0700. ``durable``: fsync before the rename.
+
+    For the pending store's parts and markers: ``path`` holds either its old content or all of
+    ``data``, never a part of it; on any error (disk full, quota) the temporary file is removed and
+    the error raised, ``path`` untouched."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    directory = os.path.dirname(path)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except FileNotFoundError:  # the first file ever: create the directory only then
+        make_private_dirs(directory)
+        fd = os.open(tmp, flags, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise

@@ -4,9 +4,10 @@ Stdlib only and import-light: every hook appends through it.
 
 Writing: each record is one compact JSON line (ASCII, so no raw newline can hide inside), written
 with ONE ``os.write`` on an ``O_APPEND`` descriptor while holding ``fcntl.flock(LOCK_EX)`` on the
-sibling ``<ledger>.lock``. Parallel hooks (parallel spawns) therefore never interleave. If a previous
-writer died mid-line (kill -9, power loss) the file does not end with ``\\n``; the next append starts
-with one, so only the torn fragment is lost, never the new record.
+sibling ``<ledger>.lock``. Parallel hooks (parallel spawns) therefore never interleave. An append
+that fails part-way (disk full, quota) truncates the ledger back to where it started and raises. If
+a previous writer died mid-line (kill -9, power loss) the file does not end with ``\\n``; the next
+append starts with one, so only the torn fragment is lost, never the new record.
 
 Permissions: the ledger and its lock are 0600, directories created for them 0700 (existing
 directories are left alone: the ledger may be pointed into a shared place).
@@ -120,9 +121,19 @@ def append(path: str, record: dict) -> None:
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 data = b"\n" + data  # a torn last line must not swallow this record
             view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            try:
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            except OSError:
+                # Disk full, quota, I/O error: take back the part written, so no torn line is left
+                # (the caller keeps the spawn pending and appends it again later). Should the
+                # truncate fail too, the next append starts on a new line (above).
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    pass
+                raise
         finally:
             os.close(fd)
 

@@ -274,6 +274,14 @@ class Hooks:
         )
         return payload
 
+    def in_session(self, payload: dict, session: str) -> dict:
+        """``payload`` as another session of the same project would send it (its own session id and
+        transcript, a copy of this one's); the ids in it stay as they are."""
+        transcript = self.session_dir / f"{session}.jsonl"
+        if not transcript.exists():
+            transcript.write_text("".join(SESSION_LINES))
+        return dict(payload, session_id=session, transcript_path=str(transcript))
+
     def session_event(self, name: str) -> dict:
         """Stop or SessionEnd."""
         return dict(self.base(), hook_event_name=name, stop_hook_active=False)

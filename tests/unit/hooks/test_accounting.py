@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cco_hooks import accounting, completion, ledger, pending, pricing, transcript
+from cco_hooks import accounting, completion, ledger, pending, pricing, totals, transcript
+from tests.support.disk_full import DiskFull
 from tests.support.hookproc import (
     COST,
     COST_STATE,
@@ -330,9 +331,10 @@ def test_hooks_survive_garbage_in_every_field(hooks):
         VALIDATOR.validate(r)
         blob = json.dumps(r)
         assert PROMPT_MARKER not in blob and FINAL_TEXT not in blob
-    tool_use_ids = [r["tool_use_id"] for r in records if r["kind"] == "spawn" and r["tool_use_id"]]
-    assert len(tool_use_ids) == len(set(tool_use_ids))
-    assert sum(1 for t in tool_use_ids if t.startswith("toolu_g")) == n  # each garbage decision: one record
+    # a spawn is its session and its id: a garbage session id is another session (or none at all)
+    spawns = [(r["session_id"], r["tool_use_id"]) for r in records if r["kind"] == "spawn" and r["tool_use_id"]]
+    assert len(spawns) == len(set(spawns))
+    assert sum(1 for _, t in spawns if t.startswith("toolu_g")) == n  # each garbage decision: one record
     assert hooks.pending() == []
 
 
@@ -430,7 +432,7 @@ def test_pre_tool_use_does_not_wait_for_the_ledger_lock(hooks):
         start = time.monotonic()
         hooks.run_pre("toolu_3", model="opus")
         assert time.monotonic() - start < 0.2
-        assert hooks.pending() == ["toolu_3.pre.json"]
+        assert hooks.pending() == [f"{SID}.toolu_3.pre.json"]
     finally:
         release.set()
         holder.join(10)
@@ -439,3 +441,209 @@ def test_pre_tool_use_does_not_wait_for_the_ledger_lock(hooks):
 def test_settle_without_pending_dir_is_cheap_and_zero(hooks):
     assert accounting.settle(hooks.ledger, hooks.prices) == 0
     assert not os.path.exists(pending.pending_dir(hooks.ledger))
+
+
+# --------------------------------------------------------------------------- identity and durability
+
+OTHER_SID = "0c0c0c0c-1111-4222-8333-444444444444"
+AGENT = "a887642912c4f6be6"
+
+
+def spawn_in(hooks, session, tool_use_id, agent_id, model="claude-opus-5-5"):
+    """A foreground spawn of ``session``, through the accounting hooks: PreToolUse, SubagentStop,
+    PostToolUse (its subagent transcript written first)."""
+    hooks.write_transcript(agent_id, model=model, session=session)
+    pre = hooks.in_session(hooks.pre(tool_use_id, model="opus"), session)
+    accounting.on_pre_tool_use(pre, hooks.decision(pre), hooks.ledger)
+    hooks.run_stop(hooks.in_session(hooks.stop(agent_id, path=hooks.transcript_path(agent_id, session)), session))
+    hooks.run_post(hooks.in_session(hooks.post_completed(tool_use_id, agent_id, model, model_in="opus"), session))
+
+
+def test_two_sessions_reusing_a_tool_use_id_are_both_recorded(hooks):
+    """Proxies mint short ids that every session reuses: a spawn is its session and its id."""
+    spawn_in(hooks, SID, "toolu_1", "a1111111111111111")
+    spawn_in(hooks, OTHER_SID, "toolu_1", "a2222222222222222", model="claude-haiku-5-5")
+    spawn_in(hooks, OTHER_SID, "toolu_1", "a2222222222222222", model="claude-haiku-5-5")  # a replay
+    records = hooks.records()
+    assert sorted((r["session_id"], r["tool_use_id"], r["agent_id"]) for r in records) == sorted(
+        [(SID, "toolu_1", "a1111111111111111"), (OTHER_SID, "toolu_1", "a2222222222222222")]
+    )
+    by_session = {r["session_id"]: r["cost_usd"] for r in records}
+    assert by_session[SID] == pytest.approx(COST["claude-opus-5-5"], abs=1e-9)
+    assert by_session[OTHER_SID] == pytest.approx(COST["claude-haiku-5-5"], abs=1e-9)
+    assert hooks.pending() == []
+    assert hooks.settle(later=completion.ORPHAN_S + 1, force=True) == 0
+
+
+def test_parts_are_joined_within_their_session_only(hooks):
+    """The same tool_use_id in another session never lends this spawn its PostToolUse."""
+    hooks.run_pre("toolu_1", model="opus")
+    hooks.write_transcript("a2222222222222222", session=OTHER_SID)
+    other = hooks.in_session(hooks.post_completed("toolu_1", "a2222222222222222", model_in="opus"), OTHER_SID)
+    hooks.run_post(other)
+    r = only(hooks.records())
+    assert r["session_id"] == OTHER_SID and r["requested_model"] == "opus" and r["decision"]["action"] == "unknown"
+    assert hooks.pending() == [f"{SID}.toolu_1.pre.json"]  # this session's spawn still waits for its own
+
+
+def test_a_payload_without_a_session_has_a_bucket_of_its_own(hooks):
+    payload = hooks.pre("toolu_1", model="opus")
+    del payload["session_id"]
+    accounting.on_pre_tool_use(payload, hooks.decision(payload), hooks.ledger)
+    hooks.run_pre("toolu_1", model="opus")
+    assert hooks.pending() == [f"{SID}.toolu_1.pre.json", "~.toolu_1.pre.json"]
+
+
+def test_a_late_post_tool_use_after_a_stop_only_settle_consumes_the_pre_part(hooks):
+    """No meta file: the SubagentStop is settled by its agent id alone, the tool_use_id unknown.
+    The PostToolUse that comes later makes no second record, and the pre part (which would
+    otherwise become an orphan record a day later) goes with it."""
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript(AGENT)
+    hooks.run_stop(hooks.stop(AGENT))
+    assert hooks.settle(later=completion.GRACE_S + 1) == 1
+    assert only(hooks.records())["tool_use_id"] is None
+    assert hooks.pending() == [f"{SID}.toolu_3.pre.json"]
+    hooks.run_post(hooks.post_completed("toolu_3", AGENT, model_in="opus"))
+    assert hooks.pending() == []
+    assert pending.is_settled(pending.pending_dir(hooks.ledger), "tu", SID, "toolu_3")
+    assert hooks.settle(later=completion.ORPHAN_S + 3600, force=True) == 0
+    hooks.run_post(hooks.post_completed("toolu_3", AGENT, model_in="opus"))  # replayed
+    hooks.run_stop(hooks.stop(AGENT))
+    assert len(hooks.records()) == 1
+
+
+def test_an_agent_found_by_its_meta_after_a_stop_only_settle_is_not_recorded_again(hooks):
+    """The stop was settled alone before its meta file was written; the pre part, orphaned, later
+    finds the agent by that meta file: the agent is in the ledger already, so no second record."""
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript(AGENT)
+    hooks.run_stop(hooks.stop(AGENT))
+    assert hooks.settle(later=completion.GRACE_S + 1) == 1
+    hooks.write_meta(AGENT, "toolu_3")
+    assert hooks.settle(later=completion.STALE_S + 1) == 0
+    assert hooks.settle(later=completion.ORPHAN_S + 1, force=True) == 0
+    assert len(hooks.records()) == 1 and hooks.pending() == []
+
+
+@pytest.mark.parametrize("content", [b"", b"12", b"not a number", b"\xff\xfe"])
+def test_a_tombstone_the_ledger_does_not_bear_out_never_hides_a_spawn(hooks, content):
+    """An empty, torn or garbled tombstone (a disk filled while an older version wrote it), with no
+    record of the spawn in the ledger: the spawn is recorded anyway, once."""
+    pdir = Path(pending.pending_dir(hooks.ledger))
+    (pdir / "tombstones").mkdir(parents=True)
+    (pdir / "tombstones" / f"tu.{SID}.toolu_3").write_bytes(content)
+    (pdir / "tombstones" / f"ag.{SID}.{AGENT}").write_bytes(content)
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript(AGENT)
+    hooks.run_post(hooks.post_completed("toolu_3", AGENT, model_in="opus"))
+    r = only(hooks.records())
+    assert r["tool_use_id"] == "toolu_3" and r["cost_usd"] == pytest.approx(COST["claude-opus-5-5"], abs=1e-9)
+    assert hooks.pending() == []
+
+
+@pytest.mark.parametrize("content", [b"", b"99999999", b"garbage"])
+def test_a_damaged_tombstone_of_a_recorded_spawn_still_stops_a_replay(hooks, content):
+    """The other way round: the spawn IS in the ledger and its tombstone is damaged. The ledger
+    shows the record, so a replayed hook adds nothing, and the tombstone is repaired."""
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript(AGENT)
+    hooks.run_post(hooks.post_completed("toolu_3", AGENT, model_in="opus"))
+    pdir = pending.pending_dir(hooks.ledger)
+    for kind, key in (("tu", "toolu_3"), ("ag", AGENT)):
+        Path(pdir, "tombstones", f"{kind}.{SID}.{key}").write_bytes(content)
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.run_post(hooks.post_completed("toolu_3", AGENT, model_in="opus"))
+    hooks.run_stop(hooks.stop(AGENT))
+    assert hooks.settle(later=completion.ORPHAN_S + 1, force=True) == 0
+    assert len(hooks.records()) == 1 and hooks.pending() == []
+    assert pending.settled_offset(pdir, "tu", SID, "toolu_3") == 0  # the record's offset, found in the ledger
+
+
+def full_disk_paths(hooks, where):
+    pdir = pending.pending_dir(hooks.ledger)
+    return {
+        "pending store": [pdir],
+        "tombstones": [os.path.join(pdir, pending.TOMBSTONES_DIRNAME)],
+        "ledger": [hooks.ledger],
+        "totals": [hooks.ledger + ".totals.json", hooks.ledger + ".totals.json.tmp"],
+    }[where]
+
+
+@pytest.mark.parametrize(
+    "where, how",
+    [
+        (where, how)
+        for where in ("pending store", "tombstones", "ledger", "totals")
+        for how in ("open", "write", "replace")
+        if not (where == "ledger" and how == "replace")  # the ledger is appended to, never renamed
+    ],
+)
+def test_a_full_disk_while_settling_loses_nothing_and_doubles_nothing(hooks, where, how):
+    """ENOSPC while the PostToolUse writes its part, a tombstone, the ledger line or the totals:
+    nothing is recorded half, no tombstone is trusted, the parts stay; once space is back the
+    spawn is recorded exactly once and the running totals agree with the ledger."""
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript(AGENT)
+    hooks.write_meta(AGENT, "toolu_3")
+    hooks.run_stop(hooks.stop(AGENT))
+    assert hooks.records() == []
+    with DiskFull(full_disk_paths(hooks, where), modes=[how]) as full:
+        hooks.run_post(hooks.post_completed("toolu_3", AGENT, model_in="opus"))
+        hooks.settle(later=completion.GRACE_S + 1)
+    assert full.failures > 0
+    pdir = pending.pending_dir(hooks.ledger)
+    records, skipped = hooks.read_ledger()
+    assert skipped == 0  # no torn line left behind
+    if where == "totals":  # the record is whole; only the running totals lag behind
+        assert len(records) == 1
+    else:
+        assert records == []
+        assert not pending.is_settled(pdir, "tu", SID, "toolu_3")
+        assert not pending.is_settled(pdir, "ag", SID, AGENT)
+        assert f"{SID}.toolu_3.pre.json" in hooks.pending() and f"{SID}.agent-{AGENT}.stop.json" in hooks.pending()
+    hooks.settle(later=completion.GRACE_S + 1)  # space is back
+    r = only(hooks.records())
+    assert r["tool_use_id"] == "toolu_3" and r["agent_id"] == AGENT
+    assert r["cost_usd"] == pytest.approx(COST["claude-opus-5-5"], abs=1e-9)
+    assert hooks.pending() == []
+    hooks.run_post(hooks.post_completed("toolu_3", AGENT, model_in="opus"))
+    assert hooks.settle(later=completion.ORPHAN_S + 1, force=True) == 0
+    assert len(hooks.records()) == 1
+    counted = sum(day["usd"] for day in totals.read_totals(hooks.ledger)["days"].values())
+    assert counted == pytest.approx(r["cost_usd"], abs=1e-12)
+
+
+def test_a_denied_spawn_on_a_full_disk_is_recorded_once_space_is_back(hooks):
+    payload = hooks.pre("toolu_9", model="opus")
+    decision = hooks.decision(payload, action="deny")
+    with DiskFull([hooks.ledger], modes=["write"]) as full:
+        accounting.on_pre_tool_use(payload, decision, hooks.ledger)
+    assert full.failures == 1 and hooks.read_ledger() == ([], 0)
+    assert hooks.pending() == [f"{SID}.toolu_9.pre.json"]  # the denial waits in its part
+    assert hooks.settle() == 1
+    assert only(hooks.records())["status"] == "denied"
+    accounting.on_pre_tool_use(payload, decision, hooks.ledger)
+    assert len(hooks.records()) == 1 and hooks.pending() == []
+
+
+def test_a_hook_without_the_lock_never_removes_a_tombstone(hooks, monkeypatch):
+    """The lock timed out: a settle may be between its tombstone and its record right now, so the
+    hook takes the tombstone's word and leaves it (checking it against the ledger, it would find
+    no record yet and remove it under the settle)."""
+
+    class TimedOut:
+        def __init__(self, path, timeout=None):
+            pass
+
+        def __enter__(self):
+            return False
+
+        def __exit__(self, *exc_info):
+            return None
+
+    pdir = pending.pending_dir(hooks.ledger)
+    pending.mark_settled(pdir, "tu", SID, "toolu_3", pending.ledger_size(hooks.ledger))
+    monkeypatch.setattr(ledger, "locked", TimedOut)
+    accounting.on_post_tool_use(hooks.post_completed("toolu_3", AGENT), hooks.ledger, hooks.prices)
+    assert pending.is_settled(pdir, "tu", SID, "toolu_3") and hooks.pending() == []

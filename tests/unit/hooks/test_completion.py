@@ -216,3 +216,19 @@ def test_post_without_agent_id(hooks):
     hooks.run_post(payload)
     r = only(hooks.records())
     assert r["status"] == "unpriced" and r["unpriced_reason"] == "no_agent_id"
+
+
+def test_a_post_tool_use_a_day_late_after_a_stop_only_settle_is_not_a_second_record(hooks, monkeypatch):
+    """The SubagentStop came alone (no meta file, so its tool_use_id unknown) and was settled by its
+    agent id; the PostToolUse arrives a day later, when the spawn's pre part is old enough to be
+    given up as an orphan. It is consumed instead: one record, the first."""
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.write_transcript("a887642912c4f6be6")
+    hooks.run_stop(hooks.stop("a887642912c4f6be6"))
+    assert hooks.settle(later=completion.GRACE_S + 1) == 1
+    first = only(hooks.records())
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + completion.ORPHAN_S + 3600)  # a day later
+    hooks.run_post(hooks.post_completed("toolu_3", "a887642912c4f6be6", model_in="opus"))
+    assert hooks.settle(later=completion.ORPHAN_S, force=True) == 0
+    assert hooks.records() == [first] and hooks.pending() == []

@@ -1,5 +1,6 @@
-"""files: private directories, the one atomic private writer, bounded JSON reads, stable names."""
+"""files: private directories, the atomic private writers, bounded JSON reads, stable names."""
 
+import errno
 import os
 import stat
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import pytest
 
 from cco_hooks import files
+from tests.support.disk_full import DiskFull
 
 
 def mode(path):
@@ -122,3 +124,41 @@ def test_a_mode_to_keep_is_kept_whatever_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert mode(path) == 0o644 and path.read_text() == "{}"
+
+
+def test_write_exclusive_creates_private_dirs_and_a_0600_file(tmp_path):
+    path = tmp_path / "a" / "b" / "marker"
+    old = os.umask(0)
+    try:
+        files.write_exclusive(str(path), b"123")
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == b"123" and mode(path) == 0o600 and mode(path.parent) == 0o700
+    files.write_exclusive(str(path), "4567")
+    assert path.read_bytes() == b"4567"
+    assert os.listdir(path.parent) == ["marker"]
+
+
+@pytest.mark.parametrize("how", ["open", "write", "replace"])
+def test_write_exclusive_on_a_full_disk_leaves_the_old_file_and_no_temporary_one(tmp_path, how):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    path = disk / "marker"
+    path.write_bytes(b"old")
+    with DiskFull([disk], modes=[how]) as full, pytest.raises(OSError) as raised:
+        files.write_exclusive(str(path), b"a longer new content")
+    assert raised.value.errno == errno.ENOSPC and full.failures == 1
+    assert path.read_bytes() == b"old"
+    assert os.listdir(disk) == ["marker"]
+
+
+def test_write_exclusive_never_writes_through_a_planted_link(tmp_path, monkeypatch):
+    """Its temporary name is its own (O_EXCL): a file or symlink already there is an error, not a target."""
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    monkeypatch.setattr(os, "urandom", lambda n: b"\0" * n)
+    tmp = tmp_path / f".marker.{os.getpid()}.{'00' * 6}.tmp"
+    tmp.symlink_to(victim)
+    with pytest.raises(FileExistsError):
+        files.write_exclusive(str(tmp_path / "marker"), b"x")
+    assert victim.read_text() == "keep" and not (tmp_path / "marker").exists() and tmp.is_symlink()

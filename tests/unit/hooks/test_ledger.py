@@ -1,5 +1,6 @@
 """The ledger: atomic appends under the lock, modes, torn-line tolerant reading."""
 
+import errno
 import fcntl
 import json
 import multiprocessing
@@ -12,6 +13,7 @@ import time
 import pytest
 
 from cco_hooks import ledger
+from tests.support.disk_full import DiskFull
 from tests.support.locations import REPO
 
 
@@ -228,3 +230,20 @@ def test_parallel_appends_from_fresh_interpreters(tmp_path):
     records, skipped = ledger.read_records(path)
     assert skipped == 0 and len(records) == 400
     assert len({(r["w"], r["i"]) for r in records}) == 400
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EDQUOT])
+def test_an_append_that_fails_half_way_takes_its_half_line_back(tmp_path, error):
+    """Disk full (or over quota) half-way through a line: the append raises, the ledger is as it
+    was (no torn line to skip or count), and the next append is read once space is back."""
+    path = str(tmp_path / "ledger.jsonl")
+    ledger.append(path, {"v": 1, "n": 1})
+    before = open(path, "rb").read()
+    with DiskFull([path], modes=["write"], error=error) as full, pytest.raises(OSError) as raised:
+        ledger.append(path, {"v": 1, "n": 2, "pad": "x" * 200})
+    assert raised.value.errno == error and full.failures == 1
+    assert open(path, "rb").read() == before
+    ledger.append(path, {"v": 1, "n": 3})
+    stats = {}
+    assert [r["n"] for r in ledger.iter_records(path, stats)] == [1, 3]
+    assert stats["skipped"] == 0
