@@ -91,6 +91,35 @@ def stop_part_names(pdir: str) -> list:
     return sorted(n for n in names if n.startswith(STOP_PREFIX) and n.endswith(STOP))
 
 
+def count_pending(pdir: str) -> int:
+    """How many spawns have parts in ``pdir`` not settled yet: one per tool_use_id with a PreToolUse
+    or PostToolUse part, plus one per SubagentStop part that no PostToolUse part names (an agent
+    seen only by SubagentStop). Read-only: nothing is removed or settled here."""
+    try:
+        names = os.listdir(pdir)
+    except OSError:
+        return 0
+    spawns = set()
+    stops = set()
+    named_agents = set()
+    for name in names:
+        found = _classify(name)
+        if found is None or not safe_name(found[0]):
+            continue
+        key, which, kind = found
+        if is_settled(pdir, kind, key):
+            continue  # a late or replayed part of a spawn already in the ledger
+        if which == "stop":
+            stops.add(key)
+            continue
+        spawns.add(key)
+        if which == "post":
+            agent_id = coerce.mapping(read_part(os.path.join(pdir, name))).get("agent_id")
+            if safe_name(agent_id):
+                named_agents.add(agent_id)
+    return len(spawns) + len(stops - named_agents)
+
+
 # --------------------------------------------------------------------------- tombstones
 
 

@@ -94,13 +94,18 @@ def test_field_order_does_not_matter(tmp_path):
         assert all_rows(cold(path, backend)) == all_rows(cold(write_ledger(tmp_path / "m.jsonl", [rec]), backend))
 
 
-def test_out_of_range_numbers_are_skipped(tmp_path):
-    """Token counts and costs beyond any real spawn are skipped, keeping every sum in range."""
+def test_numbers_past_the_fast_path_bounds_are_counted_not_skipped(tmp_path):
+    """Token counts and costs past the fast decoder's bounds are records the hooks can write: they
+    are read by the hooks' rules and counted exactly; only a negative cost is no record."""
     big = dict(spawn()["tokens"], input=10**13)
     p = write_ledger(
         tmp_path / "l.jsonl", [spawn(tokens=big), spawn(cost_usd=2e6), spawn(cost_usd=-1), session(cost=1e7), spawn()]
     )
     for backend in BACKENDS:
         s = cold(p, backend)
-        assert s.skipped == 4
-        assert build_report([s])["totals"]["spawns"] == 1
+        assert s.skipped == 1
+        totals = build_report([s])["totals"]
+        assert totals["spawns"] == 3
+        assert totals["tokens"]["input"] == 10**13 + 2 * 1000
+        assert totals["cost_usd"] == (2 * 12_300_000 + 2_000_000 * 10**9) / 10**9
+        assert totals["session_cost_usd"] == 1e7
