@@ -64,3 +64,24 @@ def test_tombstones_are_swept_after_their_ttl(hooks):
     assert len(os.listdir(settled)) == 2
     hooks.settle(later=pending.TOMBSTONE_TTL_S + 3600, force=True)
     assert os.listdir(settled) == []
+
+
+def test_count_pending_counts_each_unsettled_spawn_once(hooks):
+    """One per spawn whatever parts it has (pre, post, stop joined by the post's agent id); a
+    stop no post names is a spawn of its own; settled spawns and foreign files are not counted;
+    counting changes nothing on disk."""
+    pdir = pending.pending_dir(hooks.ledger)
+    assert pending.count_pending(pdir) == 0  # no pending dir at all
+    hooks.run_pre("toolu_1", model="haiku")
+    assert pending.count_pending(pdir) == 1
+    hooks.run_post(hooks.post_async("toolu_1", "a1111111111111111", model_in="haiku"))
+    assert pending.count_pending(pdir) == 1  # its pre and post: one spawn
+    hooks.run_pre("toolu_2", model="opus")
+    pending.write_part(pending.stop_path(pdir, "a2222222222222222"), {"ts": 1.0})  # seen by SubagentStop only
+    pending.write_part(pending.stop_path(pdir, "a1111111111111111"), {"ts": 1.0})  # toolu_1's own stop
+    Path(pdir, "notes.txt").write_text("not a part")
+    before = sorted(os.listdir(pdir))
+    assert pending.count_pending(pdir) == 3
+    assert sorted(os.listdir(pdir)) == before
+    pending.mark_settled(pdir, "tu", "toolu_2")
+    assert pending.count_pending(pdir) == 2
