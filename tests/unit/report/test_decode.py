@@ -4,7 +4,7 @@ import itertools
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cco_hooks import ledger, totals, transcript
@@ -174,6 +174,9 @@ _runs = itertools.count()
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_hooks_record(_NOW), min_size=1, max_size=12), st.integers(0, 12))
+@example(  # a cost under a nano-dollar: the budget counts its day, the report's day shows $0
+    [spawn(ts=transcript.format_iso(_NOW), cost_usd=6.798697634472554e-137, requested_cost_usd=None)], 0
+)
 def test_report_counts_every_record_the_hooks_wrote_and_agrees_with_the_budget_totals(tmp_path, records, cut):
     """Written by the hooks' own writer (``ledger.append``), every record is counted: nothing is
     skipped, the spawns and denials are all there, and the cost per day and in all equals the
@@ -196,10 +199,9 @@ def test_report_counts_every_record_the_hooks_wrote_and_agrees_with_the_budget_t
     doc = run_json([path], group_by="day")
     assert doc["skipped_lines"] == 0
     assert doc["totals"]["tokens"]["input"] == sum(r["tokens"]["input"] for r in spawns if r["status"] != "denied")
-    by_day = {row["key"]: row["cost_usd"] for row in doc["rows"] if row["cost_usd"]}
+    by_day = {row["key"]: row["cost_usd"] for row in doc["rows"]}
     budget_days = {day: v["usd"] for day, v in spent["days"].items()}
-    tolerance = 1e-9 * (len(records) + 1)
-    assert by_day.keys() == budget_days.keys()
-    for day, usd in budget_days.items():
-        assert by_day[day] == pytest.approx(usd, rel=1e-12, abs=tolerance)
+    tolerance = 1e-9 * (len(records) + 1)  # the report sums exact nano-dollars: each cost rounded to 1e-9
+    for day in by_day.keys() | budget_days.keys():
+        assert by_day.get(day, 0.0) == pytest.approx(budget_days.get(day, 0.0), rel=1e-12, abs=tolerance)
     assert doc["totals"]["cost_usd"] == pytest.approx(sum(budget_days.values()), rel=1e-12, abs=tolerance)
