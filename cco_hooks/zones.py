@@ -105,18 +105,29 @@ class Zone:
     def day(self, epoch):
         """``YYYY-MM-DD`` in this zone of ``epoch`` (seconds)."""
         if self.kind == "local":
-            return time.strftime("%Y-%m-%d", time.localtime(epoch))
-        if self.kind == "iana":
+            t = time.localtime(epoch)
+        elif self.kind == "iana":
             import datetime  # only for IANA zones: too heavy for the hooks' usual path
 
-            return datetime.datetime.fromtimestamp(epoch, self.tzinfo).strftime("%Y-%m-%d")
-        return time.strftime("%Y-%m-%d", time.gmtime(epoch + self.offset))
+            t = datetime.datetime.fromtimestamp(epoch, self.tzinfo).timetuple()
+        else:
+            t = time.gmtime(epoch + self.offset)
+        if not 1 <= t.tm_year <= 9999:
+            raise ValueError(f"year {t.tm_year} is not a four-digit year")
+        return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
 
     def day_of_ts(self, ts):
         """The day in this zone of a ledger ``ts``; ``ts[:10]`` when it is not a time (a bad day
-        stays bad: the caller checks it); ``None`` when ``ts`` is not a string."""
+        stays bad: the caller checks it) or one the platform cannot convert (year 0, 9999);
+        ``None`` when ``ts`` is not a string."""
         if type(ts) is not str:
             return None
+        try:
+            return self._day_of_ts(ts)
+        except (ValueError, OverflowError, OSError):
+            return ts[:10]
+
+    def _day_of_ts(self, ts):
         if len(ts) == 24 and ts[23] == "Z":  # the hooks' own form: cache by hour, else by minute
             hour = ts[:13]
             day = self._hours.get(hour)

@@ -64,8 +64,12 @@ GROUP_DIM = {
 
 
 def iso_week(day):
-    """The ISO 8601 week of a ``YYYY-MM-DD`` day: ``2026-W48`` (a week's year may not be its days')."""
-    year, week, _ = _dt.date.fromisoformat(day).isocalendar()
+    """The ISO 8601 week of a ``YYYY-MM-DD`` day: ``2026-W48`` (a week's year may not be its days').
+    A day that is no date (``2026-02-30``, from a line no hook wrote) stays its own row."""
+    try:
+        year, week, _ = _dt.date.fromisoformat(day).isocalendar()
+    except ValueError:
+        return day
     return f"{year:04d}-W{week:02d}"
 
 

@@ -98,3 +98,12 @@ def test_utc_spellings_and_offset_zero_are_one_zone():
 def test_an_unknown_zone_says_which_forms_are_accepted(spec):
     with pytest.raises(ValueError, match="UTC, local, a fixed offset such as \\+05:30, or an IANA name"):
         zones.zone(spec)
+
+
+@pytest.mark.parametrize("spec", ["Europe/Paris", "local", "-08:00", "+14:00"])
+@pytest.mark.parametrize("ts", ["0000-01-01T00:00:00.000Z", "0001-01-01T00:30:00.000Z", "9999-12-31T23:59:59.999Z"])
+def test_times_the_platform_cannot_convert_keep_their_utc_day(local_tz, spec, ts):
+    """A ledger line may hold any year; a day that cannot be converted stays its UTC day, never an error."""
+    local_tz("America/Los_Angeles")
+    day = zones.zone(spec).day_of_ts(ts)
+    assert len(day) == 10 and day[4] == "-" and day[7] == "-"

@@ -194,3 +194,21 @@ def test_local_time_is_the_default(tmp_path, monkeypatch):
 def test_an_unknown_time_zone_is_refused(sample_ledger):
     with pytest.raises(CcoHooksError, match="--tz: unknown time zone 'Mars/Olympus'; use UTC, local"):
         run([sample_ledger], tz="Mars/Olympus")
+
+
+def test_any_year_is_counted_in_any_zone(tmp_path):
+    """A time the zone cannot convert (past year 9999 there) keeps its UTC day: counted, never an error."""
+    records = [spawn(ts="0001-01-01T00:30:00.000Z"), spawn(ts="9999-12-31T23:59:59.999Z")]
+    path = write_ledger(tmp_path / "l.jsonl", records)
+    doc = run_json([path], group_by="day", tz="+14:00")
+    assert doc["skipped_lines"] == 0
+    assert [(k, n) for k, n, _ in _keys(doc)] == [("0001-01-01", 1), ("9999-12-31", 1)]
+    assert [r["key"] for r in run_json([path], group_by="week", tz="+14:00")["rows"]] == ["0001-W01", "9999-W52"]
+
+
+def test_a_day_that_is_no_date_is_its_own_week(tmp_path):
+    path = write_ledger(
+        tmp_path / "l.jsonl", [spawn(ts="2026-02-30T10:00:00.000Z"), spawn(ts="2026-02-28T10:00:00.000Z")]
+    )
+    assert [r["key"] for r in run_json([path], group_by="week")["rows"]] == ["2026-02-30", "2026-W09"]
+    assert [r["key"] for r in run_json([path], group_by="month")["rows"]] == ["2026-02"]
