@@ -305,7 +305,7 @@ def baseline(path):
 
 def report_once(path):
     out, err = io.StringIO(), io.StringIO()
-    code = run_report(ledgers=[path], fmt="table", width=80, stdout=out, stderr=err, settle=False)
+    code = run_report(ledgers=[path], fmt="table", width=80, stdout=out, stderr=err, settle=False, tz="UTC")
     assert code == 0, err.getvalue()
     return out.getvalue()
 
@@ -345,7 +345,7 @@ def one_more_record(path, i):
 
 _CHILD = (
     "import io, sys; sys.path.insert(0, {repo!r}); from cco_hooks.report.command import run_report; "
-    "sys.exit(run_report(ledgers=[{path!r}], stdout=io.StringIO(), settle=False))"
+    "sys.exit(run_report(ledgers=[{path!r}], stdout=io.StringIO(), settle=False, tz='UTC'))"
 )
 _WRAPPER = (
     "import resource, subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]], check=True); "

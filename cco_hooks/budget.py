@@ -10,7 +10,8 @@ counts before the next spawn, and is never counted twice (it reaches the totals 
 record is appended).
 
 Config: ``budget: {daily_usd, session_usd, per_agent: {type: usd}, on_exceed: deny | downgrade,
-downgrade_to: haiku, warn_at: 0.8}``; per-agent caps are per UTC day.
+downgrade_to: haiku, warn_at: 0.8, timezone: UTC}``; the daily and per-agent caps are per day in
+``timezone`` (UTC by default; ``local``, ``+05:30`` or an IANA name: ``zones``, loaded only then).
 
 Stdlib only: imported by the PreToolUse hook when a budget is configured.
 """
@@ -22,6 +23,7 @@ from cco_hooks import accounting, coerce, hookio, pending, totals
 
 pricing = hookio.OnFirstUse("pricing", globals())
 transcript = hookio.OnFirstUse("transcript", globals())
+zones = hookio.OnFirstUse("zones", globals())
 
 MAX_UNSETTLED = 32  # pending stops priced for one decision, at most (each reads a transcript)
 
@@ -43,8 +45,9 @@ def check(payload, snap, ledger_path, now=None):
     """
     budget = coerce.mapping(snap.get("budget"))
     now = time.time() if now is None else now
-    spent = totals.read_totals(ledger_path)
-    for session, agent_type, stop_day, cost in unsettled_costs(ledger_path, snap):
+    zone = day_zone(budget)
+    spent = totals.read_totals(ledger_path, zone)
+    for session, agent_type, stop_day, cost in unsettled_costs(ledger_path, snap, zone):
         totals.add_cost(spent, stop_day, session, agent_type, cost)
     source = budget.get("source") if isinstance(budget.get("source"), str) else "the config"
     warn_at = coerce.number(budget.get("warn_at"))
@@ -52,7 +55,9 @@ def check(payload, snap, ledger_path, now=None):
     action = "downgrade" if budget.get("on_exceed") == "downgrade" else "deny"
     downgrade_to = budget.get("downgrade_to") if isinstance(budget.get("downgrade_to"), str) else "haiku"
     warnings = []
-    for key, cap, used, what, period in _caps(budget, spent, payload, totals.utc_day(now)):
+    today = totals.utc_day(now) if zone is None else zone.day(now)
+    where = "UTC" if zone is None else ("local" if zone.name == "local" else zone.name)
+    for key, cap, used, what, period in _caps(budget, spent, payload, today, where):
         if used >= cap:
             message = (
                 f"cco-hooks: {what} of {format_usd(cap)} is spent ({format_usd(used)} so far; set in {source}). "
@@ -80,14 +85,28 @@ def check(payload, snap, ledger_path, now=None):
     return {"warning": " ".join(warnings)} if warnings else None
 
 
-def _caps(budget, spent, payload, day):
+def day_zone(budget):
+    """The zone the caps' days are counted in: ``None`` for UTC (the default, and the accounting's
+    own totals), else a ``zones.Zone``. A zone that cannot be read counts in UTC (the config
+    check reports it)."""
+    spec = budget.get("timezone")
+    if not isinstance(spec, str) or spec.strip().upper() in ("", "UTC"):
+        return None
+    try:
+        zone = zones.zone(spec, default="UTC")
+    except ValueError:
+        return None
+    return None if zone.ident == "UTC" else zone
+
+
+def _caps(budget, spent, payload, day, where="UTC"):
     """``(key, cap, spent so far, what it is, period)`` of each cap the config sets for this spawn."""
     day_totals = coerce.mapping(spent["days"].get(day))
     caps = []
     daily = coerce.number(budget.get("daily_usd"))
     if daily is not None:
         used = coerce.number(day_totals.get("usd")) or 0.0
-        caps.append(("daily_usd", daily, used, f"the daily budget (budget.daily_usd, UTC day {day})", day))
+        caps.append(("daily_usd", daily, used, f"the daily budget (budget.daily_usd, {where} day {day})", day))
     session_cap = coerce.number(budget.get("session_usd"))
     session = payload.get("session_id") if isinstance(payload.get("session_id"), str) else None
     if session_cap is not None and session:
@@ -102,14 +121,14 @@ def _caps(budget, spent, payload, day):
                 f"per_agent.{agent}",
                 agent_cap,
                 used,
-                f"the daily budget of agent {agent!r} (budget.per_agent, UTC day {day})",
+                f"the daily budget of agent {agent!r} (budget.per_agent, {where} day {day})",
                 f"{day}:{agent}",
             )
         )
     return caps
 
 
-def unsettled_costs(ledger_path, snap):
+def unsettled_costs(ledger_path, snap, zone=None):
     """``(session_id, agent_type, day, usd)`` of each spawn that stopped but is not in the ledger.
 
     Settles what can be settled first (its cost then reaches the totals file); what is left — a
@@ -128,7 +147,8 @@ def unsettled_costs(ledger_path, snap):
         cost = _transcript_cost(part, prices)
         if cost:
             ts = coerce.number(part.get("ts"))
-            day = totals.utc_day(ts) if ts and ts > 0 else totals.utc_day()
+            when = ts if ts and ts > 0 else time.time()
+            day = totals.utc_day(when) if zone is None else zone.day(when)
             out.append((part.get("session_id"), part.get("agent_type"), day, cost))
     return out
 

@@ -136,6 +136,41 @@ def stop_part_names(pdir: str) -> list:
     return sorted(n for n in names if n.endswith(STOP) and (_classify(n) or (None,) * 4)[2] == "stop")
 
 
+def count_pending(pdir: str) -> int:
+    """How many spawns have parts in ``pdir`` not settled yet: one per (session, tool_use_id) with a
+    PreToolUse or PostToolUse part, plus one per (session, agent id) SubagentStop part that no
+    PostToolUse part of its session names (an agent seen only by SubagentStop). Read-only: nothing
+    is removed or settled here."""
+    try:
+        names = os.listdir(pdir)
+    except OSError:
+        return 0
+    spawns = set()
+    stops = set()
+    named_agents = set()
+    for name in names:
+        found = _classify(name)
+        if found is None or not safe_name(found[1]):
+            continue
+        skey, key, which, kind = found
+        part = None
+        if skey is None or which == "post":
+            part = coerce.mapping(read_part(os.path.join(pdir, name)))
+        if skey is None:  # the previous layout: the session is the one the part holds
+            skey = session_key(part.get("session_id"))
+        if skey != NO_SESSION and not safe_name(skey):
+            continue
+        if is_settled(pdir, kind, skey, key):
+            continue  # a late or replayed part of a spawn already in the ledger
+        if which == "stop":
+            stops.add((skey, key))
+            continue
+        spawns.add((skey, key))
+        if which == "post" and safe_name(part.get("agent_id")):
+            named_agents.add((skey, part["agent_id"]))
+    return len(spawns) + len(stops - named_agents)
+
+
 # --------------------------------------------------------------------------- tombstones
 
 

@@ -13,8 +13,11 @@ else — reads just the new lines: the totals can lag the ledger but never lose 
 count one twice. A different inode or a shorter ledger (replaced, truncated), or a missing or
 damaged totals file, rebuilds the totals from the whole ledger once.
 
-Days are UTC (a record counts on the day of its ``ts``, when the spawn ended). Old days and sessions
-are pruned so the file stays a few KiB.
+Days are UTC by default (a record counts on the day of its ``ts``, when the spawn ended). A budget
+whose day begins elsewhere (``budget.timezone``: local, ``+05:30``, an IANA name) reads its own file,
+``<ledger>.tz-<zone>.totals.json``, holding days in that zone and the zone it was counted in (a file
+counted in another zone is rebuilt); the accounting keeps the UTC file current, the others catch up
+when a budget check reads them. Old days and sessions are pruned so the file stays a few KiB.
 
 Stdlib only: the accounting updates it after every priced record, the budget check reads it.
 """
@@ -32,26 +35,34 @@ KEEP_SESSIONS = 500
 FILE_CAP = 1 << 20
 
 
-def totals_path(ledger_path):
-    return ledger_path + TOTALS_SUFFIX
+def totals_path(ledger_path, zone=None):
+    """The totals file for days in ``zone`` (``None``: UTC, the file the accounting keeps)."""
+    if zone is None:
+        return ledger_path + TOTALS_SUFFIX
+    slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in zone.name)
+    return f"{ledger_path}.tz-{slug}{TOTALS_SUFFIX}"  # the zone's ident is checked inside
 
 
 def utc_day(epoch=None):
     return time.strftime("%Y-%m-%d", time.gmtime(time.time() if epoch is None else epoch))
 
 
-def empty():
-    return {"v": 1, "ledger": {}, "days": {}, "sessions": {}}
+def empty(zone=None):
+    totals = {"v": 1, "ledger": {}, "days": {}, "sessions": {}}
+    if zone is not None:
+        totals["zone"] = zone.ident
+    return totals
 
 
-def _read(path):
+def _read(path, zone=None):
     data = files.read_json_object(path, FILE_CAP)
     if (
         not isinstance(data, dict)
         or data.get("v") != 1
         or not all(isinstance(data.get(key), dict) for key in ("ledger", "days", "sessions"))
+        or data.get("zone") != (None if zone is None else zone.ident)
     ):
-        return None  # damaged, or written by another version: rebuilt from the ledger
+        return None  # damaged, written by another version or counted in another zone: rebuilt
     return data
 
 
@@ -67,11 +78,11 @@ def _write(path, totals):
     files.write_private(path, fastjson.dumps(totals).encode("ascii"), tmp=path + ".tmp")
 
 
-def _record_day(record):
+def _record_day(record, zone=None):
     ts = record.get("ts")
     if isinstance(ts, str) and len(ts) >= 10 and ts[4:5] == "-" and ts[7:8] == "-":
-        return ts[:10]
-    return utc_day()
+        return ts[:10] if zone is None else zone.day_of_ts(ts)
+    return utc_day() if zone is None else zone.day(time.time())
 
 
 def agent_key(agent_type):
@@ -96,11 +107,11 @@ def add_cost(totals, day, session, agent_type, cost):
         entry["day"] = day
 
 
-def _add(totals, record):
+def _add(totals, record, zone=None):
     cost = coerce.number(record.get("cost_usd"))
     if record.get("kind") != "spawn" or cost is None or cost <= 0:
         return
-    add_cost(totals, _record_day(record), record.get("session_id"), record.get("agent_type"), cost)
+    add_cost(totals, _record_day(record, zone), record.get("session_id"), record.get("agent_type"), cost)
 
 
 def _ledger_id(ledger_path):
@@ -112,7 +123,7 @@ def _ledger_id(ledger_path):
     return st.st_ino, st.st_size
 
 
-def _catch_up(ledger_path, totals):
+def _catch_up(ledger_path, totals, zone=None):
     """Count the ledger's lines after ``totals["ledger"]``; ``False`` when that position does not
     belong to this ledger any more (replaced, truncated) and only a rebuild will do."""
     seen = coerce.mapping(totals.get("ledger"))
@@ -126,59 +137,63 @@ def _catch_up(ledger_path, totals):
     if end == size:
         return True
     stats = {}
-    cutoff = utc_day(time.time() - KEEP_DAYS * 86400)
+    since = time.time() - KEEP_DAYS * 86400
+    cutoff = utc_day(since) if zone is None else zone.day(since)
     for record in ledger.iter_records(ledger_path, stats, offset=end):
-        if _record_day(record) >= cutoff:
-            _add(totals, record)
+        if _record_day(record, zone) >= cutoff:
+            _add(totals, record, zone)
     totals["ledger"] = {"ino": ino, "end": stats.get("end", end)}
     return True
 
 
-def _rebuild(ledger_path):
-    totals = empty()
-    _catch_up(ledger_path, totals)  # from an empty start it always succeeds
+def _rebuild(ledger_path, zone=None):
+    totals = empty(zone)
+    _catch_up(ledger_path, totals, zone)  # from an empty start it always succeeds
     return totals
 
 
-def sync(ledger_path):
-    """Bring the totals file up to the ledger's end. Call with the ledger lock held (after an
-    append): the accounting does, after every priced record it appends."""
-    path = totals_path(ledger_path)
-    totals = _read(path)
-    if totals is None or not _catch_up(ledger_path, totals):
-        totals = _rebuild(ledger_path)
+def sync(ledger_path, zone=None):
+    """Bring the totals file (for days in ``zone``; UTC by default) up to the ledger's end. Call
+    with the ledger lock held (after an append): the accounting does, after every priced record
+    it appends."""
+    path = totals_path(ledger_path, zone)
+    totals = _read(path, zone)
+    if totals is None or not _catch_up(ledger_path, totals, zone):
+        totals = _rebuild(ledger_path, zone)
     _write(path, totals)
     return totals
 
 
-def read_totals(ledger_path):
+def read_totals(ledger_path, zone=None):
     """The running totals, up to the ledger's current end.
 
     The common case reads one small file and stats the ledger. When the ledger has grown past what
     the file counted, the new lines are counted in memory (no lock taken: a hook's decision must not
     queue behind writers). Only a missing, damaged or foreign totals file takes the lock, to rebuild
-    it from the whole ledger once."""
-    totals = _read(totals_path(ledger_path))
+    it from the whole ledger once. ``zone``: days in that zone (``zones.Zone``; None: UTC)."""
+    if zone is not None and zone.ident == "UTC":
+        zone = None  # the accounting's own file
+    totals = _read(totals_path(ledger_path, zone), zone)
     if totals is not None:
         counted = coerce.mapping(totals.get("ledger")).get("end")
-        if _catch_up(ledger_path, totals):
+        if _catch_up(ledger_path, totals, zone):
             if coerce.mapping(totals.get("ledger")).get("end") != counted:
-                _save_if_free(ledger_path)  # so the next decision does not read these lines again
+                _save_if_free(ledger_path, zone)  # so the next decision does not read these lines again
             return totals
     if _ledger_id(ledger_path) is None:
-        return empty()
+        return empty(zone)
     with ledger.locked(ledger_path):
         try:
-            return sync(ledger_path)
+            return sync(ledger_path, zone)
         except OSError:
-            return _rebuild(ledger_path)
+            return _rebuild(ledger_path, zone)
 
 
-def _save_if_free(ledger_path):
+def _save_if_free(ledger_path, zone=None):
     """Write the caught-up totals when the ledger lock is free right now; never wait for it."""
     try:
         with ledger.locked(ledger_path, timeout=0.0) as ok:
             if ok:
-                sync(ledger_path)
+                sync(ledger_path, zone)
     except OSError:
         pass

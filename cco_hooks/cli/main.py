@@ -136,7 +136,7 @@ def doctor(project_dir: str | None) -> None:
 @click.option(
     "--by",
     "group_by",
-    type=click.Choice(["agent", "model", "day", "session", "project", "decision"]),
+    type=click.Choice(["agent", "model", "day", "week", "month", "session", "project", "decision"]),
     default="agent",
     show_default=True,
     help="What a row is.",
@@ -149,8 +149,13 @@ def doctor(project_dir: str | None) -> None:
     show_default=True,
     help="json follows config/report.schema.json.",
 )
-@click.option("--since", metavar="WHEN", help="First UTC day: YYYY-MM-DD, today, yesterday, 7d, 2w (today included).")
-@click.option("--until", metavar="WHEN", help="Last UTC day, same forms.")
+@click.option("--since", metavar="WHEN", help="First day: YYYY-MM-DD, today, yesterday, 7d, 2w (today included).")
+@click.option("--until", metavar="WHEN", help="Last day, same forms.")
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    help="Time zone of days, weeks and months: local (default), UTC, +05:30, or an IANA name (Europe/Paris).",
+)
 @click.option("--session", "sessions", multiple=True, metavar="ID", help="Session id or prefix; repeatable.")
 @click.option(
     "--project", "projects", multiple=True, metavar="PATH", help="Project path or directory name; repeatable."
@@ -187,9 +192,9 @@ def doctor(project_dir: str | None) -> None:
 )
 @click.option("--no-summary", is_flag=True, help="Full scan; neither read nor write <ledger>.summary.")
 def report_cmd(
-    group_by, fmt, since, until, sessions, projects, agents, ledgers, drift, drift_limit, fail_over, no_summary
+    group_by, fmt, since, until, tz, sessions, projects, agents, ledgers, drift, drift_limit, fail_over, no_summary
 ) -> None:
-    """What subagents cost: by agent type (default), model, day, session, project or decision."""
+    """What subagents cost: by agent type (default), model, day, week, month, session, project or decision."""
     from cco_hooks.report.command import run_report
 
     _run(
@@ -199,6 +204,7 @@ def report_cmd(
         fmt=fmt,
         since=since,
         until=until,
+        tz=tz,
         sessions=sessions,
         projects=projects,
         agents=agents,

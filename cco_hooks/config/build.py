@@ -25,7 +25,7 @@ import stat
 import yaml
 from pydantic import ValidationError
 
-from cco_hooks import agents, claude_code, models, paths
+from cco_hooks import agents, claude_code, models, paths, zones
 from cco_hooks.config import cco_format
 from cco_hooks.config.schema import AgentRule, Config
 
@@ -357,6 +357,13 @@ def _merge_budget(budget, section, path, problems) -> dict:
             alias = _model_field(section, "downgrade_to", path, problems)
             if alias:
                 budget["downgrade_to"] = alias
+        elif key == "timezone":
+            try:
+                zones.zone(value, default="UTC")
+            except ValueError as exc:
+                problems.append(_problem("error", path, "budget.timezone", f"{exc} The caps' days stay UTC."))
+            else:
+                budget["timezone"] = value
         else:
             budget[key] = value
     return budget

@@ -59,9 +59,16 @@ class PricingSection(_Section):
 
 
 class Budget(_Section):
-    daily_usd: float | None = Field(None, ge=0, description="Spend cap per UTC day, all sessions.")
+    daily_usd: float | None = Field(
+        None, ge=0, description="Spend cap per day (in `timezone`, UTC by default), all sessions."
+    )
     session_usd: float | None = Field(None, ge=0, description="Spend cap per Claude Code session.")
     per_agent: dict[str, float] | None = Field(None, description="Daily spend cap per agent type.")
+    timezone: str | None = Field(
+        None,
+        description="Where the caps' day begins: UTC (the default), local (the machine's zone), a fixed offset "
+        "such as +05:30, or an IANA name such as Europe/Paris.",
+    )
     on_exceed: Literal["deny", "downgrade"] | None = Field(
         None, description="What happens to new spawns once a cap is spent."
     )

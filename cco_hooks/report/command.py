@@ -8,8 +8,9 @@ import datetime as _dt
 import os
 import shutil
 import sys
+import time
 
-from cco_hooks import paths
+from cco_hooks import paths, pending, zones
 from cco_hooks.errors import CcoHooksError
 from cco_hooks.report.document import DRIFT_LIMIT, GROUPS, build_report
 from cco_hooks.report.progress import Progress
@@ -38,6 +39,7 @@ def run_report(
     stderr=None,
     env=None,
     today=None,
+    tz=None,
 ):
     """``cco-hooks report``: print the report on ``stdout``; returns the exit code.
 
@@ -45,30 +47,40 @@ def run_report(
     ``CcoHooksError`` (the CLI's exit 2). ``ledgers`` are paths or globs; none means the live
     ledger, whose pending spawns are settled first (``settle``). ``use_summary=False`` scans the
     ledgers in full without reading or writing their summaries. A progress bar goes to ``stderr``
-    when it is a terminal and a scan takes over a second.
+    when it is a terminal and a scan takes over a second. ``tz``: the time zone of days, weeks and
+    months (``zones.zone``: local by default, UTC, ``+05:30``, an IANA name).
     """
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     env = os.environ if env is None else env
     _check_options(fmt, group_by, fail_over)
-    today = today or _dt.datetime.now(_dt.timezone.utc).date()
+    try:
+        zone = zones.zone(tz)
+    except ValueError as exc:
+        raise CcoHooksError(f"--tz: {exc}") from None
+    today = today or _dt.date.fromisoformat(zone.day(time.time()))
     filters = Filters(
         since=parse_day(since, today, "--since") if since else None,
         until=parse_day(until, today, "--until") if until else None,
         sessions=sessions,
         projects=projects,
         agents=agents,
+        zone=zone,
     )
     ledger_paths = resolve_ledgers(ledgers, env)
     live = paths.ledger_path(None, env)
-    if settle and len(ledger_paths) == 1 and os.path.realpath(ledger_paths[0]) == os.path.realpath(live):
-        _settle_live(live, stderr)
+    pending_count = None
+    if len(ledger_paths) == 1 and os.path.realpath(ledger_paths[0]) == os.path.realpath(live):
+        if settle:
+            _settle_live(live, stderr)
+        pending_count = pending.count_pending(pending.pending_dir(live))
     doc = _report(
         ledger_paths,
         use_summary,
         stderr,
+        zone,
         lambda summaries: build_report(
-            summaries, group_by, filters, ledger_paths, drift=drift, drift_limit=drift_limit
+            summaries, group_by, filters, ledger_paths, drift=drift, drift_limit=drift_limit, pending=pending_count
         ),
     )
     if width is None:
@@ -106,7 +118,7 @@ def _settle_live(ledger_path, stderr):
         )
 
 
-def _summaries(ledger_paths, use_saved, save_summary, stderr):
+def _summaries(ledger_paths, use_saved, save_summary, stderr, zone):
     """Each ledger's summary, brought up to date (a progress bar on a terminal's stderr)."""
     isatty = getattr(stderr, "isatty", None)
     show_progress = bool(isatty and isatty())
@@ -114,7 +126,7 @@ def _summaries(ledger_paths, use_saved, save_summary, stderr):
     for path in ledger_paths:
         progress = Progress(stderr, os.path.basename(path)) if show_progress else None
         try:
-            found.append(summarize(path, use_saved=use_saved, save_summary=save_summary, progress=progress))
+            found.append(summarize(path, use_saved=use_saved, save_summary=save_summary, progress=progress, zone=zone))
         except OSError as exc:
             raise CcoHooksError(f"Cannot read the ledger {path}: {exc.strerror or exc}.") from None
         finally:
@@ -123,18 +135,18 @@ def _summaries(ledger_paths, use_saved, save_summary, stderr):
     return found
 
 
-def _report(ledger_paths, use_summary, stderr, build):
+def _report(ledger_paths, use_summary, stderr, zone, build):
     """``build(summaries)`` over the ledgers' summaries; when a saved summary turns out damaged,
     over summaries from a full scan instead. Every summary is closed afterwards."""
     summaries = []
     try:
         try:
-            summaries = _summaries(ledger_paths, use_summary, use_summary, stderr)
+            summaries = _summaries(ledger_paths, use_summary, use_summary, stderr, zone)
             return build(summaries)
         except DamagedSummary:  # a saved summary's rows fail their checksum: scan again
             for s in summaries:
                 s.close()
-            summaries = _summaries(ledger_paths, False, use_summary, stderr)
+            summaries = _summaries(ledger_paths, False, use_summary, stderr, zone)
             return build(summaries)
     finally:
         for s in summaries:  # the files their partitions are read from

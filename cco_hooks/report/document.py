@@ -8,17 +8,22 @@ Rules (docs/design.md, ledger schema v1):
   the requested model are both known; ``savings_pct`` = savings / requested cost.
 - The session share: the latest session record per ``session_id`` gives the session's whole cost
   (main loop and subagents); ``subagent_share`` = subagent cost in those sessions / their cost.
-- Days are UTC (the first ten characters of ``ts``).
+- Days are in the report's time zone (``Filters.zone``: local by default; in UTC, the first ten
+  characters of ``ts``); weeks are ISO 8601 weeks (``2026-W48``, Monday to Sunday), months
+  ``2026-11``, both made of those days.
+- ``pending`` counts the spawns still in the pending store (not settled, so in no row), when the
+  live ledger is read; else null.
 
 Without filters, ``--by`` agent, model, day, project or decision and the session share come from
 sums each summary keeps in memory; with a filter, or ``--by session``, the document is built in one
 pass over the summaries' partitions. Listing drifted spawns re-reads just those ledger lines.
 """
 
+import datetime as _dt
 import heapq
 
 from cco_hooks.errors import CcoHooksError
-from cco_hooks.report.decode import LOADS_ERRORS, loads
+from cco_hooks.report.decode import LOADS_ERRORS, loads_any, spell_surrogates
 from cco_hooks.report.drift import DRIFT_CAUSES, drift_cause
 from cco_hooks.report.query import Filters
 from cco_hooks.report.rows import (
@@ -47,7 +52,7 @@ from cco_hooks.report.rows import (
 )
 from cco_hooks.report.summary import PARTS, merge_shares, with_tails
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: time_zone, pending; --by week and month
 GROUP_DIM = {
     "agent": AGENT,
     "model": MODEL,
@@ -56,16 +61,40 @@ GROUP_DIM = {
     "project": PROJECT,
     "decision": DECISION,
 }
+
+
+def iso_week(day):
+    """The ISO 8601 week of a ``YYYY-MM-DD`` day: ``2026-W48`` (a week's year may not be its days').
+    A day that is no date (``2026-02-30``, from a line no hook wrote) stays its own row."""
+    try:
+        year, week, _ = _dt.date.fromisoformat(day).isocalendar()
+    except ValueError:
+        return day
+    return f"{year:04d}-W{week:02d}"
+
+
+# Groupings made of another's groups: a week or a month is the sum of its days.
+REGROUP = {"week": (DAY, iso_week), "month": (DAY, lambda day: day[:7])}
+GROUP_DIM.update({name: dim for name, (dim, _) in REGROUP.items()})
 GROUPS = tuple(GROUP_DIM)
 DRIFT_LIMIT = 50
 
 
-def build_report(summaries, group_by="agent", filters=None, ledgers=(), drift=False, drift_limit=DRIFT_LIMIT):
-    """The report as the JSON document of ``config/report.schema.json``."""
+def build_report(
+    summaries, group_by="agent", filters=None, ledgers=(), drift=False, drift_limit=DRIFT_LIMIT, pending=None
+):
+    """The report as the JSON document of ``config/report.schema.json``; ``pending``: how many
+    spawns are still pending beside the live ledger (None when that is not what is read)."""
     if group_by not in GROUP_DIM:
         raise CcoHooksError(f'Unknown grouping "{group_by}"; expected one of {", ".join(GROUPS)}.')
     filters = filters or Filters()
     groups = _group(summaries, GROUP_DIM[group_by], filters)
+    if group_by in REGROUP:
+        regrouped = {}
+        name_of = REGROUP[group_by][1]
+        for key, sums in groups.items():
+            merge_sums(regrouped, {name_of(key): sums})
+        groups = regrouped
     totals = [0] * WIDTH
     if groups:
         totals = list(map(sum, zip(*groups.values(), strict=True)))
@@ -82,11 +111,13 @@ def build_report(summaries, group_by="agent", filters=None, ledgers=(), drift=Fa
     doc = {
         "version": REPORT_VERSION,
         "group_by": group_by,
+        "time_zone": filters.zone.name,
         "filters": filters.as_json(),
         "ledgers": list(ledgers),
         "rows": _sort_rows(rows, group_by),
         "totals": total,
         "skipped_lines": sum(s.skipped_lines for s in summaries),
+        "pending": pending,
     }
     if drift:
         doc["drift"] = drift_report(summaries, filters, drift_limit)
@@ -118,7 +149,7 @@ def _row_json(key, v):
 
 
 def _sort_rows(rows, group_by):
-    if group_by == "day":
+    if group_by in ("day", "week", "month"):
         return sorted(rows, key=lambda r: (r["key"] is None, r["key"] or ""))
     return sorted(rows, key=lambda r: (-r["cost_usd"], -r["spawns"], -r["denials"], r["key"] is None, r["key"] or ""))
 
@@ -201,7 +232,8 @@ def _sessions_with_cost(loaded, filters):
     known = {}
     for sid, (ts, project, cost) in latest.items():
         if cost is not None and (
-            filters.empty or (filters.day_ok(ts[:10]) and filters.session_ok(sid) and filters.project_ok(project))
+            filters.empty
+            or (filters.day_ok(filters.day_of(ts)) and filters.session_ok(sid) and filters.project_ok(project))
         ):
             known[sid] = (project, cost)
     return known
@@ -258,13 +290,13 @@ def _latest_drifted(summaries, filters, limit):
 
 def _drift_entry(line, ledger_path):
     try:
-        rec = loads(line)
+        rec = loads_any(line)
     except LOADS_ERRORS:
         return None
     if type(rec) is not dict:
         return None
     decision = rec.get("decision") if isinstance(rec.get("decision"), dict) else {}
-    return {
+    entry = {
         "ts": rec.get("ts"),
         "session_id": rec.get("session_id"),
         "project": rec.get("project"),
@@ -278,13 +310,14 @@ def _drift_entry(line, ledger_path):
         "claude_code_version": rec.get("claude_code_version"),
         "ledger": ledger_path,
     }
+    return {k: spell_surrogates(v) if type(v) is str else v for k, v in entry.items()}
 
 
 def _entry_ok(entry, filters):
     ts = entry["ts"]
     return (
         isinstance(ts, str)
-        and filters.day_ok(ts[:10])
+        and filters.day_ok(filters.day_of(ts))
         and filters.session_ok(entry["session_id"])
         and filters.project_ok(entry["project"])
         and filters.agent_ok(entry["agent_type"])

@@ -58,9 +58,9 @@ def _cuts(f, start, end, parts):
     return cuts
 
 
-def _scan_part(path, start, end, backend, spill_dir):
+def _scan_part(path, start, end, backend, spill_dir, zone):
     """Scan bytes [start, end) of the ledger into a spill; what the merge needs, as plain data."""
-    part = LedgerSummary(path)
+    part = LedgerSummary(path, zone)
     part.offset = start
     part.spill = Spill(spill_dir, path)
     with open(path, "rb") as g:
@@ -76,7 +76,7 @@ def _scan_part(path, start, end, backend, spill_dir):
     }
 
 
-def _fork_worker(path, start, end, backend, spill_dir):
+def _fork_worker(path, start, end, backend, spill_dir, zone):
     """A forked process scanning [start, end); returns ``(pid, read end of its pipe)``."""
     r, w = os.pipe()
     pid = os.fork()
@@ -84,7 +84,7 @@ def _fork_worker(path, start, end, backend, spill_dir):
         code = 1
         try:
             os.close(r)
-            data = marshal.dumps(_scan_part(path, start, end, backend, spill_dir))
+            data = marshal.dumps(_scan_part(path, start, end, backend, spill_dir, zone))
             with os.fdopen(w, "wb") as out:
                 out.write(data)
             code = 0
@@ -125,7 +125,7 @@ def scan_parallel(summary, f, backend, progress, end, parts, spill_dir):
     spills = []
     try:
         for a, b in zip(cuts[:-2], cuts[1:-1], strict=True):
-            pid, r = _fork_worker(summary.path, a, b, backend, spill_dir)
+            pid, r = _fork_worker(summary.path, a, b, backend, spill_dir, summary.zone)
             children.append((pid, r, a, b))
         summary.offset = cuts[-2]
         f.seek(cuts[-2])
@@ -135,7 +135,7 @@ def scan_parallel(summary, f, backend, progress, end, parts, spill_dir):
             pid, r, a, b = children.pop(0)
             state = _worker_state(pid, r)
             if state is None:
-                state = _scan_part(summary.path, a, b, backend, spill_dir)
+                state = _scan_part(summary.path, a, b, backend, spill_dir, summary.zone)
             spills.append(state["spill"])
             _add_state(summary, state, offsets)
     finally:

@@ -4,7 +4,7 @@ import datetime as _dt
 import glob
 import os
 
-from cco_hooks import agents, paths
+from cco_hooks import agents, paths, zones
 from cco_hooks.errors import CcoHooksError
 from cco_hooks.report.rows import AGENT, DAY, PROJECT, SESSION
 from cco_hooks.report.summary_file import SUMMARY_SUFFIX
@@ -14,7 +14,8 @@ from cco_hooks.report.summary_file import SUMMARY_SUFFIX
 
 def parse_day(text, today, option="--since"):
     """``YYYY-MM-DD``, ``today``, ``yesterday``, ``Nd`` or ``Nw`` (the last N days / weeks, today
-    included: ``7d`` is today and the six days before) → ``YYYY-MM-DD`` (UTC)."""
+    included: ``7d`` is today and the six days before) → ``YYYY-MM-DD`` (a day in the report's
+    time zone: ``today`` is today there)."""
     value = (text or "").strip().lower()
     try:
         if value == "today":
@@ -35,7 +36,8 @@ def parse_day(text, today, option="--since"):
 class Filters:
     """Which spawns a report covers. Every given filter must match (a repeated option: any value)."""
 
-    def __init__(self, since=None, until=None, sessions=(), projects=(), agents=()):
+    def __init__(self, since=None, until=None, sessions=(), projects=(), agents=(), zone=None):
+        self.zone = zone or zones.UTC  # the days' time zone
         self.since = since  # YYYY-MM-DD, inclusive
         self.until = until  # YYYY-MM-DD, inclusive
         self.sessions = tuple(sessions)  # session id prefixes
@@ -57,6 +59,10 @@ class Filters:
             "projects": list(self.projects),
             "agents": list(self.agents),
         }
+
+    def day_of(self, ts):
+        """The day of a record's ``ts`` in the report's time zone."""
+        return ts[:10] if self.zone.is_utc else self.zone.day_of_ts(ts)
 
     def day_ok(self, day):
         return not ((self.since and day < self.since) or (self.until and day > self.until))

@@ -123,7 +123,18 @@ def _footnotes(doc):
         )
     if doc["skipped_lines"]:
         n = doc["skipped_lines"]
-        notes.append(f"{n} ledger line{'s' * (n != 1)} skipped (torn, corrupt, or not ledger schema v1).")
+        notes.append(f"{n} ledger line{'s' * (n != 1)} skipped (torn, corrupt, or not a ledger record).")
+    if doc.get("pending"):
+        n = doc["pending"]
+        notes.append(
+            f"{n} spawn{'s are' if n != 1 else ' is'} still pending (running, or waiting for "
+            f"{'their' if n != 1 else 'its'} transcript): in no row yet; a later report counts "
+            f"{'them' if n != 1 else 'it'}."
+        )
+    if doc["group_by"] in ("day", "week", "month"):
+        zone = doc.get("time_zone") or "UTC"
+        where = "local time" if zone == "local" else zone
+        notes.append(f"Days are in {where}; weeks are ISO weeks (Monday to Sunday).")
     return notes
 
 

@@ -36,7 +36,8 @@ VALUE_FIELDS = (
 WIDTH = len(VALUE_FIELDS)
 
 NANO = 1_000_000_000  # money is summed in integer nano-dollars: exact, whatever the order
-# Bounds a record must respect (else it is skipped): they also keep every row inside int64.
+# The fast decoder's bounds: they keep its rows inside int64. A record past them is read by the
+# hooks' own rules instead (decode.decode_lenient), never skipped; sums are then Python ints.
 MAX_TOKENS = 10**12  # per category and spawn
 MAX_COST_USD = 10**6  # per spawn or session
 
@@ -72,7 +73,11 @@ def sum_rows(pairs):
         if len(rows) == 1:
             out[g] = list(rows[0])
         else:
-            flat = array.array("q", chain.from_iterable(rows))
+            try:
+                flat = array.array("q", chain.from_iterable(rows))
+            except OverflowError:  # a sum past 64 bits (the hooks bound no count): Python's ints
+                out[g] = list(map(sum, zip(*rows, strict=True)))
+                continue
             out[g] = [sum(flat[c::WIDTH]) for c in range(WIDTH)]
     return out
 

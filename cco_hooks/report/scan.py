@@ -1,9 +1,11 @@
 """Reading ledger lines into a summary's rows: the hot loop of a report.
 
-Each complete line is decoded (``decode``) and added into the row of its key, in
-``summary.work``; past ``WORK_KEYS`` rows or sessions, the batch goes into the summary
-(``LedgerSummary.absorb``), so memory stays bounded. A line that does not decode is *skipped* and
-counted, never fatal. A last line without its ``\\n`` is read as ``ledger.iter_records`` reads it:
+Each complete line is decoded (``decode``; a line the fast decoder refuses is read again by the
+hooks' own rules, ``Backend.lenient``) and added into the row of its key, in ``summary.work``; past
+``WORK_KEYS`` rows or sessions, the batch goes into the summary (``LedgerSummary.absorb``), so
+memory stays bounded. A line that is no record by the hooks' rules either is *skipped* and counted,
+never fatal. A row's day is the day of the record's ``ts`` in the summary's time zone
+(``summary.zone``). A last line without its ``\\n`` is read as ``ledger.iter_records`` reads it:
 a whole record counts (for this run only: it is read again next time), anything else is torn and
 counted as skipped.
 """
@@ -11,7 +13,7 @@ counted as skipped.
 import zlib
 
 from cco_hooks import claude_code
-from cco_hooks.report.decode import LOADS_ERRORS, loads
+from cco_hooks.report.decode import LENIENT_SESSION, LENIENT_SPAWN, LOADS_ERRORS, loads_any
 from cco_hooks.report.drift import drift_cause, same_family
 from cco_hooks.report.rows import (
     COST,
@@ -33,6 +35,7 @@ from cco_hooks.report.rows import (
 from cco_hooks.report.summary import LedgerSummary
 
 READ_CHUNK = 1 << 18  # 256 KiB: big enough to amortise the loop, small enough to stay in cache
+BIG_USD = 2.0**53  # floats from here up are whole numbers; their nano-dollars are computed in ints
 WORK_KEYS = 8192  # a scan's rows (fast lists of ints) go to the rollups and partitions past this many
 
 
@@ -45,6 +48,8 @@ def add_lines(summary, lines, pos, backend, interned):
     """
     decode = backend.decode
     errors = backend.errors
+    lenient = backend.lenient
+    day_of = None if summary.zone.is_utc else summary.zone.day_of_ts
     Spawn = backend.spawn_type
     Session = backend.session_type
     work = summary.work
@@ -57,13 +62,16 @@ def add_lines(summary, lines, pos, backend, interned):
         try:
             r = decode(line)
         except errors:
-            if line.strip():
-                skipped += 1
-            pos += n
-            continue
-        if r.__class__ is Spawn:
+            r = lenient(line)
+            if r is None:
+                if line.strip():
+                    skipped += 1
+                pos += n
+                continue
+        if r.__class__ is Spawn or r.__class__ is LENIENT_SPAWN:
             action = r.decision.action
-            key = (r.ts[:10], r.session_id, r.project, r.agent_type, r.actual_model, action)
+            day = r.ts[:10] if day_of is None else day_of(r.ts)
+            key = (day, r.session_id, r.project, r.agent_type, r.actual_model, action)
             v = work.get(key)
             if v is None:
                 if not valid_day(key[0]):
@@ -91,13 +99,13 @@ def add_lines(summary, lines, pos, backend, interned):
             if c is None or status == "unpriced":
                 v[UNPRICED] += 1
             else:
-                c = round(c * NANO)
+                c = round(c * NANO) if c < BIG_USD else to_nano(c)
                 v[COST] += c
                 rc = r.requested_cost_usd
                 if rc is None:
                     v[REQ_UNPRICED] += 1
                 else:
-                    v[REQ_COST] += round(rc * NANO)
+                    v[REQ_COST] += round(rc * NANO) if rc < BIG_USD else to_nano(rc)
                     v[REQ_BASE] += c
             # Only where the hook chose the model (rewrite, allow) can the model drift from it.
             if action == "rewrite" or action == "allow":
@@ -111,23 +119,30 @@ def add_lines(summary, lines, pos, backend, interned):
                     if not same:
                         _add_drift(summary, key, line, pos)
                         v[DRIFT] += 1
-        elif r.__class__ is Session:
+        elif r.__class__ is Session or r.__class__ is LENIENT_SESSION:
             ts = r.ts
-            if not valid_day(ts[:10]):
+            if not valid_day(ts[:10] if day_of is None else day_of(ts)):
                 skipped += 1
             elif r.session_id is not None:  # else there is no session to attach the cost to
                 prev = sessions.get(r.session_id)
                 if prev is None or ts >= prev[0]:  # the latest record of a session wins
                     cost = r.session_cost_usd
-                    sessions[r.session_id] = [ts, r.project, None if cost is None else round(cost * NANO)]
+                    sessions[r.session_id] = [ts, r.project, None if cost is None else to_nano(cost)]
         pos += n
     summary.skipped += skipped
     return pos
 
 
+def to_nano(usd):
+    """USD (a finite float) in integer nano-dollars, exactly as far as the float goes, however big."""
+    if usd < BIG_USD:
+        return round(usd * NANO)
+    return int(usd) * NANO  # a float this big is a whole number: no overflow to infinity
+
+
 def _add_drift(summary, key, line, pos):
     try:
-        full = loads(line)
+        full = loads_any(line)
     except LOADS_ERRORS:  # pragma: no cover - the decoder accepted it
         full = {}
     dkey = key + (drift_cause(full if type(full) is dict else {}),)
@@ -179,7 +194,7 @@ def scan(summary, f, backend, progress, total):
     summary.torn = 0
     summary.tail = None
     if rem.strip():
-        tail = LedgerSummary(summary.path)
+        tail = LedgerSummary(summary.path, summary.zone)
         add_lines(tail, [rem], pos, backend, interned)
         tail.absorb()
         if tail.skipped:

@@ -21,6 +21,7 @@ import marshal
 import zlib
 from operator import add
 
+from cco_hooks import zones
 from cco_hooks.report.rows import COST, DECISION, REWRITES, ROLLUP_DIMS, SESSION, SPAWNS, merge_sums, roll_up, sum_rows
 
 PARTS = 64  # the rows and session records are kept on disk in this many partitions, by session
@@ -148,10 +149,12 @@ class LedgerSummary:
         "part_spans",
         "loaded",
         "spill",
+        "zone",
     )
 
-    def __init__(self, path):
+    def __init__(self, path, zone=None):
         self.path = path
+        self.zone = zone or zones.UTC  # the time zone of the rows' days
         self.work = {}  # key -> list row (fast to add to): what the scan running now adds
         self.new_sessions = {}  # session_id -> [ts, project, cost or None]: read, not yet filed
         self.rollups = {dim: {} for dim in ROLLUP_DIMS}  # key field -> {group: [WIDTH sums]}

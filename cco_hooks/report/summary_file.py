@@ -16,19 +16,23 @@ import sys
 import tempfile
 import zlib
 
-from cco_hooks import files
+from cco_hooks import files, zones
 from cco_hooks.report.summary import PARTS, LedgerSummary, merge_into, share_of
 
 SUMMARY_SUFFIX = ".summary"
-SUMMARY_FORMAT = 4
+SUMMARY_FORMAT = 5  # 5: the rows' time zone in the footer; lenient records
 MAGIC = b"cco-hooks report summary\n"
 # marshal's format belongs to the interpreter: a summary written by another Python is rebuilt.
 PY_TAG = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}\n".encode()
 HEAD_BYTES = 4096
 
 
-def summary_path(ledger_path):
-    return ledger_path + SUMMARY_SUFFIX
+def summary_path(ledger_path, zone=None):
+    """``<ledger>.summary`` for days in UTC; ``<ledger>.tz-<crc>.summary`` for another time zone,
+    so reports in two zones each keep their own (a row's day depends on the zone)."""
+    if zone is None or zone.ident == "UTC":
+        return ledger_path + SUMMARY_SUFFIX
+    return f"{ledger_path}.tz-{zlib.crc32(zone.ident.encode('utf-8', 'surrogatepass')):08x}{SUMMARY_SUFFIX}"
 
 
 def crc_range(f, start, length):
@@ -44,7 +48,7 @@ class Spill:
     in the temporary directory."""
 
     def __init__(self, directory, ledger_path):
-        prefix = os.path.basename(ledger_path) + SUMMARY_SUFFIX + ".tmp"
+        prefix = os.path.basename(ledger_path) + SUMMARY_SUFFIX + ".tmp"  # a side file to --ledger globs
         try:
             fd, self.name = tempfile.mkstemp(prefix=prefix + ".spill.", dir=directory)
         except OSError:
@@ -100,16 +104,20 @@ def _read_footer(f, st):
     return footer
 
 
-def load_saved(ledger_path):
-    """The saved summary (its footer read, its partitions left on disk), or None if it is
-    missing, foreign, damaged or from another Python."""
+def load_saved(ledger_path, zone=None):
+    """The saved summary for days in ``zone`` (UTC by default; its footer read, its partitions
+    left on disk), or None if it is missing, foreign, damaged, from another Python or built for
+    another time zone."""
+    zone = zone or zones.UTC
     try:
-        f = open(summary_path(ledger_path), "rb")
+        f = open(summary_path(ledger_path, zone), "rb")
     except OSError:
         return None
     try:
         footer = _read_footer(f, os.fstat(f.fileno()))
-        s = LedgerSummary(ledger_path)
+        if footer["zone"] != zone.ident:
+            raise ValueError
+        s = LedgerSummary(ledger_path, zone)
         s.ident = tuple(footer["ident"])
         s.offset = int(footer["offset"])
         s.head = tuple(footer["head"])
@@ -184,6 +192,7 @@ def _footer(summary, parts):
         {
             "format": SUMMARY_FORMAT,
             "parts_count": PARTS,
+            "zone": summary.zone.ident,
             "ident": list(summary.ident),
             "offset": summary.offset,
             "head": list(summary.head),
@@ -238,7 +247,7 @@ def write_beside(summary, spills=None):
     """Write the summary beside its ledger (atomically, 0600); False when we cannot. An error
     once the summary reads its partitions from the new file is raised (the file stays open)."""
     try:
-        replacement = files.Replacement(summary_path(summary.path))
+        replacement = files.Replacement(summary_path(summary.path, summary.zone))
     except OSError:
         return False
     out = os.fdopen(replacement.fd, "w+b")

@@ -28,15 +28,16 @@ from cco_hooks.report.summary import LedgerSummary
 from cco_hooks.report.summary_file import HEAD_BYTES, Spill, crc_range
 
 
-def _starting_point(ledger_path, f, st, use_saved):
-    """The saved summary when it still describes the ledger's first bytes, else an empty one."""
-    saved = summary_file.load_saved(ledger_path) if use_saved else None
+def _starting_point(ledger_path, f, st, use_saved, zone):
+    """The saved summary when it still describes the ledger's first bytes (and its days are in
+    ``zone``), else an empty one."""
+    saved = summary_file.load_saved(ledger_path, zone) if use_saved else None
     if saved is not None and summary_file.still_valid(saved, f, st):
         summary = saved
     else:
         if saved is not None:
             saved.close()
-        summary = LedgerSummary(ledger_path)
+        summary = LedgerSummary(ledger_path, zone)
     summary.ident = (st.st_dev, st.st_ino)
     return summary
 
@@ -98,23 +99,24 @@ def _scan_new_bytes(summary, f, st, backend, progress):
     return spills
 
 
-def summarize(ledger_path, use_saved=True, save_summary=True, backend=None, progress=None):
+def summarize(ledger_path, use_saved=True, save_summary=True, backend=None, progress=None, zone=None):
     """The summary of one ledger file, brought up to date with as little reading as possible.
 
     ``use_saved=False`` ignores any saved summary (a full scan); ``save_summary=False`` leaves the
     summary file alone (a full scan then keeps its partitions in a temporary file). A missing
     ledger is an empty one. ``progress(done_bytes, total_bytes)`` is called after every chunk a
-    scan reads.
+    scan reads. Rows are keyed by their day in ``zone`` (UTC by default); a summary saved for
+    another zone is not used (each zone has its own file, ``summary_file.summary_path``).
     """
     backend = backend or DEFAULT_BACKEND
     try:
         f = open(ledger_path, "rb")
     except FileNotFoundError:
-        return LedgerSummary(ledger_path)
+        return LedgerSummary(ledger_path, zone)
     spills = None
     with f:
         st = os.fstat(f.fileno())
-        summary = _starting_point(ledger_path, f, st, use_saved)
+        summary = _starting_point(ledger_path, f, st, use_saved, zone)
         f.seek(summary.offset)
         # The scan builds only acyclic dicts, lists and tuples: the cycle collector would find
         # nothing, yet it re-walks the growing rows over and over (a third of a cold scan).

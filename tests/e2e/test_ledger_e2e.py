@@ -49,6 +49,7 @@ from pathlib import Path
 import pytest
 
 from cco_hooks import ledger as ledger_mod
+from cco_hooks import pending as pending_mod
 from tests.support.claude_cli import RunResult, assistant_usages, cco_hooks_cli, read_jsonl
 from tests.support.fake_api import Scenario, Spawn, Usage
 from tests.support.ledger_prices import ReferencePrices
@@ -367,6 +368,8 @@ def test_ledger_agrees_with_claude_code(
         # a hook settles every spawn it can, so only the last subagent to finish (no hook of ours
         # ran after its final message) must still be pending: all its parts wait for the report
         assert len(pending_after_run) >= 3 and len(pending_after_run) % 3 == 0, pending_after_run
+        # each spawn's three parts (pre, post, stop) are one pending spawn
+        assert pending_mod.count_pending(pending_mod.pending_dir(str(ledger))) == len(pending_after_run) // 3
 
     # the first report settles what is pending (``report``: at least one spawn, maybe all three, in
     # which case the ledger file does not exist yet: so no --ledger there)
@@ -378,6 +381,7 @@ def test_ledger_agrees_with_claude_code(
     sessions = [r for r in records if r.get("kind") == "session"]
     assert len(records) == len(spawns) + len(sessions)
     assert pending_parts(ledger) == [], "every spawn is settled once the report has run"
+    assert by_model_report["pending"] == by_agent_report["pending"] == 0  # and the report says so
 
     # ---- one record per spawn
     calls = {c.input["subagent_type"]: c for c in result.agent_calls()}

@@ -210,8 +210,11 @@ def sample_records():
 
 
 def run(ledgers, fmt="json", width=80, **kwargs):
-    """run_report into strings: (exit code, stdout, stderr)."""
+    """run_report into strings: (exit code, stdout, stderr). Days in UTC unless ``tz`` says
+    otherwise (``tz=None``: the report's default, local time), so outputs do not depend on the
+    machine's zone."""
     out, err = io.StringIO(), io.StringIO()
+    kwargs.setdefault("tz", "UTC")
     code = run_report(
         ledgers=ledgers, fmt=fmt, width=width, stdout=out, stderr=err, today=kwargs.pop("today", TODAY), **kwargs
     )

@@ -57,3 +57,34 @@ def test_a_cco_hooks_error_is_one_line_on_stderr_and_exit_2(tmp_path):
     )
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == "cco-hooks: stdin must be a JSON object (a PreToolUse payload).\n"
+
+
+def test_report_by_week_and_month_in_a_chosen_time_zone(cli, tmp_path):
+    """`cco-hooks report --by week|month --tz ZONE` reaches the report; a bad zone is exit 2 with
+    the forms it accepts."""
+    import json
+
+    from tests.support.ledger_records import spawn, write_ledger
+
+    # Monday 2026-11-30 in UTC: 02:00 is still Sunday at -05:00; 12:00 is already December at +14:00.
+    records = [spawn(ts="2026-11-30T02:00:00.000Z"), spawn(ts="2026-11-30T12:00:00.000Z")]
+    path = write_ledger(tmp_path / "l.jsonl", records)
+    args = ["report", "--ledger", path, "--format", "json"]
+
+    def keys(*more):
+        doc = json.loads(cli(*args, *more).output)
+        return doc["time_zone"], [(r["key"], r["spawns"]) for r in doc["rows"]]
+
+    assert keys("--by", "week", "--tz", "UTC") == ("UTC", [("2026-W49", 2)])
+    assert keys("--by", "week", "--tz", "-05:00") == ("-05:00", [("2026-W48", 1), ("2026-W49", 1)])
+    assert keys("--by", "month", "--tz", "UTC") == ("UTC", [("2026-11", 2)])
+    assert keys("--by", "month", "--tz", "Pacific/Kiritimati") == (
+        "Pacific/Kiritimati",
+        [("2026-11", 1), ("2026-12", 1)],
+    )
+    result = cli(*args, "--tz", "Mars/Olympus")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "cco-hooks: --tz: unknown time zone 'Mars/Olympus'; use UTC, local, a fixed offset such as +05:30, "
+        "or an IANA name such as Europe/Paris.\n"
+    )

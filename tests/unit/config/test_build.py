@@ -106,3 +106,20 @@ def test_routing_config_carries_no_snapshot_fields(project):
     assert routing["exact"]["python-pro"]["model"] == "haiku"
     snapshot_fields = {"format", "package_version", "key", "project", "layer_signature", "agent_signature", "told"}
     assert not snapshot_fields & set(routing)
+
+
+def test_budget_timezone_is_checked_and_kept(project):
+    """budget.timezone reaches the hooks when it is a zone; else it is an error naming the forms,
+    and the caps' days stay UTC."""
+    project.write_config("version: 1\nbudget: {daily_usd: 5, timezone: Europe/Paris}\n")
+    snap = project.routing()
+    assert snap["budget"]["timezone"] == "Europe/Paris" and snap["problems"] == []
+    path = project.write_config("version: 1\nbudget: {daily_usd: 5, timezone: Mars/Olympus}\n")
+    snap = project.routing()
+    assert "timezone" not in snap["budget"] and snap["budget"]["daily_usd"] == 5
+    (problem,) = snap["problems"]
+    assert (problem["level"], problem["file"], problem["key_path"]) == ("error", str(path), "budget.timezone")
+    assert problem["message"] == (
+        "unknown time zone 'Mars/Olympus'; use UTC, local, a fixed offset such as +05:30, or an IANA name such as "
+        "Europe/Paris. The caps' days stay UTC."
+    )

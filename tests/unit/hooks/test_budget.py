@@ -182,3 +182,68 @@ def test_a_zero_budget_denies_from_the_start(hooks):
 )
 def test_money_is_readable_at_every_scale(value, text):
     assert budget.format_usd(value) == text
+
+
+# --------------------------------------------------------------------------- the caps' day
+
+
+def _spend_at(hooks, ts, cost=1.0, n=0):
+    ledger.append(
+        hooks.ledger,
+        {"v": 1, "kind": "spawn", "ts": ts, "session_id": SID, "tool_use_id": f"toolu_z{n}", "cost_usd": cost},
+    )
+
+
+@pytest.mark.parametrize(
+    "timezone, where", [("+05:30", "+05:30"), ("Asia/Kolkata", "Asia/Kolkata"), ("local", "local")]
+)
+def test_the_daily_cap_resets_at_midnight_in_budget_timezone(hooks, monkeypatch, timezone, where):
+    """budget.timezone moves the caps' day: a spend at 17:00 UTC is yesterday's in Kolkata by
+    19:00 UTC (00:30 there), still today's in UTC; a spend at 19:00 UTC counts on Kolkata's new day.
+    The totals for that zone are a file of their own, marked with the zone."""
+    import time
+
+    from cco_hooks import zones
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        day = totals.utc_day()
+        at = {hour: zones.ts_epoch(f"{day}T{hour}:00:00.000Z") for hour in ("17", "19", "23")}
+        _spend_at(hooks, f"{day}T17:00:00.000Z", n=1)
+        utc = {"budget": {"daily_usd": 0.5}}
+        zoned = {"budget": {"daily_usd": 0.5, "timezone": timezone}}
+        assert budget.check({}, utc, hooks.ledger, now=at["19"])["exceeded"] == "daily_usd"
+        assert budget.check({}, zoned, hooks.ledger, now=at["19"]) is None  # a new day there
+        _spend_at(hooks, f"{day}T19:00:00.000Z", n=2)
+        verdict = budget.check({}, zoned, hooks.ledger, now=at["23"])
+        next_day = zones.zone("+05:30").day(at["23"])
+        assert verdict["exceeded"] == "daily_usd"
+        assert f"(budget.daily_usd, {where} day {next_day})" in verdict["message"]
+        assert "($1.00 so far" in verdict["message"]  # only the 19:00 spend: the 17:00 one was the day before
+        zone_file = totals.totals_path(hooks.ledger, budget.day_zone(zoned["budget"]))
+        assert zone_file != totals.totals_path(hooks.ledger)
+        data = json.loads(open(zone_file).read())
+        assert data["zone"] == budget.day_zone(zoned["budget"]).ident and list(data["days"]) == [day, next_day]
+        assert "zone" not in totals_file(hooks)  # the accounting's UTC file is left as it was
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_totals_counted_in_another_zone_are_rebuilt_not_trusted(hooks):
+    """A zone file whose days were counted in another zone (its marker differs) is rebuilt."""
+    from cco_hooks import zones
+
+    day = totals.utc_day()
+    _spend_at(hooks, f"{day}T23:30:00.000Z")
+    paris, plus_two = zones.zone("Europe/Paris"), zones.zone("+02:00")
+    counted = totals.read_totals(hooks.ledger, paris)
+    path = totals.totals_path(hooks.ledger, paris)
+    with open(path) as f:
+        data = json.load(f)
+    data["zone"] = plus_two.ident
+    data["days"] = {"1999-01-01": {"usd": 99.0, "agents": {}}}
+    with open(path, "w") as f:
+        json.dump(data, f)
+    assert totals.read_totals(hooks.ledger, paris)["days"] == counted["days"]

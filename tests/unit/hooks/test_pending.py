@@ -178,3 +178,35 @@ def test_scan_ledger_finds_whole_records_by_id_and_session(tmp_path):
     assert pending.scan_ledger(path, {("tu", "toolu_1")}, start=second) == {("tu", "toolu_1"): [(second, OTHER_SID)]}
     assert pending.recorded_at(path, second, "tu", OTHER_SID, "toolu_1")
     assert not pending.recorded_at(path, second, "tu", SID, "toolu_1")
+
+
+def test_count_pending_counts_each_unsettled_spawn_once(hooks):
+    """One per spawn whatever parts it has (pre, post, stop joined by the post's agent id); a
+    stop no post names is a spawn of its own; settled spawns and foreign files are not counted;
+    counting changes nothing on disk."""
+    pdir = pending.pending_dir(hooks.ledger)
+    assert pending.count_pending(pdir) == 0  # no pending dir at all
+    hooks.run_pre("toolu_1", model="haiku")
+    assert pending.count_pending(pdir) == 1
+    hooks.run_post(hooks.post_async("toolu_1", "a1111111111111111", model_in="haiku"))
+    assert pending.count_pending(pdir) == 1  # its pre and post: one spawn
+    hooks.run_pre("toolu_2", model="opus")
+    pending.write_part(pending.stop_path(pdir, SID, "a2222222222222222"), {"ts": 1.0})  # seen by SubagentStop only
+    pending.write_part(pending.stop_path(pdir, SID, "a1111111111111111"), {"ts": 1.0})  # toolu_1's own stop
+    Path(pdir, "notes.txt").write_text("not a part")
+    before = sorted(os.listdir(pdir))
+    assert pending.count_pending(pdir) == 3
+    assert sorted(os.listdir(pdir)) == before
+    pending.mark_settled(pdir, "tu", SID, "toolu_2", 0)
+    assert pending.count_pending(pdir) == 2
+
+
+def test_count_pending_keeps_sessions_apart(hooks):
+    """The same tool_use_id in two sessions is two spawns; a part in the previous layout counts in
+    the session it holds."""
+    pdir = pending.pending_dir(hooks.ledger)
+    hooks.run_pre("toolu_1", model="haiku")
+    pending.write_part(pending.pre_path(pdir, OTHER_SID, "toolu_1"), {"ts": 1.0, "session_id": OTHER_SID})
+    assert pending.count_pending(pdir) == 2
+    Path(pdir, "toolu_1.pre.json").write_text(json.dumps({"ts": 1.0, "session_id": OTHER_SID}))
+    assert pending.count_pending(pdir) == 2  # the same spawn as OTHER_SID's toolu_1

@@ -120,3 +120,21 @@ def test_a_settling_failure_is_one_line_on_stderr(monkeypatch, ledger_path):
         "cco-hooks report: pending spawns were not settled (price table unreadable); "
         "the report shows what the ledger holds.\n"
     )
+
+
+def test_pending_spawns_are_counted_on_the_live_ledger_only(tmp_path, ledger_path):
+    """Read live, the report settles what it can, then says how many spawns are still pending (a
+    spawn still running here); another ledger has no pending store of ours: null."""
+    from tests.support.hookproc import Hooks
+
+    hooks = Hooks(tmp_path)
+    assert hooks.ledger == ledger_path
+    doc = run_json([])
+    assert doc["pending"] == 0
+    hooks.run_pre("toolu_running", model="haiku")
+    doc = run_json([])
+    assert doc["pending"] == 1 and doc["totals"]["spawns"] == 7
+    code, out, _ = run([], fmt="table", width=200)
+    assert "1 spawn is still pending (running, or waiting for its transcript): in no row yet" in out
+    other = write_ledger(tmp_path / "other.jsonl", [spawn()])
+    assert run_json([other])["pending"] is None

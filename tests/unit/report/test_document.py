@@ -1,10 +1,13 @@
 """The report's JSON document: the schema contract, the sums per group, the session share."""
 
+import time
+
 import jsonschema
 import pytest
 
+from cco_hooks.errors import CcoHooksError
 from cco_hooks.report.document import GROUPS
-from tests.support.ledger_records import SCHEMA, SESSION_A, run_json, session, spawn, unpriced, write_ledger
+from tests.support.ledger_records import SCHEMA, SESSION_A, run, run_json, session, spawn, unpriced, write_ledger
 
 
 def rows(doc):
@@ -127,3 +130,85 @@ def test_date_filter_also_selects_session_costs(ledger_path):
     """Session costs follow the date filter by their latest record's day."""
     t = run_json([ledger_path], since="2026-11-25")["totals"]
     assert t["sessions"] == 1 and t["session_cost_usd"] == 3.0
+
+
+# ---- weeks, months and time zones --------------------------------------------------------------
+
+
+def _keys(doc):
+    return [(row["key"], row["spawns"], row["cost_usd"]) for row in doc["rows"]]
+
+
+def test_weeks_and_months_are_sums_of_days_across_a_year_end(tmp_path):
+    """ISO weeks (2026-W53 runs from Monday 2026-12-28 to Sunday 2027-01-03) and months, in date order."""
+    days = ["2026-11-29", "2026-11-30", "2026-12-28", "2026-12-31", "2027-01-03", "2027-01-04"]
+    path = write_ledger(tmp_path / "l.jsonl", [spawn(ts=f"{d}T12:00:00.000Z", cost_usd=1.0) for d in days])
+    assert _keys(run_json([path], group_by="week")) == [
+        ("2026-W48", 1, 1.0),
+        ("2026-W49", 1, 1.0),
+        ("2026-W53", 3, 3.0),
+        ("2027-W01", 1, 1.0),
+    ]
+    assert _keys(run_json([path], group_by="month")) == [("2026-11", 2, 2.0), ("2026-12", 2, 2.0), ("2027-01", 2, 2.0)]
+    doc = run_json([path], group_by="week", since="2026-12-31", until="2027-01-03")
+    assert _keys(doc) == [("2026-W53", 2, 2.0)]  # the filter cuts days, then the week sums them
+
+
+def test_days_are_counted_in_the_chosen_time_zone(tmp_path):
+    """20:00 UTC on the 24th is the 25th in Kolkata (+05:30); filters and the session share use the
+    same days."""
+    records = [
+        spawn(ts="2026-11-24T17:00:00.000Z", cost_usd=1.0),
+        spawn(ts="2026-11-24T20:00:00.000Z", cost_usd=2.0),
+        session(cost=10.0, ts="2026-11-24T19:00:00.000Z"),
+    ]
+    path = write_ledger(tmp_path / "l.jsonl", records)
+    assert _keys(run_json([path], group_by="day")) == [("2026-11-24", 2, 3.0)]
+    for tz in ("Asia/Kolkata", "+05:30"):
+        doc = run_json([path], group_by="day", tz=tz)
+        assert doc["time_zone"] == tz
+        assert _keys(doc) == [("2026-11-24", 1, 1.0), ("2026-11-25", 1, 2.0)]
+        doc = run_json([path], group_by="day", tz=tz, since="2026-11-25")
+        assert _keys(doc) == [("2026-11-25", 1, 2.0)]
+        assert doc["totals"]["session_cost_usd"] == 10.0  # the session record is on the 25th there
+        assert run_json([path], tz=tz, until="2026-11-24")["totals"]["session_cost_usd"] is None
+    doc = run_json([path], group_by="day", tz="-08:00")
+    assert _keys(doc) == [("2026-11-24", 2, 3.0)]
+
+
+def test_local_time_is_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        path = write_ledger(tmp_path / "l.jsonl", [spawn(ts="2026-11-24T20:00:00.000Z")])
+        doc = run_json([path], group_by="day", tz=None)
+        assert doc["time_zone"] == "local"
+        assert _keys(doc) == [("2026-11-25", 1, 0.0123)]
+        code, out, _ = run([path], fmt="table", group_by="day", tz=None)
+        assert "Days are in local time; weeks are ISO weeks (Monday to Sunday)." in out
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_an_unknown_time_zone_is_refused(sample_ledger):
+    with pytest.raises(CcoHooksError, match="--tz: unknown time zone 'Mars/Olympus'; use UTC, local"):
+        run([sample_ledger], tz="Mars/Olympus")
+
+
+def test_any_year_is_counted_in_any_zone(tmp_path):
+    """A time the zone cannot convert (past year 9999 there) keeps its UTC day: counted, never an error."""
+    records = [spawn(ts="0001-01-01T00:30:00.000Z"), spawn(ts="9999-12-31T23:59:59.999Z")]
+    path = write_ledger(tmp_path / "l.jsonl", records)
+    doc = run_json([path], group_by="day", tz="+14:00")
+    assert doc["skipped_lines"] == 0
+    assert [(k, n) for k, n, _ in _keys(doc)] == [("0001-01-01", 1), ("9999-12-31", 1)]
+    assert [r["key"] for r in run_json([path], group_by="week", tz="+14:00")["rows"]] == ["0001-W01", "9999-W52"]
+
+
+def test_a_day_that_is_no_date_is_its_own_week(tmp_path):
+    path = write_ledger(
+        tmp_path / "l.jsonl", [spawn(ts="2026-02-30T10:00:00.000Z"), spawn(ts="2026-02-28T10:00:00.000Z")]
+    )
+    assert [r["key"] for r in run_json([path], group_by="week")["rows"]] == ["2026-02-30", "2026-W09"]
+    assert [r["key"] for r in run_json([path], group_by="month")["rows"]] == ["2026-02"]

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from cco_hooks import zones
 from cco_hooks.report import parallel
 from cco_hooks.report.document import build_report
 from cco_hooks.report.parallel import workers_for
@@ -58,15 +59,19 @@ def _state(s):
 
 @pytest.mark.skipif(workers_for(10**12, {"CCO_HOOKS_REPORT_WORKERS": "2"}) < 2, reason="no fork here")
 @pytest.mark.parametrize("workers", ["2", "3", "4"])
-def test_parallel_full_scan_equals_one_process(tmp_path, monkeypatch, workers):
-    """Split across forked workers, a full scan gives exactly what one process gives."""
+@pytest.mark.parametrize("tz, first_day", [("UTC", "2026-11-10"), ("Pacific/Kiritimati", "2026-11-11")])
+def test_parallel_full_scan_equals_one_process(tmp_path, monkeypatch, workers, tz, first_day):
+    """Split across forked workers, a full scan gives exactly what one process gives (in any zone:
+    the workers count days in the summary's)."""
     path = _varied_ledger(tmp_path)
+    zone = zones.zone(tz)
     monkeypatch.setenv("CCO_HOOKS_REPORT_WORKERS", "1")
-    one = summarize(path, use_saved=False, save_summary=False)
+    one = summarize(path, use_saved=False, save_summary=False, zone=zone)
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 1024)
     monkeypatch.setenv("CCO_HOOKS_REPORT_WORKERS", workers)
     assert workers_for(os.path.getsize(path)) == int(workers)
-    many = summarize(path, use_saved=False, save_summary=False)
+    many = summarize(path, use_saved=False, save_summary=False, zone=zone)
+    assert min(k[0] for k in all_rows(many)) == first_day  # 10:00 UTC is midnight the next day at +14:00
     assert _state(many) == _state(one)
     assert many.scanned_bytes == one.scanned_bytes
     assert build_report([many], drift=True) == build_report([one], drift=True)

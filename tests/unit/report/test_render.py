@@ -1,5 +1,6 @@
 """The report rendered: exact tables (snapshots), Markdown, CSV, and the numbers' formats."""
 
+import json
 import os
 from pathlib import Path
 
@@ -108,3 +109,56 @@ def test_money_format(value, text):
 def test_token_format(value, text):
     """Token counts in two or three significant figures."""
     assert format_tokens(value) == text
+
+
+def test_lone_surrogates_are_spelt_out_in_every_format(tmp_path):
+    """A lone surrogate the hooks wrote (valid JSON, not UTF-8) is counted and printed spelt out,
+    in every format, so no output fails to encode."""
+    from cco_hooks import ledger
+
+    path = str(tmp_path / "l.jsonl")
+    ledger.append(path, spawn(agent_type="py\ud800", project="/p/\udfff", actual_model="claude-sonnet-5-5"))
+    ledger.append(path, spawn())
+    code, out, _ = run([path], fmt="json", group_by="agent")
+    keys = {row["key"]: row["spawns"] for row in json.loads(out)["rows"]}
+    assert keys == {"py\\ud800": 1, "python-pro": 1}
+    for fmt in ("table", "markdown", "csv"):
+        code, out, err = run([path], fmt=fmt, group_by="agent")
+        assert code == 0 and err == ""
+        assert "py\\ud800" in out
+        out.encode("utf-8")  # strict: no surrogate left
+    code, out, _ = run([path], fmt="table", group_by="project", drift=True)
+    assert "/p/\\udfff" in out and "py\\ud800" in out  # the drift list re-reads the line itself
+    out.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "pending, note",
+    [
+        (0, None),
+        (
+            1,
+            "1 spawn is still pending (running, or waiting for its transcript): in no row yet; a later report "
+            "counts it.",
+        ),
+        (
+            3,
+            "3 spawns are still pending (running, or waiting for their transcript): in no row yet; a later report "
+            "counts them.",
+        ),
+    ],
+)
+def test_pending_spawns_are_told_in_table_and_markdown(sample_ledger, pending, note):
+    from cco_hooks.report.document import build_report
+    from cco_hooks.report.render import render
+    from cco_hooks.report.update import summarize
+
+    s = summarize(sample_ledger)
+    doc = build_report([s], "agent", pending=pending)
+    s.close()
+    for fmt in ("table", "markdown"):
+        text = render(doc, fmt, width=200)
+        if note is None:
+            assert "pending" not in text
+        else:
+            assert note in text.replace("\n  ", " ")

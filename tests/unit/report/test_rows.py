@@ -127,6 +127,16 @@ def test_sum_rows_is_exact_for_large_values():
     assert rows.sum_rows([("a", row(cost=big)), ("a", row(cost=big + 1))])["a"][COST] == 2 * big + 1
 
 
+def test_sum_rows_is_exact_past_64_bits():
+    """Counts the hooks can write past the fast decoder's bounds (read by the hooks' rules) add up
+    exactly, whatever their size: Python's integers take over from the int64 array."""
+    huge = 10**30
+    sums = rows.sum_rows(
+        [("a", row(spawns=1, tokens_in=huge)), ("a", row(spawns=1, tokens_in=huge + 1)), ("b", row(2))]
+    )
+    assert sums["a"][T_IN] == 2 * huge + 1 and sums["a"][SPAWNS] == 2 and sums["b"][SPAWNS] == 2
+
+
 def test_merge_sums_adds_into_existing_groups_and_copies_new_ones():
     """Existing groups are added to column by column; a new group is copied, not shared."""
     acc = {"a": row(1, 10, 100)}

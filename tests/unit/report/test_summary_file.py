@@ -56,3 +56,34 @@ def test_unwritable_directory_still_reports(sample_ledger, monkeypatch):
     assert not os.path.exists(sample_ledger + ".summary")
     assert [n for n in os.listdir(os.path.dirname(sample_ledger)) if ".tmp." in n] == []
     assert_same_as_cold(s, sample_ledger)
+
+
+def test_each_time_zone_keeps_its_own_summary_and_never_reads_anothers(tmp_path):
+    """A row's day depends on the zone: a summary built for UTC is never used for Kolkata (nor the
+    reverse), even when one is copied over the other; each catches up on its own."""
+    import shutil
+
+    from cco_hooks import zones
+    from cco_hooks.report.update import summarize
+    from tests.support.ledger_records import all_rows, spawn, write_ledger
+
+    kolkata = zones.zone("Asia/Kolkata")
+    path = write_ledger(tmp_path / "l.jsonl", [spawn(ts="2026-11-24T20:00:00.000Z")])
+    utc_file, tz_file = summary_file.summary_path(path), summary_file.summary_path(path, kolkata)
+    assert utc_file == path + ".summary" and tz_file.endswith(".summary") and tz_file != utc_file
+    s = summarize(path)
+    assert {k[0] for k in all_rows(s)} == {"2026-11-24"} and s.rebuilt
+    s.close()
+    s = summarize(path, zone=kolkata)
+    assert {k[0] for k in all_rows(s)} == {"2026-11-25"} and s.rebuilt  # not the UTC one
+    s.close()
+    write_ledger(path, [spawn(ts="2026-11-25T19:00:00.000Z")], mode="a")
+    for zone, days in ((zones.UTC, {"2026-11-24", "2026-11-25"}), (kolkata, {"2026-11-25", "2026-11-26"})):
+        s = summarize(path, zone=zone)
+        assert not s.rebuilt and {k[0] for k in all_rows(s)} == days  # caught up from its own file
+        s.close()
+    shutil.copyfile(utc_file, tz_file)
+    assert summary_file.load_saved(path, kolkata) is None  # built for UTC: refused
+    s = summarize(path, zone=kolkata)
+    assert s.rebuilt and {k[0] for k in all_rows(s)} == {"2026-11-25", "2026-11-26"}
+    s.close()
