@@ -257,6 +257,16 @@ def _wait_for_final_message(path, digest, roots) -> None:
         time.sleep(STOP_POLL_S)
 
 
+def spawning_session(agent_transcript):
+    """The session id in ``<config>/projects/<slug>/<session_id>/subagents/agent-<id>.jsonl``, or
+    ``None`` when the path is not shaped so."""
+    parent = os.path.dirname(agent_transcript)
+    if os.path.basename(parent) != "subagents":  # the layout transcript.subagent_transcript_path builds
+        return None
+    session_id = os.path.basename(os.path.dirname(parent))
+    return session_id if safe_name(session_id) else None
+
+
 @_never_raises
 def on_subagent_stop(payload, ledger_path, prices) -> None:
     """Remember the stop (transcript path, final message digest), wait briefly for the transcript
@@ -268,13 +278,18 @@ def on_subagent_stop(payload, ledger_path, prices) -> None:
         return
     pdir = pending.pending_dir(ledger_path)
     stop = _common(payload, time.time())
-    skey = pending.session_key(stop["session_id"])
-    if pending.is_settled(pdir, "ag", skey, agent_id):
-        return
     path = records.jsonl_path(payload.get("agent_transcript_path"))
     if path is None or os.path.basename(path) != f"{pending.STOP_PREFIX}{agent_id}.jsonl":
         # Claude Code names it agent-<agent_id>.jsonl; anything else is not this agent's transcript
         path = transcript.subagent_transcript_path(stop["transcript_path"], stop["session_id"], agent_id)
+    else:
+        # The spawn belongs to the session that launched it, whose id names the directory the
+        # transcript lives in; the stop's own session_id may be a newer one (a background agent
+        # that ends after /clear), which would keep it from joining its PreToolUse/PostToolUse.
+        stop["session_id"] = spawning_session(path) or stop["session_id"]
+    skey = pending.session_key(stop["session_id"])
+    if pending.is_settled(pdir, "ag", skey, agent_id):
+        return
     digest = transcript.text_digest(payload.get("last_assistant_message"))
     _wait_for_final_message(path, digest, transcript.read_roots(stop["transcript_path"]))
     now = time.time()

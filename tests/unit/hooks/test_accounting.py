@@ -486,6 +486,20 @@ def test_parts_are_joined_within_their_session_only(hooks):
     assert hooks.pending() == [f"{SID}.toolu_1.pre.json"]  # this session's spawn still waits for its own
 
 
+def test_a_stop_under_a_newer_session_id_joins_the_session_that_spawned_it(hooks):
+    """A background agent may end after ``/clear`` started a new session id: its SubagentStop is
+    filed under the session its transcript lives in (the one that spawned it), so it joins its own
+    PreToolUse and PostToolUse, and the spawn is recorded once."""
+    hooks.write_transcript(AGENT)
+    hooks.run_pre("toolu_3", model="opus")
+    hooks.run_post(hooks.post_async("toolu_3", AGENT, model_in="opus"))
+    hooks.run_stop(hooks.in_session(hooks.stop(AGENT), OTHER_SID))
+    assert hooks.settle(later=completion.ORPHAN_S + 1, force=True) == 0
+    r = only(hooks.records())
+    assert (r["session_id"], r["tool_use_id"], r["agent_id"]) == (SID, "toolu_3", AGENT)
+    assert r["status"] == "completed" and hooks.pending() == []
+
+
 def test_a_payload_without_a_session_has_a_bucket_of_its_own(hooks):
     payload = hooks.pre("toolu_1", model="opus")
     del payload["session_id"]
