@@ -47,7 +47,7 @@ if msgspec is not None:
         action: Literal[ACTIONS]
 
     class _MsSpawn(msgspec.Struct, tag_field="kind", tag="spawn", gc=False):
-        v: Literal[1]
+        v: Literal[1, 2]  # the ledger schema versions read (records.SCHEMA_VERSION and before)
         ts: str
         session_id: str | None
         agent_type: str | None
@@ -61,7 +61,7 @@ if msgspec is not None:
         project: str | None = None  # optional in ledger schema v1
 
     class _MsSession(msgspec.Struct, tag_field="kind", tag="session", gc=False):
-        v: Literal[1]
+        v: Literal[1, 2]  # the ledger schema versions read (records.SCHEMA_VERSION and before)
         ts: str
         session_id: str | None
         session_cost_usd: _Cost
@@ -183,7 +183,7 @@ def _session(r):
 def decode_dict(line):
     """The checks msgspec's types make, for a parser that returns plain dicts."""
     r = loads(line)
-    if type(r) is not dict or type(r.get("v")) is not int or r["v"] != 1:
+    if type(r) is not dict or type(r.get("v")) is not int or r["v"] not in (1, 2):
         raise _Invalid
     kind = r.get("kind")
     if kind == "spawn":

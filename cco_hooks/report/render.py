@@ -123,7 +123,7 @@ def _footnotes(doc):
         )
     if doc["skipped_lines"]:
         n = doc["skipped_lines"]
-        notes.append(f"{n} ledger line{'s' * (n != 1)} skipped (torn, corrupt, or not ledger schema v1).")
+        notes.append(f"{n} ledger line{'s' * (n != 1)} skipped (torn, corrupt, or not ledger schema v1 or v2).")
     return notes
 
 

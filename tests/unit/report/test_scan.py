@@ -27,7 +27,7 @@ def test_corrupt_torn_and_wrong_type_lines_are_skipped_and_counted(tmp_path):
         '{"v":1,"kind":"spawn"}\n',  # missing fields
         line(spawn(cost_usd="0.5")),  # wrong type
         line(spawn(tokens={"input": 1.5, "output": 0, "cache_read": 0, "cache_write_5m": 0, "cache_write_1h": 0})),
-        line(spawn(v=2)),  # another schema version
+        line(spawn(v=3)),  # a schema version this reader does not know
         line(spawn(kind="budget")),  # unknown kind
         line(spawn(ts="yesterday")),  # not an ISO date
         line(spawn(status="exploded")),
@@ -45,7 +45,7 @@ def test_corrupt_torn_and_wrong_type_lines_are_skipped_and_counted(tmp_path):
     assert doc["totals"]["spawns"] == 2
     assert doc["totals"]["cost_usd"] == pytest.approx(2 * 0.0123)
     out = run([path], fmt="table")[1]
-    assert "13 ledger lines skipped (torn, corrupt, or not ledger schema v1)." in out
+    assert "13 ledger lines skipped (torn, corrupt, or not ledger schema v1 or v2)." in out
 
 
 def test_whole_last_record_without_newline_counts(tmp_path):
