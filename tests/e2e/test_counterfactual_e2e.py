@@ -73,6 +73,11 @@ def run_spawns(run_e2e, fake_api, tmp_path, spawns, env_extra=None):
         assert agent_id in by_agent, f"no ledger record for {spawn['marker']}: {sorted(by_agent)}"
         records[spawn["marker"]] = by_agent[agent_id]
     assert len(by_agent) == len(spawns), by_agent
+    for marker, r in records.items():  # the figures, for `pytest -s`
+        print(
+            f"{marker}: ran {r['actual_model']}, requested {r['requested_model_id']} ({r['requested_source']}), "
+            f"cost {r['cost_usd']:.6f}, requested {r['requested_cost_usd']:.6f}, savings {r['savings_usd']:+.6f}"
+        )
     return result, records
 
 
