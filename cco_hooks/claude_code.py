@@ -95,6 +95,9 @@ def model_param_overridden(version):
 #   A call or file naming a family alias whose family the parent's model is in runs on the
 #   parent's exact model (``fCi``/``EBo``: the parent's ID contains the alias), not the alias's.
 #   ``CLAUDE_CODE_SUBAGENT_MODEL_FORCE`` (truthy) makes the env var beat the call and the file.
+#   Measured (tests/e2e/test_counterfactual_e2e.py, both versions): the order 1-4, ``inherit`` in a
+#   file over the env var, forks, an alias pin. Read from the binaries only: the parent's-family
+#   rule and the force switch.
 SUBAGENT_MODEL_ENV = "CLAUDE_CODE_SUBAGENT_MODEL"
 SUBAGENT_MODEL_FORCE_ENV = "CLAUDE_CODE_SUBAGENT_MODEL_FORCE"
 # The main loop's model when set by the environment (``--model`` and settings are not visible to a

@@ -58,7 +58,9 @@ def test_agent_models_follow_agent_files_and_plugins_even_with_agent_files_off(p
         json.dump({"version": 2, "plugins": {"kit@m": [{"scope": "user", "installPath": str(root)}]}}, f)
     assert "kit:auditor" not in load(project)["agent_models"]  # installed, not enabled
     (project.root / ".claude" / "settings.local.json").write_text(json.dumps({"enabledPlugins": {"kit@m": True}}))
-    assert load(project)["agent_models"]["kit:auditor"]["model"] == "sonnet"
+    enabled = load(project)
+    assert enabled["agent_models"]["kit:auditor"]["model"] == "sonnet"
+    assert snapshot.is_fresh(enabled, str(project.root), dict(os.environ))  # reused until something changes
     project.write_agent("auditor", "haiku", directory=root / "agents")
     assert load(project)["agent_models"]["kit:auditor"]["model"] == "haiku"
 
