@@ -5,7 +5,7 @@ __version__ = "0.1.0"
 # The hook modules each event's process runs, each after the modules it imports at its top.
 # tests/unit/architecture/test_hot_path_imports.py keeps these equal to what real hook processes
 # load, and in that order.
-_ROUTING = ("claude_code", "fastjson", "files", "paths", "hookio", "agents", "snapshot", "hook_main")
+_ROUTING = ("claude_code", "fastjson", "files", "paths", "hookio", "agents", "counterfactual", "snapshot", "hook_main")
 _RECORDING = ("coerce", "pending", "records", "accounting")
 _SETTLING = ("pricing", "transcript", "completion", "ledger", "totals")
 HOOK_MODULES = {

@@ -120,8 +120,10 @@ def _settled(locked: bool, pdir: str, kind: str, skey: str, key: str, ledger_pat
 
 
 @_never_raises
-def on_pre_tool_use(payload, decision, ledger_path) -> None:
-    """Remember the routing decision of a spawn; a denied spawn is recorded at once."""
+def on_pre_tool_use(payload, decision, ledger_path, would_run=None) -> None:
+    """Remember the routing decision of a spawn and its counterfactual (``would_run``, from
+    ``counterfactual.for_spawn``: what Claude Code would have run it on without us); a denied spawn
+    is recorded at once."""
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
     tool_use_id = payload.get("tool_use_id")
@@ -146,6 +148,18 @@ def on_pre_tool_use(payload, decision, ledger_path) -> None:
             "decision": records.decision_fields(decision),
         }
     )
+    if isinstance(would_run, dict) and would_run.get("source") in claude_code.REQUESTED_SOURCES:
+        pre.update(
+            {
+                "requested_source": would_run["source"],
+                "requested_model": coerce.text(would_run.get("spec"), 200),
+                "requested_model_id": coerce.text(would_run.get("model_id"), 200),
+                "parent_model_env": coerce.text(would_run.get("parent_model_env"), 200),
+                "enforced_model_id": coerce.text(would_run.get("enforced_model_id"), 200),
+                "provider": coerce.text(would_run.get("provider"), 40),
+                "catalog_version": coerce.text(would_run.get("catalog_version"), 40),
+            }
+        )
     pdir = pending.pending_dir(ledger_path)
     skey = pending.session_key(pre["session_id"])
     # No lock here (PreToolUse is on the spawn's critical path): a part written after its spawn was
@@ -178,12 +192,21 @@ def _last_text(content):
     return None
 
 
-def _parent_model(post: dict, tool_use_id, tool_input: dict, pre):
-    """For a spawn that named no model (or a fork, which ignores it), the model of the message that
-    issued it (the counterfactual), found now while it is near the end of the session transcript."""
+def _needs_parent_model(tool_input: dict, pre) -> bool:
+    """Whether the counterfactual needs the parent's model: it runs on it (no model named, a fork,
+    ``inherit``), or it named a family alias (the parent's own model wins when it is of that family)."""
+    if pre is not None and pre.get("requested_source") in claude_code.REQUESTED_SOURCES:
+        source, spec = pre["requested_source"], pre.get("requested_model")
+        return source == "parent" or (source in ("call", "agent_file") and spec in claude_code.TIER)
     requested = pre.get("requested_model") if pre is not None else tool_input.get("model")
     named = isinstance(requested, str) and requested
-    if named and not claude_code.is_fork(tool_input.get("subagent_type")):
+    return not named or claude_code.is_fork(tool_input.get("subagent_type"))
+
+
+def _parent_model(post: dict, tool_use_id, tool_input: dict, pre):
+    """When the counterfactual needs it (``_needs_parent_model``), the model of the message that
+    issued the spawn, found now while it is near the end of the session transcript."""
+    if not _needs_parent_model(tool_input, pre):
         return None
     if not records.session_transcript_ok(post["transcript_path"], post["session_id"]):
         return None

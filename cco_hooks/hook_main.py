@@ -84,9 +84,10 @@ def pre_tool_use(payload, state):
             message = " ".join(m for m in (message, budget_verdict["warning"]) if m)
     decision = policy.decide(tool_name, tool_input, snap, os.environ, budget_verdict)
     try:
-        from cco_hooks import accounting
+        from cco_hooks import accounting, counterfactual
 
-        accounting.on_pre_tool_use(payload, decision, _ledger_path(snap))
+        requested = counterfactual.for_spawn(payload, snap, os.environ, decision.get("enforced_model"))
+        accounting.on_pre_tool_use(payload, decision, _ledger_path(snap), requested)
     except Exception:
         # Accounting must never change what routing decided; the error is logged and told once.
         outcome = "the spawn proceeds as routed, but may be missing from the ledger"

@@ -93,6 +93,17 @@ def agent_dirs(project: str | None, env: dict | None = None) -> list[tuple[str, 
     return dirs
 
 
+def plugin_registry_paths(project: str | None, env: dict | None = None) -> list[str]:
+    """The files that say which plugins are installed and enabled: Claude Code's
+    ``plugins/installed_plugins.json`` and the settings files' ``enabledPlugins`` (user, project,
+    local; later wins)."""
+    config = claude_config_dir(env)
+    found = [os.path.join(config, "plugins", "installed_plugins.json"), os.path.join(config, "settings.json")]
+    if project:
+        found += [os.path.join(project, ".claude", name) for name in ("settings.json", "settings.local.json")]
+    return found
+
+
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 

@@ -13,7 +13,7 @@ Modes (config ``mode``, or per agent):
 Stdlib only: imported by the PreToolUse hook.
 """
 
-from cco_hooks import agents, claude_code, models
+from cco_hooks import agents, claude_code, counterfactual, models
 
 
 def make_decision(action, reason, **fields):
@@ -72,18 +72,19 @@ def find_rule(agent_type, snapshot):
 
 
 def _effective_unnamed_model(agent_type, snapshot, env):
-    """What Claude Code would run a spawn that names no model on, when we can tell without I/O.
+    """The alias Claude Code would run a spawn that names no model on, when we can tell without I/O.
 
-    Precedence observed in 2.1.328: the call's model, then CLAUDE_CODE_SUBAGENT_MODEL, then the
-    agent file's frontmatter, then the parent's model (unknown here).
+    Precedence measured in 2.1.328 and 2.1.332 (``counterfactual``): the agent definition's
+    ``model:``, then ``CLAUDE_CODE_SUBAGENT_MODEL``, then the parent's model (unknown here).
     """
-    env_model, _ = models.to_alias((env or {}).get("CLAUDE_CODE_SUBAGENT_MODEL"))
-    if env_model in claude_code.TIER:
-        return env_model
-    file_rule = agents.find_rule(agent_type, snapshot.get("agent_file_rules") or {}, [])
-    if file_rule is not None:
-        return file_rule.get("model")
-    return None
+    agent_models = snapshot.get("agent_models")
+    if agent_models is None:  # a snapshot built before agent_models existed
+        agent_models = {
+            name: {"model": rule.get("model")} for name, rule in (snapshot.get("agent_file_rules") or {}).items()
+        }
+    spec = counterfactual.requested({"subagent_type": agent_type}, agent_models, env or {})["spec"]
+    alias, _ = models.to_alias(spec) if spec is not None else (None, None)
+    return alias if alias in claude_code.TIER else None
 
 
 def decide(tool_name, tool_input, snapshot, env=None, budget=None):

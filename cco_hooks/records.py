@@ -12,11 +12,13 @@ loaded only when a record needs it.
 import os
 import time
 
-from cco_hooks import claude_code, coerce, hookio, paths
+from cco_hooks import claude_code, coerce, counterfactual, hookio, paths
 
 transcript = hookio.OnFirstUse("transcript", globals())
 
-SCHEMA_VERSION = 1
+# 2: spawn records say where the counterfactual came from (``requested_source``), and measure
+# savings against what Claude Code would have run without cco-hooks. Readers keep reading 1.
+SCHEMA_VERSION = 2
 DESCRIPTION_CHARS = 80
 REASON_CHARS = 300
 
@@ -40,6 +42,7 @@ SPAWN_FIELDS = (
     "background",
     "requested_model",
     "requested_model_id",
+    "requested_source",
     "enforced_model",
     "actual_model",
     "effort",
@@ -137,24 +140,49 @@ def blank_spawn_record(now: float, tool_use_id=None, agent_id=None) -> dict:
     return record
 
 
-def _requested_model_id(group, prices, requested, agent_type, lookup_parent):
-    """The model the spawn would have run on without us: its alias's model, or (no model named, or
-    a fork, which ignores it) its parent's."""
+def _parent_model(group, lookup_parent):
+    """The model the spawn's parent ran on: PostToolUse's find, else the session transcript (when
+    ``lookup_parent``), else ``ANTHROPIC_MODEL`` as PreToolUse saw it."""
     pre, post, stop = group.get("pre") or {}, group.get("post") or {}, group.get("stop") or {}
-    fork = claude_code.is_fork(agent_type)
-    requested_id = alias_model(prices, requested) if requested and not fork else None
-    if requested_id is not None or not (requested is None or fork):
-        return requested_id
-    requested_id = post.get("parent_model")
-    if requested_id is None and lookup_parent:
+    model = post.get("parent_model")
+    if model is None and lookup_parent:
         session_transcript = _first(
             pre.get("transcript_path"), post.get("transcript_path"), stop.get("transcript_path")
         )
         session_id = _first(pre.get("session_id"), post.get("session_id"), stop.get("session_id"))
         tool_use_id = group.get("tool_use_id")
         if tool_use_id and session_transcript_ok(session_transcript, session_id):
-            requested_id = transcript.find_tool_use_model(session_transcript, tool_use_id)
-    return requested_id
+            model = transcript.find_tool_use_model(session_transcript, tool_use_id)
+    return model if model is not None else pre.get("parent_model_env")
+
+
+def _requested(group, prices, requested, agent_type, lookup_parent):
+    """``(requested_source, requested_model_id)``: where the counterfactual came from and the model
+    Claude Code would have run the spawn on without us.
+
+    A pre part of schema 2 holds the counterfactual as PreToolUse computed it (``counterfactual``);
+    only the parent's model is found here. Without one (an older pre part, or none): the call's
+    alias, else (no model named, or a fork, which ignores it) the parent's model."""
+    pre = group.get("pre") or {}
+    source = pre.get("requested_source")
+    if source in claude_code.REQUESTED_SOURCES:
+        if source == "parent":
+            return source, _parent_model(group, lookup_parent)
+        requested_id = pre.get("requested_model_id")
+        if requested_id is not None and requested_id == claude_code.ALIAS_MODEL_ID.get(requested):
+            # An unpinned first-party alias: the price table may say what it runs (a price file's
+            # ``aliases``), as it does for the spawn's own model.
+            requested_id = alias_model(prices, requested) or requested_id
+        if source in ("call", "agent_file") and requested in claude_code.TIER:
+            parent = _parent_model(group, lookup_parent)
+            if counterfactual.same_family_as_parent(requested, source, parent):
+                requested_id = parent
+        return source, requested_id
+    fork = claude_code.is_fork(agent_type)
+    requested_id = alias_model(prices, requested) if requested and not fork else None
+    if requested_id is not None or not (requested is None or fork):
+        return "call", requested_id
+    return "parent", _parent_model(group, lookup_parent)
 
 
 def base_record(group: dict, prices, now: float, lookup_parent: bool = True) -> dict:
@@ -177,6 +205,9 @@ def base_record(group: dict, prices, now: float, lookup_parent: bool = True) -> 
         background = meta["requestShape"] != "foreground"
     end = _first(stop.get("ts"), post.get("ts") if post.get("status") == "completed" else None, now)
     record = blank_spawn_record(end, group.get("tool_use_id"), group.get("agent_id"))
+    record["requested_source"], record["requested_model_id"] = _requested(
+        group, prices, requested, agent_type, lookup_parent
+    )
     if isinstance(pre.get("decision"), dict):
         record["decision"] = pre["decision"]
     record.update(
@@ -188,7 +219,6 @@ def base_record(group: dict, prices, now: float, lookup_parent: bool = True) -> 
         ),
         background=background,
         requested_model=requested,
-        requested_model_id=_requested_model_id(group, prices, requested, agent_type, lookup_parent),
         enforced_model=pre.get("enforced_model"),
         actual_model=post.get("resolved_model"),
         effort=pre.get("effort"),
@@ -271,6 +301,31 @@ def _cost_by_model(usage, prices):
     return by_model, cost, unknown
 
 
+UNCHANGED_ACTIONS = ("none", "allow", "observe")
+
+
+def left_unchanged(group: dict, record: dict) -> bool:
+    """Whether the hook left the spawn on the model Claude Code would have run anyway: it did not
+    act (none, allow, observe), or it rewrote the spawn to that same model. Such a spawn saves
+    exactly nothing. Without a pre part the decision is unknown: ``False``."""
+    pre = group.get("pre") or {}
+    if not pre:
+        return False
+    action = (record.get("decision") or {}).get("action")
+    if action in UNCHANGED_ACTIONS:
+        return True
+    if action != "rewrite" or pre.get("requested_source") not in claude_code.REQUESTED_SOURCES:
+        return False
+    enforced = pre.get("enforced_model")
+    if enforced is not None and enforced == pre.get("requested_model"):
+        return True
+    enforced_id = pre.get("enforced_model_id")
+    parent = (group.get("post") or {}).get("parent_model")
+    if counterfactual.same_family_as_parent(enforced, "call", parent):
+        enforced_id = parent  # the rewrite runs on the parent's model too
+    return enforced_id is not None and enforced_id == record.get("requested_model_id")
+
+
 def spawn_record(group: dict, prices, usage, now: float) -> dict:
     """A spawn priced from its transcript (``usage``): completed, or unpriced when a model has no price."""
     record = base_record(group, prices, now)
@@ -309,6 +364,11 @@ def spawn_record(group: dict, prices, usage, now: float) -> dict:
             cost_usd=cost,
             savings_usd=None if requested_cost is None else requested_cost - cost,
         )
+        if left_unchanged(group, record):
+            # Exactly what Claude Code would have spent: no rounding, no model-spelling guesswork.
+            record.update(requested_cost_usd=cost, savings_usd=0.0)
+            if record["requested_model_id"] is None:
+                record["requested_model_id"] = actual
     return record
 
 

@@ -15,7 +15,8 @@ import sys
 
 from cco_hooks import __version__, agents, fastjson, files, paths
 
-SNAPSHOT_FORMAT = 1
+# 2: every snapshot carries the agent definitions' models (``agent_models``) for the counterfactual.
+SNAPSHOT_FORMAT = 2
 
 
 def _stat_signature(path):
@@ -37,10 +38,12 @@ def layer_signature(project, env):
     return signature
 
 
-def agent_signature(project, env):
-    """Stat of the agent directories and every agent file in them (adds, edits, removals)."""
-    signature = []
-    for layer, directory in paths.agent_dirs(project, env):
+def agent_signature(project, env, plugin_dirs=()):
+    """Stat of the agent directories and every agent file in them (adds, edits, removals), and of
+    what says which plugins' agents apply (the plugin registry, the settings' ``enabledPlugins``)."""
+    signature = [["plugins", path, _stat_signature(path)] for path in paths.plugin_registry_paths(project, env)]
+    dirs = [("plugin:" + str(name), directory) for name, directory in plugin_dirs or ()]
+    for layer, directory in dirs + paths.agent_dirs(project, env):
         signature.append([layer, directory, _stat_signature(directory)])
         for path in agents.agent_files(directory):
             signature.append([layer, path, _stat_signature(path)])
@@ -79,7 +82,7 @@ def is_fresh(snap, project, env):
         return False
     if snap.get("layer_signature") != layer_signature(project, env):
         return False
-    if snap.get("agent_files") and snap.get("agent_signature") != agent_signature(project, env):
+    if snap.get("agent_signature") != agent_signature(project, env, snap.get("plugin_agent_dirs")):
         return False
     return True
 
@@ -122,7 +125,7 @@ def build(project, env):
         "key": snapshot_key(project, env),
         "project": project,
         "layer_signature": layers_signed,
-        "agent_signature": agent_signature(project, env) if routing["agent_files"] else None,
+        "agent_signature": agent_signature(project, env, routing["plugin_agent_dirs"]),
         **routing,
         "told": False,
     }

@@ -103,8 +103,15 @@ def check_conflicts(project: str, env: dict, out: Out) -> int:
         problems += 1
         out(
             f"CONFLICT: CLAUDE_CODE_SUBAGENT_MODEL={subagent_model} is set. Claude Code 2.1.328 lets a spawn's model "
-            "beat it, but spawns whose model cco-hooks leaves unset run on it, and some 2.1.2xx builds let it beat the "
-            "spawn's model. Fix: unset it, or route with cco-hooks rules instead."
+            "and its agent file's model: beat it, but spawns whose model cco-hooks leaves unset run on it, and some "
+            "2.1.2xx builds let it beat the spawn's model. Fix: unset it, or route with cco-hooks rules instead."
+        )
+    force = env.get(claude_code.SUBAGENT_MODEL_FORCE_ENV)
+    if subagent_model and claude_code.env_true(force):
+        problems += 1
+        out(
+            f"CONFLICT: {claude_code.SUBAGENT_MODEL_FORCE_ENV}={force} makes CLAUDE_CODE_SUBAGENT_MODEL beat every "
+            "spawn's model, so cco-hooks' rewrites have no effect. Fix: unset it."
         )
     return problems + _check_claude_version(env, out)
 

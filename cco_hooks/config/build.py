@@ -396,6 +396,66 @@ def agent_file_rules(project, env, problems) -> dict:
     return rules
 
 
+def _read_json(path):
+    """A small JSON file as an object, or ``None`` (missing, unreadable, not JSON, not an object)."""
+    try:
+        with open(path, "rb") as f:
+            value = json.loads(f.read(MAX_LAYER_BYTES))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def plugin_agent_dirs(project, env) -> list[list[str]]:
+    """``[plugin name, agents directory]`` of every plugin Claude Code has installed for this
+    project and enabled, best effort: ``<config>/plugins/installed_plugins.json`` (version 2:
+    ``plugins: {"name@marketplace": [{scope, projectPath, installPath}]}``) and ``enabledPlugins``
+    in the user, project and local settings (later wins). A plugin loaded for one session only
+    (``--plugin-dir``) is not visible to a hook and is not listed."""
+    registry_path, *settings_paths = paths.plugin_registry_paths(project, env)
+    registry = _read_json(registry_path) or {}
+    enabled = {}
+    for path in settings_paths:
+        value = (_read_json(path) or {}).get("enabledPlugins")
+        if isinstance(value, dict):
+            enabled.update(value)
+    installed = registry.get("plugins")
+    found = []
+    for key, installs in (installed if isinstance(installed, dict) else {}).items():
+        if enabled.get(key) is not True or not isinstance(installs, list):
+            continue
+        for install in installs:
+            if not isinstance(install, dict) or not isinstance(install.get("installPath"), str):
+                continue
+            scope, where = install.get("scope"), install.get("projectPath")
+            if scope in ("project", "local") and not (project and where == project):
+                continue
+            root = install["installPath"]
+            manifest = _read_json(os.path.join(root, ".claude-plugin", "plugin.json")) or {}
+            name = manifest.get("name") if isinstance(manifest.get("name"), str) else key.split("@", 1)[0]
+            found.append([name, os.path.join(root, "agents")])
+            break
+    return found
+
+
+def agent_models(project, env, plugin_dirs) -> dict:
+    """Every agent definition's ``model:`` as Claude Code reads it, whatever the routing config
+    says: ``{normalized name: {"model": raw value, "source": file}}`` (only files that name a
+    model). Plugin agents are ``plugin:name``; project files beat user files. The counterfactual
+    reads it (``cco_hooks.counterfactual``)."""
+    found = {}
+    sources = [(f"{plugin}:", directory) for plugin, directory in plugin_dirs]
+    sources += [("", directory) for _layer, directory in reversed(paths.agent_dirs(project, env))]
+    for prefix, directory in sources:
+        for path in agents.agent_files(directory):
+            fields = agents.read_frontmatter(path)
+            name = fields.get("name") or os.path.basename(path)[: -len(".md")]
+            raw = fields.get("model")
+            if raw and raw.strip():
+                found[agents.normalize_agent_name(prefix + name)] = {"model": raw.strip()[:200], "source": path}
+    return found
+
+
 def _split_rules(rules) -> tuple[dict, list]:
     """Exact rules by name, and glob rules most specific first."""
     exact, globs = {}, []
@@ -440,6 +500,7 @@ def build_routing(project, env) -> dict:
     agent_files_on = bool(merged["agent_files"][0])
     file_rules = agent_file_rules(project, env, problems) if agent_files_on else {}
     budget_value, budget_layer, budget_source = merged["budget"]
+    plugin_dirs = plugin_agent_dirs(project, env)
     return {
         "layers": [{key: layer[key] for key in ("layer", "path", "format", "broken")} for layer in layers],
         "mode": merged["mode"][0],
@@ -459,6 +520,8 @@ def build_routing(project, env) -> dict:
         "exact": exact,
         "globs": globs,
         "agent_file_rules": file_rules,
+        "plugin_agent_dirs": plugin_dirs,
+        "agent_models": agent_models(project, env, plugin_dirs),
         "ledger_path": merged["ledger_path"][0],
         "pricing_file": merged["pricing_file"][0],
         "budget": dict(budget_value, layer=budget_layer, source=budget_source) if budget_value else None,

@@ -38,7 +38,7 @@ import time
 from functools import cached_property
 from pathlib import Path
 
-from cco_hooks import accounting, ledger, paths, pending, pricing
+from cco_hooks import accounting, counterfactual, ledger, paths, pending, pricing
 from cco_hooks.cli import install
 from tests.support.locations import PAYLOADS
 
@@ -342,10 +342,21 @@ class Hooks:
             payload["session_id"] = session
             assert self.run_main(event, payload)[0] == 0
 
-    def run_pre(self, tool_use_id: str = "toolu_1", enforced: str | None = None, action: str = "none", **pre) -> None:
-        """The accounting's PreToolUse (``accounting.on_pre_tool_use``) for ``pre(tool_use_id, **pre)``."""
+    def run_pre(
+        self,
+        tool_use_id: str = "toolu_1",
+        enforced: str | None = None,
+        action: str = "none",
+        env: dict | None = None,
+        agent_models: dict | None = None,
+        **pre,
+    ) -> None:
+        """The accounting's PreToolUse (``accounting.on_pre_tool_use``) for ``pre(tool_use_id, **pre)``,
+        with the counterfactual the hook computes under ``env`` (default: none of Claude Code's model
+        variables) and the agent definitions ``agent_models``."""
         payload = self.pre(tool_use_id, **pre)
-        accounting.on_pre_tool_use(payload, self.decision(payload, enforced, action), self.ledger)
+        would_run = counterfactual.for_spawn(payload, {"agent_models": agent_models or {}}, env or {}, enforced)
+        accounting.on_pre_tool_use(payload, self.decision(payload, enforced, action), self.ledger, would_run)
 
     def run_post(self, payload: dict) -> None:
         accounting.on_post_tool_use(payload, self.ledger, self.prices)

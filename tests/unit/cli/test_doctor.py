@@ -25,6 +25,19 @@ def test_doctor_flags_the_subagent_model_variable(project, monkeypatch, cli):
     assert result.exit_code == 1 and "CLAUDE_CODE_SUBAGENT_MODEL=opus" in result.output
 
 
+def test_doctor_says_the_force_switch_defeats_every_rewrite(project, monkeypatch, cli):
+    """CLAUDE_CODE_SUBAGENT_MODEL_FORCE makes the env var beat the call's model (read from the CLI's
+    subagent model resolver): doctor says rewrites have no effect, and not without the env var."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("CLAUDE_CODE_SUBAGENT_MODEL_FORCE", "1")
+    cli("install", "--scope", "project", "--project", str(project.root))
+    assert "CLAUDE_CODE_SUBAGENT_MODEL_FORCE" not in cli("doctor", "--project", str(project.root)).output
+    monkeypatch.setenv("CLAUDE_CODE_SUBAGENT_MODEL", "haiku")
+    result = cli("doctor", "--project", str(project.root))
+    assert result.exit_code == 1 and "CLAUDE_CODE_SUBAGENT_MODEL_FORCE=1 makes" in result.output
+    assert "rewrites have no effect" in result.output
+
+
 def test_doctor_accepts_a_checkout_registered_through_its_own_shim(project, monkeypatch, cli):
     """Hooks registered as `python3 -S "$CLAUDE_PROJECT_DIR/hooks/cco-hook" <event>` (this repository
     dogfoods itself that way) are complete, not stale; a shim that is gone is stale."""

@@ -105,6 +105,19 @@ def test_enforce_allows_an_unnamed_model_the_agent_file_already_sets(project):
     assert policy.decide("Agent", spawn("python-pro"), project.snapshot())["action"] == "deny"
 
 
+def test_enforce_knows_the_agent_file_beats_the_subagent_model_env_var(project):
+    """Measured precedence (2.1.328, 2.1.332): the agent file's model, then CLAUDE_CODE_SUBAGENT_MODEL.
+    A spawn naming no model of an agent whose file says haiku runs on haiku even with the env var
+    saying opus, so enforce lets it through; without the file the env var decides."""
+    project.write_config({"version": 1, "mode": "enforce", "agents": {"python-pro": "haiku"}})
+    env = {"CLAUDE_CODE_SUBAGENT_MODEL": "opus"}
+    assert policy.decide("Agent", spawn("python-pro"), project.snapshot(), env)["action"] == "deny"
+    project.write_agent("python-pro", "haiku")
+    assert policy.decide("Agent", spawn("python-pro"), project.snapshot(), env)["action"] == "allow"
+    project.write_agent("python-pro", "inherit")  # the parent's model: unknown here
+    assert policy.decide("Agent", spawn("python-pro"), project.snapshot(), env)["action"] == "deny"
+
+
 def test_observe_changes_nothing_but_records_the_would_be_decision(project):
     """observe: no output; the decision says what rewrite would have done."""
     project.write_config({"version": 1, "mode": "observe", "agents": {"python-pro": "haiku"}})

@@ -6,7 +6,12 @@ import time
 import pytest
 
 from cco_hooks import pricing, records, transcript
-from tests.support.hookproc import COST, SCHEMA_PATH, SID, only
+from tests.support.hookproc import COST, SCHEMA_PATH, SESSION_LINES, SID, only
+from tests.support.ledger_prices import ReferencePrices
+from tests.support.locations import REPO
+
+REFERENCE = ReferencePrices(REPO / "tests" / "fixtures" / "claude-code-2.1.328-prices.json")
+SESSION_LINES_TEXT = SESSION_LINES
 
 
 def _group(hooks, **parts):
@@ -118,3 +123,135 @@ def test_web_search_requests_are_priced(hooks):
     r = only(hooks.records())
     assert r["web_search_requests"] == 3
     assert r["cost_usd"] == pytest.approx(0.4865 + 0.03, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- the counterfactual
+
+AGENT_FILE_HAIKU = {"python-pro": {"model": "haiku", "source": "/p/.claude/agents/python-pro.md"}}
+
+
+def _run_spawn(hooks, model_ran, **pre):
+    """One foreground spawn through PreToolUse, SubagentStop and PostToolUse; its record."""
+    hooks.run_pre("toolu_1", **pre)
+    hooks.write_transcript("a1", model=model_ran)
+    hooks.write_meta("a1", "toolu_1")
+    hooks.run_stop(hooks.stop("a1"))
+    hooks.run_post(hooks.post_completed("toolu_1", "a1", model=model_ran, model_in=pre.get("model")))
+    return only(hooks.records())
+
+
+def test_a_spawn_the_agent_file_already_puts_on_haiku_saves_exactly_nothing(hooks):
+    """No model in the call, an agent file saying haiku, no rule: Claude Code runs it on haiku
+    anyway, so the counterfactual is haiku (not the parent's opus) and the savings are 0."""
+    r = _run_spawn(hooks, "claude-haiku-5-5", model=None, subagent_type="python-pro", agent_models=AGENT_FILE_HAIKU)
+    assert r["v"] == records.SCHEMA_VERSION == 2
+    assert (r["requested_source"], r["requested_model"]) == ("agent_file", "haiku")
+    assert r["requested_model_id"] == "claude-haiku-5-5"
+    assert r["cost_usd"] == pytest.approx(COST["claude-haiku-5-5"], abs=1e-12)
+    assert r["requested_cost_usd"] == r["cost_usd"] and r["savings_usd"] == 0.0
+
+
+@pytest.mark.parametrize("action", ["none", "allow", "observe"])
+def test_a_spawn_the_hook_did_not_change_saves_exactly_zero(hooks, action):
+    """Even when the counterfactual's model prices differently from what ran (here the call asked
+    for opus, and the transcript shows haiku), a spawn the hook did not touch saved nothing."""
+    r = _run_spawn(hooks, "claude-haiku-5-5", model="opus", enforced="haiku", action=action)
+    assert r["decision"]["action"] == action
+    assert r["requested_cost_usd"] == r["cost_usd"] and r["savings_usd"] == 0.0
+
+
+def test_a_rewrite_onto_the_model_it_would_run_anyway_saves_exactly_zero(hooks):
+    r = _run_spawn(
+        hooks,
+        "claude-haiku-5-5",
+        model=None,
+        subagent_type="python-pro",
+        enforced="haiku",
+        action="rewrite",
+        agent_models=AGENT_FILE_HAIKU,
+    )
+    assert r["decision"]["action"] == "rewrite"
+    assert r["requested_cost_usd"] == r["cost_usd"] and r["savings_usd"] == 0.0
+
+
+def test_a_rewrite_that_made_a_spawn_dearer_shows_negative_savings(hooks):
+    """The agent file says haiku, the config says sonnet: the rewrite costs more than haiku would."""
+    r = _run_spawn(
+        hooks,
+        "claude-sonnet-5-5",
+        model=None,
+        subagent_type="python-pro",
+        enforced="sonnet",
+        action="rewrite",
+        agent_models=AGENT_FILE_HAIKU,
+    )
+    assert (r["requested_source"], r["requested_model_id"]) == ("agent_file", "claude-haiku-5-5")
+    assert r["requested_cost_usd"] == pytest.approx(COST["claude-haiku-5-5"], abs=1e-9)
+    assert r["savings_usd"] == pytest.approx(COST["claude-haiku-5-5"] - COST["claude-sonnet-5-5"], abs=1e-9)
+    assert r["savings_usd"] < 0
+
+
+def test_a_pinned_alias_is_priced_at_the_pinned_model(hooks):
+    """ANTHROPIC_DEFAULT_OPUS_MODEL in the hook's environment: a call asking for opus, rewritten to
+    haiku, would have run on the pinned model and is priced at its rates. (The parent runs on
+    sonnet here: a parent of the opus family would have taken the spawn onto its own model.)"""
+    hooks.session_transcript.write_text(
+        "".join(SESSION_LINES_TEXT).replace('"model":"claude-opus-5-5"', '"model":"claude-sonnet-5-5"')
+    )
+    r = _run_spawn(
+        hooks,
+        "claude-haiku-5-5",
+        model="opus",
+        enforced="haiku",
+        action="rewrite",
+        env={"ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-opus-4-1-20250805"},
+    )
+    assert (r["requested_source"], r["requested_model_id"]) == ("call", "claude-opus-4-1-20250805")
+    usages = [json.loads(line)["message"]["usage"] for line in hooks.transcript_lines("a1") if '"assistant"' in line]
+    expected = REFERENCE.cost("claude-opus-4-1-20250805", {json.dumps(u): u for u in usages}.values())
+    assert r["requested_cost_usd"] == pytest.approx(expected, abs=1e-9)
+    assert r["requested_cost_usd"] > COST["claude-opus-5-5"]
+
+
+def test_an_alias_of_the_parent_s_family_is_the_parent_s_exact_model(hooks):
+    """The parent ran on claude-opus-4-1 (the session transcript says so): a call asking for opus
+    runs on that model in Claude Code, so that is the counterfactual."""
+    hooks.session_transcript.write_text(
+        "".join(SESSION_LINES_TEXT).replace('"model":"claude-opus-5-5"', '"model":"claude-opus-4-1-20250805"')
+    )
+    r = _run_spawn(hooks, "claude-haiku-5-5", model="opus", enforced="haiku", action="rewrite")
+    assert (r["requested_source"], r["requested_model_id"]) == ("call", "claude-opus-4-1-20250805")
+
+
+def test_a_spawn_naming_no_model_falls_back_to_the_env_var_then_the_parent(hooks):
+    r = _run_spawn(
+        hooks,
+        "claude-haiku-5-5",
+        model=None,
+        enforced="haiku",
+        action="rewrite",
+        env={"CLAUDE_CODE_SUBAGENT_MODEL": "sonnet"},
+    )
+    assert (r["requested_source"], r["requested_model"], r["requested_model_id"]) == (
+        "env",
+        "sonnet",
+        "claude-sonnet-5-5",
+    )
+    assert r["savings_usd"] == pytest.approx(COST["claude-sonnet-5-5"] - COST["claude-haiku-5-5"], abs=1e-9)
+
+
+def test_a_fork_is_the_parent_s_model(hooks):
+    r = _run_spawn(hooks, "claude-opus-5-5", model="haiku", subagent_type="fork")
+    assert (r["requested_source"], r["requested_model"], r["requested_model_id"]) == ("parent", None, "claude-opus-5-5")
+    assert r["savings_usd"] == 0.0
+
+
+def test_a_pre_part_of_schema_1_is_still_settled_with_the_old_counterfactual(hooks):
+    """A pre part written before the upgrade (no requested_source): the call's alias."""
+    hooks.write_transcript("a887642912c4f6be6", model="claude-haiku-5-5")
+    usage = transcript.read_usage(str(hooks.transcript_path("a887642912c4f6be6")))
+    group = _group(hooks)
+    group["pre"]["decision"]["action"] = "rewrite"
+    r = records.spawn_record(group, hooks.prices, usage, time.time())
+    assert (r["requested_source"], r["requested_model_id"]) == ("call", "claude-opus-5-5")
+    assert r["savings_usd"] == pytest.approx(COST["claude-opus-5-5"] - COST["claude-haiku-5-5"], abs=1e-9)

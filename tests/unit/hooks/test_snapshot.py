@@ -39,6 +39,32 @@ def test_agent_file_edits_rebuild_when_agent_files_are_on(project):
     assert load(project)["agent_file_rules"]["reviewer"]["model"] == "opus"
 
 
+def test_agent_models_follow_agent_files_and_plugins_even_with_agent_files_off(project):
+    """The counterfactual needs every agent definition's model whatever the routing says: an edit
+    to an agent file, or enabling a plugin, rebuilds the snapshot with ``agent_files: false`` too."""
+    import json
+
+    project.write_config("version: 1\nagent_files: false\n")
+    agent = project.write_agent("reviewer", "haiku")
+    assert load(project)["agent_models"]["reviewer"]["model"] == "haiku"
+    assert load(project)["agent_file_rules"] == {}
+    agent.write_text("---\nname: reviewer\nmodel: opus\n---\nlonger body so the size changes\n")
+    assert load(project)["agent_models"]["reviewer"]["model"] == "opus"
+    root = project.root.parent / "plugin-kit"
+    project.write_agent("auditor", "sonnet", directory=root / "agents")
+    registry = os.path.join(os.environ["CLAUDE_CONFIG_DIR"], "plugins", "installed_plugins.json")
+    os.makedirs(os.path.dirname(registry), exist_ok=True)
+    with open(registry, "w") as f:
+        json.dump({"version": 2, "plugins": {"kit@m": [{"scope": "user", "installPath": str(root)}]}}, f)
+    assert "kit:auditor" not in load(project)["agent_models"]  # installed, not enabled
+    (project.root / ".claude" / "settings.local.json").write_text(json.dumps({"enabledPlugins": {"kit@m": True}}))
+    enabled = load(project)
+    assert enabled["agent_models"]["kit:auditor"]["model"] == "sonnet"
+    assert snapshot.is_fresh(enabled, str(project.root), dict(os.environ))  # reused until something changes
+    project.write_agent("auditor", "haiku", directory=root / "agents")
+    assert load(project)["agent_models"]["kit:auditor"]["model"] == "haiku"
+
+
 def test_a_corrupt_snapshot_file_is_rebuilt(project):
     """A damaged snapshot file is never trusted: it is compiled again."""
     project.write_config("version: 1\nagents: {python-pro: haiku}\n")

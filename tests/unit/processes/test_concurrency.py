@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cco_hooks import ledger, pending, snapshot, totals
+from cco_hooks.records import SCHEMA_VERSION
 from cco_hooks.report.command import run_report
 from tests.support.hookproc import Hooks, check_state
 from tests.support.locations import REPO
@@ -95,7 +96,7 @@ def test_32_sessions_of_50_spawns_at_once_are_all_counted(hooks):
     assert all(r["status"] == "completed" and r["cost_usd"] > 0 for r in records if r["status"] != "denied")
     with open(hooks.ledger, "rb") as f:
         lines = f.read().split(b"\n")
-    assert lines[-1] == b"" and all(json.loads(line)["v"] == 1 for line in lines[:-1])  # no torn line
+    assert lines[-1] == b"" and all(json.loads(line)["v"] == SCHEMA_VERSION for line in lines[:-1])  # no torn line
     reported_totals, skipped = report_totals(hooks.ledger)
     # the report counts the spawns that ran, and the denied ones apart
     assert (reported_totals["spawns"], reported_totals["denials"], skipped) == (
@@ -116,10 +117,11 @@ CHILD = r"""
 import os, signal, sys
 sys.path.insert(0, {repo!r})
 from cco_hooks import hook_main, ledger, totals
+from cco_hooks.records import SCHEMA_VERSION
 
 point = sys.argv[1]
 write = os.write
-RECORD, TOTALS = b'{{"v":1,"kind":"spawn"', b'{{"v":1,"ledger"'
+RECORD, TOTALS = b'{{"v":%d,"kind":"spawn"' % SCHEMA_VERSION, b'{{"v":1,"ledger"'
 
 
 def die(*args, **kwargs):
