@@ -333,10 +333,10 @@ class Hooks:
     ) -> None:
         """A whole foreground spawn through the hooks (in process): PreToolUse, SubagentStop, PostToolUse."""
         tool_use_id, agent_id = f"toolu_s{n}", f"as{n}"
-        self.write_transcript(agent_id, model=model)
+        self.write_transcript(agent_id, model=model, session=session)
         for event, payload in (
             ("pre-tool-use", self.pre(tool_use_id, agent_type)),
-            ("subagent-stop", self.stop(agent_id, agent_type)),
+            ("subagent-stop", self.stop(agent_id, agent_type, path=self.transcript_path(agent_id, session))),
             ("post-tool-use", self.post_completed(tool_use_id, agent_id, model, agent_type)),
         ):
             payload["session_id"] = session
