@@ -67,6 +67,10 @@ DEFAULT_WEB_SEARCH = 0.01
 _PER_MILLION = 1_000_000
 
 USAGE_KEYS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "web_search_requests")
+# Present in a normalised usage only when the API sent them; never summed across requests.
+EXTRA_USAGE_KEYS = ("inference_geo", "speed", "iterations")
+US_GEO_MULTIPLIER = 1.1  # Claude Code: usage with inference_geo "us" costs 1.1× (web search excepted)
+FAST_KEY = "fast"
 
 
 def default_override_path(env: dict | None = None) -> str:
@@ -81,30 +85,86 @@ def _count(value) -> int:
     return coerce.count(value) or 0
 
 
+def _cache_split(usage: dict) -> tuple:
+    """``(cache_creation, one_hour, five_minute)`` as Claude Code reads them: the total is
+    ``cache_creation_input_tokens`` alone; the 1h part is clamped into it, the 5m part into the rest."""
+    creation = _count(usage.get("cache_creation_input_tokens"))
+    detail = usage.get("cache_creation")
+    if not isinstance(detail, dict):
+        return creation, 0, 0
+    one_hour = min(_count(detail.get("ephemeral_1h_input_tokens")), creation)
+    five_minute = min(_count(detail.get("ephemeral_5m_input_tokens")), creation - one_hour)
+    return creation, one_hour, five_minute
+
+
+_ITERATION_SUMS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+def _token_number(value):
+    """An iteration's count as Claude Code accepts it: a finite number ≥ 0 (else ``None``)."""
+    value = coerce.number(value)
+    return value if value is not None and value >= 0 else None
+
+
+def _iteration_parts(usage: dict, one_hour_total: int) -> list | None:
+    """The ``usage.iterations`` entries of type "message" as normalised usages, when Claude Code
+    prices them one by one: every one has the four counts and each count sums to the request's.
+    The request's 1h cache writes not attributed to any iteration go, in order, to the iterations'
+    unattributed cache writes (as Claude Code does). ``None`` when the request is priced whole."""
+    iterations = usage.get("iterations")
+    if not isinstance(iterations, list):
+        return None
+    messages = [it for it in iterations if isinstance(it, dict) and it.get("type") == "message"]
+    if not messages:
+        return None
+    for key in _ITERATION_SUMS:
+        total = 0
+        for it in messages:
+            value = _token_number(it.get(key))
+            if value is None:
+                return None
+            total += value
+        request_value = usage.get(key)
+        if total != (0 if request_value is None else request_value):
+            return None
+    splits = [_cache_split(it) for it in messages]
+    unattributed_1h = max(0, one_hour_total - sum(split[1] for split in splits))
+    parts = []
+    for it, (creation, one_hour, five_minute) in zip(messages, splits, strict=True):
+        extra = min(unattributed_1h, creation - five_minute - one_hour)
+        unattributed_1h -= extra
+        parts.append(
+            {
+                "input": _count(it.get("input_tokens")),
+                "output": _count(it.get("output_tokens")),
+                "cache_read": _count(it.get("cache_read_input_tokens")),
+                "cache_write_5m": creation - one_hour - extra,
+                "cache_write_1h": one_hour + extra,
+            }
+        )
+    return parts
+
+
 def normalize_usage(usage) -> dict:
     """An API ``usage`` object (as in transcripts) → ``{input, output, cache_read, cache_write_5m,
-    cache_write_1h, web_search_requests}`` of non-negative ints. Garbage counts as 0."""
+    cache_write_1h, web_search_requests}`` of non-negative ints (garbage counts as 0), plus, only
+    when they change the price, ``inference_geo: "us"``, ``speed: "fast"`` and ``iterations`` (the
+    per-iteration usages the long-prompt rule prices one by one)."""
     if not isinstance(usage, dict):
         return dict.fromkeys(USAGE_KEYS, 0)
     if "input_tokens" not in usage and "output_tokens" not in usage and "input" in usage:
         # already normalised
-        return {k: _count(usage.get(k)) for k in USAGE_KEYS}
-    creation = _count(usage.get("cache_creation_input_tokens"))
-    one_hour = 0
-    five_min_detail = 0
-    detail = usage.get("cache_creation")
-    if isinstance(detail, dict):
-        one_hour = _count(detail.get("ephemeral_1h_input_tokens"))
-        five_min_detail = _count(detail.get("ephemeral_5m_input_tokens"))
-    if creation == 0 and (one_hour or five_min_detail):
-        creation = one_hour + five_min_detail
-    if one_hour > creation:
-        creation = one_hour
+        out = {k: _count(usage.get(k)) for k in USAGE_KEYS}
+        for key in EXTRA_USAGE_KEYS:
+            if usage.get(key) is not None:
+                out[key] = usage[key]
+        return out
+    creation, one_hour, _ = _cache_split(usage)
     web = 0
     server = usage.get("server_tool_use")
     if isinstance(server, dict):
         web = _count(server.get("web_search_requests"))
-    return {
+    out = {
         "input": _count(usage.get("input_tokens")),
         "output": _count(usage.get("output_tokens")),
         "cache_read": _count(usage.get("cache_read_input_tokens")),
@@ -112,6 +172,16 @@ def normalize_usage(usage) -> dict:
         "cache_write_1h": one_hour,
         "web_search_requests": web,
     }
+    # Kept only with the one value Claude Code prices differently ("standard", "global", … are not)
+    if usage.get("inference_geo") == "us":
+        out["inference_geo"] = "us"
+    if usage.get("speed") == "fast":
+        out["speed"] = "fast"
+    if "iterations" in usage:
+        parts = _iteration_parts(usage, one_hour)
+        if parts is not None:
+            out["iterations"] = parts
+    return out
 
 
 def prompt_tokens(n: dict) -> int:
@@ -216,6 +286,17 @@ def _valid_tier(raw, where: str, warnings: list) -> dict | None:
     return tier
 
 
+def _token_cost(n: dict, rates: dict) -> float:
+    """USD of a normalised usage's tokens at ``rates`` (web search is priced apart)."""
+    return (
+        n["input"] / _PER_MILLION * rates["input"]
+        + n["output"] / _PER_MILLION * rates["output"]
+        + n["cache_read"] / _PER_MILLION * rates["cache_read"]
+        + n["cache_write_5m"] / _PER_MILLION * rates["cache_write_5m"]
+        + n["cache_write_1h"] / _PER_MILLION * rates["cache_write_1h"]
+    )
+
+
 class Prices:
     """A loaded price table: ``cost()``, ``resolve()``, ``table_rows()``."""
 
@@ -278,6 +359,10 @@ class Prices:
             if "tier" not in entry:
                 self.warnings.append(f"{where}: needs a 'tier' or its own rates; ignored")
                 continue
+            if FAST_KEY in raw:
+                fast = self._fast_tier(raw[FAST_KEY], model_id, where)
+                if fast is not None:
+                    entry[FAST_KEY] = fast
             for key in ("first_party_id", "display_name", "family"):
                 if isinstance(raw.get(key), str):
                     entry[key] = raw[key]
@@ -289,6 +374,21 @@ class Prices:
                 if isinstance(alias, str) and isinstance(model_id, str) and model_id.strip():
                     self.aliases[alias.strip().lower()] = model_id.strip()
         self._reindex()
+
+    def _fast_tier(self, raw, model_id: str, where: str) -> str | None:
+        """The tier name of a model's fast-mode rates: a tier's name, or inline rates (without a
+        long-prompt block: Claude Code prices fast mode without one)."""
+        if isinstance(raw, str):
+            if raw in self.tiers:
+                return raw
+            self.warnings.append(f"{where}: unknown fast tier {raw!r}; fast mode keeps its earlier rates")
+            return None
+        rates = _valid_rates(raw, where + ".fast", self.warnings)
+        if rates is None:
+            return None
+        name = "fast:" + model_id
+        self.tiers[name] = rates
+        return name
 
     def _reindex(self) -> None:
         index = {}
@@ -330,11 +430,20 @@ class Prices:
             return None
         return self.tiers.get(self.models[model_id]["tier"])
 
-    def rates(self, model, prompt: int = 0) -> dict | None:
-        """The rates one request of ``prompt`` prompt tokens pays on ``model`` (``None``: unknown)."""
-        tier = self.tier_of(model)
+    def rates(self, model, prompt: int = 0, speed: str | None = None) -> dict | None:
+        """The rates one request of ``prompt`` prompt tokens pays on ``model`` (``None``: unknown).
+        ``speed`` "fast" gives the model's fast rates when it has them (no long-prompt tier then)."""
+        model_id = self.resolve(model)
+        if model_id is None:
+            return None
+        entry = self.models[model_id]
+        tier = self.tiers.get(entry["tier"])
         if tier is None:
             return None
+        if speed == "fast" and entry.get(FAST_KEY) in self.tiers:
+            fast = dict(self.tiers[entry[FAST_KEY]])
+            fast["web_search"] = tier["web_search"]
+            return fast
         long_prompt = tier.get(LONG_PROMPT_KEY)
         if long_prompt is not None and prompt > long_prompt["above_prompt_tokens"]:
             rates = dict(long_prompt)
@@ -346,17 +455,28 @@ class Prices:
         """USD of one API request; ``usage`` is the API's usage object (or a normalised one).
         ``None`` when the model has no known price."""
         n = normalize_usage(usage)
-        rates = self.rates(model, prompt_tokens(n))
-        if rates is None:
+        model_id = self.resolve(model)
+        if model_id is None:
             return None
-        return (
-            n["input"] / _PER_MILLION * rates["input"]
-            + n["output"] / _PER_MILLION * rates["output"]
-            + n["cache_read"] / _PER_MILLION * rates["cache_read"]
-            + n["cache_write_5m"] / _PER_MILLION * rates["cache_write_5m"]
-            + n["cache_write_1h"] / _PER_MILLION * rates["cache_write_1h"]
-            + n["web_search_requests"] * rates["web_search"]
-        )
+        entry = self.models[model_id]
+        tier = self.tiers.get(entry["tier"])
+        if tier is None:
+            return None
+        fast_name = entry.get(FAST_KEY) if n.get("speed") == "fast" else None
+        if fast_name is not None and fast_name in self.tiers:
+            tokens = _token_cost(n, self.tiers[fast_name])
+        else:
+            long_prompt = tier.get(LONG_PROMPT_KEY)
+            if long_prompt is None:
+                tokens = _token_cost(n, tier)
+            else:
+                above = long_prompt["above_prompt_tokens"]
+                tokens = 0.0
+                for part in n.get("iterations") or (n,):
+                    tokens += _token_cost(part, long_prompt if prompt_tokens(part) > above else tier)
+        if n.get("inference_geo") == "us":
+            tokens *= US_GEO_MULTIPLIER
+        return tokens + n["web_search_requests"] * tier["web_search"]
 
     def as_table(self) -> dict:
         """The merged table in the price-file shape (``cco-hooks pricing --format json``); it loads
@@ -364,7 +484,9 @@ class Prices:
         models = {}
         for model_id in sorted(self.models, key=_model_sort_key):
             entry = self.models[model_id]
-            models[model_id] = {k: entry[k] for k in ("tier", "first_party_id", "display_name", "family") if k in entry}
+            models[model_id] = {
+                k: entry[k] for k in ("tier", FAST_KEY, "first_party_id", "display_name", "family") if k in entry
+            }
         return {
             "format": 1,
             "date": self.override_date or self.date,
@@ -399,6 +521,7 @@ class Prices:
                     "cache_read": tier.get("cache_read"),
                     "web_search": tier.get("web_search"),
                     "long_prompt": dict(lp) if lp else None,
+                    "fast": dict(self.tiers[entry[FAST_KEY]]) if entry.get(FAST_KEY) in self.tiers else None,
                     "origin": entry.get("origin"),
                 }
             )
