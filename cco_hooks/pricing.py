@@ -2,18 +2,42 @@
 
 Stdlib only and import-light (no ``json``/``re``): the hooks price spawns with it.
 
-Rules (those of Claude Code 2.1.328, which reproduce its ``costUSD`` exactly)
------------------------------------------------------------------------------
+Rules (those of Claude Code 2.1.328 and 2.1.332 — the same in both — which reproduce its ``costUSD``)
+--------------------------------------------------------------------------------------------------------
 The cost of ONE API request, rates in USD per million tokens::
 
-    input × input + output × output + cache_read × cache_read
-    + (cache_creation − 1h part) × cache_write_5m + 1h part × cache_write_1h
-    + web_search_requests × web_search   (USD per request)
+    tokens = input × input + output × output + cache_read × cache_read
+             + (cache_creation − 1h part) × cache_write_5m + 1h part × cache_write_1h
+    cost   = tokens × (1.1 if usage.inference_geo == "us" else 1)
+             + web_search_requests × web_search   (USD per request, never multiplied)
 
-where the 1h part is ``usage.cache_creation.ephemeral_1h_input_tokens``. When the model's tier has a
-``long_prompt`` block and this request's prompt (input + cache_creation + cache_read) is above its
-``above_prompt_tokens``, every token of the request (output too) is priced at the long-prompt rates.
-This is per request: summing a run's tokens first and pricing once is wrong.
+- Cache writes: ``cache_creation_input_tokens`` is the total (nothing else is: a missing total is 0
+  whatever ``cache_creation`` says); the 1h part is ``cache_creation.ephemeral_1h_input_tokens``
+  clamped to that total.
+- Long prompt: when the model's tier has a ``long_prompt`` block and this request's prompt
+  (input + cache_creation + cache_read) is above its ``above_prompt_tokens``, every token of the
+  request (output too) is priced at the long-prompt rates. Per request: summing a run's tokens first
+  and pricing once is wrong.
+- Iterations: for such a tier, when ``usage.iterations`` holds entries of type "message" whose
+  input, output, cache-read and cache-creation counts are all numbers ≥ 0 and each add up to the
+  request's, each iteration is priced as its own request (the long-prompt test per iteration). The
+  request's 1h cache writes that no iteration claims fill, in order, the iterations' cache writes
+  that carry no 5m/1h attribution. Otherwise the request is priced whole.
+- Fast mode: ``usage.speed == "fast"`` on a model with ``fast`` rates prices every token at those
+  rates, with no long-prompt tier (web search and the geo multiplier as above). A model without
+  fast rates keeps its standard rules. Any other ``speed`` is standard.
+
+Where we deliberately differ from Claude Code
+----------------------------------------------
+- A model with no known price: Claude Code prices it at a default (Opus-class 5/25 rates) and marks
+  the cost "default"; we record it unpriced (``cost`` returns ``None``), never a guess.
+- Organisation pricing is not supported: Claude Code reads ``modelPricing`` (per-model rates and a
+  ``multiplier`` applied to the whole cost, with ``inference_geo`` then ignored for the configured
+  models) only from policy settings (managed settings file, MDM, or the remote managed settings of
+  an organisation), trusted by their origin. The hooks price at list rates; a user can reproduce
+  negotiated rates with a price override file (below), which has no multiplier.
+- Rates Claude Code fetches at run time for a served model catalog, when an account has one, are
+  not seen by the hooks; the shipped table is the catalog built into the release.
 
 The table
 ---------
@@ -37,11 +61,16 @@ every model of Claude Code 2.1.328's catalog. A user override file — by defaul
         "claude-opus-6": {"tier": "my_tier", "first_party_id": "claude-opus-6-20270101",
                           "display_name": "Opus 6"},
         "claude-sonnet-5-5": {"input": 1.8, "output": 9, "cache_write_5m": 2.25,
-                              "cache_write_1h": 3.6, "cache_read": 0.09}   # inline rates
+                              "cache_write_1h": 3.6, "cache_read": 0.09},  # inline rates
+        "claude-opus-5-5": {"fast": "my_fast_tier"},   # fast-mode rates: a tier's name, or
+        "claude-opus-5": {"fast": {"input": 9, "output": 45, "cache_write_5m": 11.25,
+                                   "cache_write_1h": 18, "cache_read": 0.9}}   # inline rates
       },
       "aliases": {"opus": "claude-opus-6"}   # alias → model ID (the counterfactual's model)
     }
 
+A model's ``fast`` (rates for ``speed: "fast"``) may be given alone to change only those; a
+``long_prompt`` block in fast rates is ignored, as Claude Code ignores it.
 A tier needs ``input``, ``output``, ``cache_write_5m``, ``cache_write_1h`` and ``cache_read`` (finite,
 ≥ 0); ``web_search`` defaults to 0.01 USD per request (the catalog's value for every tier). Invalid
 entries are skipped and listed in ``Prices.warnings`` (``cco-hooks pricing`` prints them), never fatal.
@@ -628,13 +657,15 @@ def format_pricing_table(prices: Prices) -> str:
     lines = [
         f"Price table dated {prices.date or 'unknown'} — {prices.source or 'unknown source'}",
         "USD per million tokens (web search: USD per request). Long-prompt rates apply to a whole "
-        "request when its prompt (input + cache writes + cache reads) is above the threshold.",
+        "request when its prompt (input + cache writes + cache reads) is above the threshold; fast "
+        "rates to a request in fast mode. Usage served in the US (inference_geo us) costs 1.1× "
+        "(web search excepted).",
     ]
     if prices.override_path:
         extra = ", ".join(x for x in (prices.override_date, prices.override_source) if x)
         lines.append(f"Overrides from {prices.override_path}" + (f" ({extra})" if extra else ""))
     lines.append("")
-    header = ("model", "tier", "input", "output", "5m write", "1h write", "cache read", "long prompt", "from")
+    header = ("model", "tier", "input", "output", "5m write", "1h write", "cache read", "long prompt", "fast", "from")
     rows = []
     for row in prices.table_rows():
         lp = row["long_prompt"]
@@ -644,6 +675,12 @@ def format_pricing_table(prices: Prices) -> str:
                 f">{lp['above_prompt_tokens']:,}: {_fmt_rate(lp['input'])}/{_fmt_rate(lp['output'])}/"
                 f"{_fmt_rate(lp['cache_write_5m'])}/{_fmt_rate(lp['cache_write_1h'])}/"
                 f"{_fmt_rate(lp['cache_read'])}"
+            )
+        fast = row["fast"]
+        fast_text = "-"
+        if fast:
+            fast_text = "/".join(
+                _fmt_rate(fast[k]) for k in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
             )
         model = row["model"]
         if row["first_party_id"] and row["first_party_id"].lower() != model:
@@ -658,6 +695,7 @@ def format_pricing_table(prices: Prices) -> str:
                 _fmt_rate(row["cache_write_1h"]),
                 _fmt_rate(row["cache_read"]),
                 long_text,
+                fast_text,
                 row["origin"] or "",
             )
         )
