@@ -25,12 +25,15 @@ The cost of ONE API request, rates in USD per million tokens::
   that carry no 5m/1h attribution. Otherwise the request is priced whole.
 - Fast mode: ``usage.speed == "fast"`` on a model with ``fast`` rates prices every token at those
   rates, with no long-prompt tier (web search and the geo multiplier as above). A model without
-  fast rates keeps its standard rules. Any other ``speed`` is standard.
+  fast rates keeps its standard rules. Any other ``speed`` value: 2.1.328 prices it as standard,
+  2.1.332 as fast (and flags the session's cost as partly unknown); we follow the version written on
+  the transcript line (``UNKNOWN_SPEED_IS_FAST_SINCE``; 2.1.329–2.1.331 not checked).
 
 Where we deliberately differ from Claude Code
 ----------------------------------------------
-- A model with no known price: Claude Code prices it at a default (Opus-class 5/25 rates) and marks
-  the cost "default"; we record it unpriced (``cost`` returns ``None``), never a guess.
+- A model with no known price: Claude Code prices it at the main loop model's catalog rates (else
+  a default, the Opus-class 5/25 rates) and flags the session's cost as partly unknown
+  (``hasUnknownModelCost``); we record it unpriced (``cost`` returns ``None``), never a guess.
 - Organisation pricing is not supported: Claude Code reads ``modelPricing`` (per-model rates and a
   ``multiplier`` applied to the whole cost, with ``inference_geo`` then ignored for the configured
   models) only from policy settings (managed settings file, MDM, or the remote managed settings of
@@ -174,11 +177,37 @@ def _iteration_parts(usage: dict, one_hour_total: int) -> list | None:
     return parts
 
 
-def normalize_usage(usage) -> dict:
+# From this Claude Code release on, a ``speed`` other than "standard" and "fast" is priced as fast
+# (and flagged as an unknown cost); 2.1.328 prices it as standard.
+UNKNOWN_SPEED_IS_FAST_SINCE = (2, 1, 332)
+
+
+def _version_tuple(version) -> tuple | None:
+    if not isinstance(version, str) or len(version) > 40:
+        return None
+    parts = version.strip().split(".")[:3]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        return None
+
+
+def _priced_speed(speed, claude_code_version) -> str | None:
+    """The speed Claude Code prices a request at: "fast", or ``None`` for standard."""
+    if speed == "fast":
+        return "fast"
+    if speed == "standard" or not isinstance(speed, str) or not speed:
+        return None
+    version = _version_tuple(claude_code_version)
+    return "fast" if version is not None and version >= UNKNOWN_SPEED_IS_FAST_SINCE else None
+
+
+def normalize_usage(usage, claude_code_version: str | None = None) -> dict:
     """An API ``usage`` object (as in transcripts) → ``{input, output, cache_read, cache_write_5m,
     cache_write_1h, web_search_requests}`` of non-negative ints (garbage counts as 0), plus, only
     when they change the price, ``inference_geo: "us"``, ``speed: "fast"`` and ``iterations`` (the
-    per-iteration usages the long-prompt rule prices one by one)."""
+    per-iteration usages the long-prompt rule prices one by one). ``claude_code_version`` (of the
+    transcript line) decides how a speed other than "standard"/"fast" is priced."""
     if not isinstance(usage, dict):
         return dict.fromkeys(USAGE_KEYS, 0)
     if "input_tokens" not in usage and "output_tokens" not in usage and "input" in usage:
@@ -188,7 +217,12 @@ def normalize_usage(usage) -> dict:
             if usage.get(key) is not None:
                 out[key] = usage[key]
         return out
-    creation, one_hour, _ = _cache_split(usage)
+    # _cache_split, inlined: this runs for every request the hooks price
+    creation = _count(usage.get("cache_creation_input_tokens"))
+    one_hour = 0
+    detail = usage.get("cache_creation")
+    if detail and isinstance(detail, dict):
+        one_hour = min(_count(detail.get("ephemeral_1h_input_tokens")), creation)
     web = 0
     server = usage.get("server_tool_use")
     if isinstance(server, dict):
@@ -204,9 +238,10 @@ def normalize_usage(usage) -> dict:
     # Kept only with the one value Claude Code prices differently ("standard", "global", … are not)
     if usage.get("inference_geo") == "us":
         out["inference_geo"] = "us"
-    if usage.get("speed") == "fast":
+    speed = usage.get("speed")
+    if speed is not None and speed != "standard" and _priced_speed(speed, claude_code_version) == "fast":
         out["speed"] = "fast"
-    if "iterations" in usage:
+    if usage.get("iterations"):  # Claude Code writes an empty list for most requests
         parts = _iteration_parts(usage, one_hour)
         if parts is not None:
             out["iterations"] = parts

@@ -421,7 +421,7 @@ def _scan_lines(result, data, tail_index):
         model = message.get("model")
         if not isinstance(model, str) or not model.strip() or len(model) > 100:
             model = None
-        usage = normalize_usage(message.get("usage"))
+        usage = normalize_usage(message.get("usage"), obj.get("version"))
         entry = by_id.get(msg_id)
         if entry is None:
             entry = {"id": msg_id, "model": model, "usage": usage}

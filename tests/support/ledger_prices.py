@@ -12,7 +12,8 @@ and applies the rules written in that file:
   long-prompt rates for every token (output too). Per request, never on summed tokens — and per
   iteration when ``usage.iterations`` lists "message" iterations whose counts add up to the
   request's (rule ``iterations``);
-- ``speed: "fast"`` on a model of ``fast_rates``: those rates, no long-prompt tier;
+- ``speed: "fast"`` on a model of ``fast_rates``: those rates, no long-prompt tier; another speed
+  but "standard" is fast too from the release ``unknown_speed_is_fast_since`` (2.1.332) on;
 - ``inference_geo: "us"``: the token cost × 1.1; web search requests
   (``server_tool_use.web_search_requests`` × ``web_search``) added after.
 """
@@ -33,6 +34,7 @@ class ReferencePrices:
         self.tiers: dict[str, dict[str, Any]] = data["pricing_tiers"]
         self.aliases: dict[str, str] = data["aliases"]
         self.fast_rates: dict[str, dict[str, Any]] = data.get("fast_rates", {})
+        self.unknown_speed_is_fast_since: str = data["unknown_speed_is_fast_since"]
         self.model_tier: dict[str, str] = {}
         for model in data["models"]:
             self.model_tier[model["id"]] = model["pricing"]
@@ -41,11 +43,12 @@ class ReferencePrices:
     def alias_model(self, alias: str) -> str:
         return self.aliases[alias]
 
-    def request_cost(self, model: str, usage: dict[str, Any]) -> float:
-        """USD of one API request as the API reported its ``usage``."""
+    def request_cost(self, model: str, usage: dict[str, Any], claude_code_version: str | None = None) -> float:
+        """USD of one API request as the API reported its ``usage``, as the Claude Code release
+        ``claude_code_version`` prices it (it decides what a speed other than standard/fast costs)."""
         tier = self.tiers[self.model_tier[model]]
         long_prompt = tier.get("long_prompt")
-        if usage.get("speed") == "fast" and model in self.fast_rates:
+        if self.priced_as_fast(usage.get("speed"), claude_code_version) and model in self.fast_rates:
             tokens = self._tokens_cost(self.fast_rates[model], usage)
         elif long_prompt:
             tokens = 0.0
@@ -60,6 +63,16 @@ class ReferencePrices:
             tokens = tokens * 1.1
         web_searches = (usage.get("server_tool_use") or {}).get("web_search_requests") or 0
         return tokens + web_searches * tier["web_search"]
+
+    def priced_as_fast(self, speed: Any, claude_code_version: str | None) -> bool:
+        """Rule ``unknown_speed``: "fast" is fast; another speed but "standard" is fast from the
+        release in ``unknown_speed_is_fast_since`` on."""
+        if speed == "fast":
+            return True
+        if speed in (None, "", "standard") or claude_code_version is None:
+            return False
+        release = tuple(int(p) for p in claude_code_version.split()[0].split(".")[:3])
+        return release >= tuple(int(p) for p in self.unknown_speed_is_fast_since.split("."))
 
     @staticmethod
     def _tokens_cost(rates: dict[str, Any], usage: dict[str, Any]) -> float:
@@ -117,6 +130,6 @@ class ReferencePrices:
         )
         return bool(long_prompt) and prompt > long_prompt["above_prompt_tokens"]
 
-    def cost(self, model: str, usages: Iterable[dict[str, Any]]) -> float:
+    def cost(self, model: str, usages: Iterable[dict[str, Any]], claude_code_version: str | None = None) -> float:
         """The sum of per-request costs of ``usages`` all run on ``model``."""
-        return sum(self.request_cost(model, u) for u in usages)
+        return sum(self.request_cost(model, u, claude_code_version) for u in usages)

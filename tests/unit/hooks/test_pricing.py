@@ -552,3 +552,18 @@ def test_normalize_usage_keeps_only_the_fields_that_change_a_price():
     marked = pricing.normalize_usage(dict(base, speed="fast", inference_geo="us"))
     assert marked["speed"] == "fast" and marked["inference_geo"] == "us"
     assert pricing.normalize_usage(marked) == marked  # a normalised usage goes through unchanged
+
+
+@pytest.mark.parametrize(
+    ("version", "fast"),
+    [("2.1.328", False), (None, False), ("garbage", False), ("2.1.332", True), ("2.2.0", True)],
+)
+def test_an_unknown_speed_is_priced_as_the_release_prices_it(prices, version, fast):
+    usage = {"input_tokens": 4_000, "output_tokens": 600, "speed": "priority"}
+    rates = REF_PRICES["fast_rates"]["claude-fable-5-2"] if fast else ref_tier("claude-fable-5-2")
+    expected = (4_000 * rates["input"] + 600 * rates["output"]) / 1e6
+    assert REF_PRICES["unknown_speed_is_fast_since"] == "2.1.332"
+    assert prices.cost("claude-fable-5-2", pricing.normalize_usage(usage, version)) == pytest.approx(expected)
+    # "standard" is standard in every release
+    standard = dict(usage, speed="standard")
+    assert "speed" not in pricing.normalize_usage(standard, "2.1.332")

@@ -317,6 +317,16 @@ def test_repeated_id_keeps_geo_speed_and_iterations_and_prices_them(tmp_path):
     assert prices.cost("claude-haiku-5-5", usage) == pytest.approx(expected, abs=1e-12)
 
 
+def test_an_unknown_speed_follows_the_lines_claude_code_version(tmp_path):
+    lines = []
+    for msg_id, version in (("m1", "2.1.328"), ("m2", "2.1.332")):
+        line = assistant(msg_id, text="a", usage={"input_tokens": 10, "output_tokens": 5, "speed": "priority"})
+        line["version"] = version
+        lines.append(line)
+    t = transcript.read_usage(str(write_lines(tmp_path / "t.jsonl", lines)))
+    assert ["speed" in r["usage"] for r in t.requests] == [False, True]
+
+
 def test_synthetic_and_empty_requests_are_left_out(tmp_path):
     path = write_lines(
         tmp_path / "t.jsonl",
