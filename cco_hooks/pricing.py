@@ -34,13 +34,18 @@ Where we deliberately differ from Claude Code
 - A model with no known price: Claude Code prices it at the main loop model's catalog rates (else
   a default, the Opus-class 5/25 rates) and flags the session's cost as partly unknown
   (``hasUnknownModelCost``); we record it unpriced (``cost`` returns ``None``), never a guess.
-- Organisation pricing is not supported: Claude Code reads ``modelPricing`` (per-model rates and a
-  ``multiplier`` applied to the whole cost, with ``inference_geo`` then ignored for the configured
-  models) only from policy settings (managed settings file, MDM, or the remote managed settings of
-  an organisation), trusted by their origin. The hooks price at list rates; a user can reproduce
-  negotiated rates with a price override file (below), which has no multiplier.
-- Rates Claude Code fetches at run time for a served model catalog, when an account has one, are
-  not seen by the hooks; the shipped table is the catalog built into the release.
+- Organisation pricing (the ``modelPricing`` setting, in 2.1.328 and 2.1.332) is not supported.
+  Claude Code takes it only from policy settings of a trusted origin — the managed settings file
+  (``/etc/claude-code/managed-settings.json`` on Linux, a fixed path), the macOS plist or Windows
+  HKLM policy, or remote managed settings under conditions — or from a host application that
+  manages the model provider; it is ignored in user, project, local and ``--settings`` files. It
+  holds a ``multiplier`` applied to every cost, and ``overrides`` rows (input, output, cacheRead,
+  cacheWrite, the one write rate for 5m and 1h) charged exactly as written, without the fast-mode
+  or US (``inference_geo``) surcharges. The hooks price at list rates; a price override file
+  (below) can reproduce contracted rates, but has no multiplier.
+- Rates Claude Code fetches at run time for a served model catalog, when an account has one (with
+  them, a time-limited "price this model as that one" map), are not seen by the hooks; the shipped
+  table is the catalog built into the release.
 
 The table
 ---------
