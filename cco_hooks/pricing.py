@@ -2,18 +2,50 @@
 
 Stdlib only and import-light (no ``json``/``re``): the hooks price spawns with it.
 
-Rules (those of Claude Code 2.1.328, which reproduce its ``costUSD`` exactly)
------------------------------------------------------------------------------
+Rules (those of Claude Code 2.1.328 and 2.1.332 — the same in both — which reproduce its ``costUSD``)
+--------------------------------------------------------------------------------------------------------
 The cost of ONE API request, rates in USD per million tokens::
 
-    input × input + output × output + cache_read × cache_read
-    + (cache_creation − 1h part) × cache_write_5m + 1h part × cache_write_1h
-    + web_search_requests × web_search   (USD per request)
+    tokens = input × input + output × output + cache_read × cache_read
+             + (cache_creation − 1h part) × cache_write_5m + 1h part × cache_write_1h
+    cost   = tokens × (1.1 if usage.inference_geo == "us" else 1)
+             + web_search_requests × web_search   (USD per request, never multiplied)
 
-where the 1h part is ``usage.cache_creation.ephemeral_1h_input_tokens``. When the model's tier has a
-``long_prompt`` block and this request's prompt (input + cache_creation + cache_read) is above its
-``above_prompt_tokens``, every token of the request (output too) is priced at the long-prompt rates.
-This is per request: summing a run's tokens first and pricing once is wrong.
+- Cache writes: ``cache_creation_input_tokens`` is the total (nothing else is: a missing total is 0
+  whatever ``cache_creation`` says); the 1h part is ``cache_creation.ephemeral_1h_input_tokens``
+  clamped to that total.
+- Long prompt: when the model's tier has a ``long_prompt`` block and this request's prompt
+  (input + cache_creation + cache_read) is above its ``above_prompt_tokens``, every token of the
+  request (output too) is priced at the long-prompt rates. Per request: summing a run's tokens first
+  and pricing once is wrong.
+- Iterations: for such a tier, when ``usage.iterations`` holds entries of type "message" whose
+  input, output, cache-read and cache-creation counts are all numbers ≥ 0 and each add up to the
+  request's, each iteration is priced as its own request (the long-prompt test per iteration). The
+  request's 1h cache writes that no iteration claims fill, in order, the iterations' cache writes
+  that carry no 5m/1h attribution. Otherwise the request is priced whole.
+- Fast mode: ``usage.speed == "fast"`` on a model with ``fast`` rates prices every token at those
+  rates, with no long-prompt tier (web search and the geo multiplier as above). A model without
+  fast rates keeps its standard rules. Any other ``speed`` value: 2.1.328 prices it as standard,
+  2.1.332 as fast (and flags the session's cost as partly unknown); we follow the version written on
+  the transcript line (``UNKNOWN_SPEED_IS_FAST_SINCE``; 2.1.329–2.1.331 not checked).
+
+Where we deliberately differ from Claude Code
+----------------------------------------------
+- A model with no known price: Claude Code prices it at the main loop model's catalog rates (else
+  a default, the Opus-class 5/25 rates) and flags the session's cost as partly unknown
+  (``hasUnknownModelCost``); we record it unpriced (``cost`` returns ``None``), never a guess.
+- Organisation pricing (the ``modelPricing`` setting, in 2.1.328 and 2.1.332) is not supported.
+  Claude Code takes it only from policy settings of a trusted origin — the managed settings file
+  (``/etc/claude-code/managed-settings.json`` on Linux, a fixed path), the macOS plist or Windows
+  HKLM policy, or remote managed settings under conditions — or from a host application that
+  manages the model provider; it is ignored in user, project, local and ``--settings`` files. It
+  holds a ``multiplier`` applied to every cost, and ``overrides`` rows (input, output, cacheRead,
+  cacheWrite, the one write rate for 5m and 1h) charged exactly as written, without the fast-mode
+  or US (``inference_geo``) surcharges. The hooks price at list rates; a price override file
+  (below) can reproduce contracted rates, but has no multiplier.
+- Rates Claude Code fetches at run time for a served model catalog, when an account has one (with
+  them, a time-limited "price this model as that one" map), are not seen by the hooks; the shipped
+  table is the catalog built into the release.
 
 The table
 ---------
@@ -37,11 +69,16 @@ every model of Claude Code 2.1.328's catalog. A user override file — by defaul
         "claude-opus-6": {"tier": "my_tier", "first_party_id": "claude-opus-6-20270101",
                           "display_name": "Opus 6"},
         "claude-sonnet-5-5": {"input": 1.8, "output": 9, "cache_write_5m": 2.25,
-                              "cache_write_1h": 3.6, "cache_read": 0.09}   # inline rates
+                              "cache_write_1h": 3.6, "cache_read": 0.09},  # inline rates
+        "claude-opus-5-5": {"fast": "my_fast_tier"},   # fast-mode rates: a tier's name, or
+        "claude-opus-5": {"fast": {"input": 9, "output": 45, "cache_write_5m": 11.25,
+                                   "cache_write_1h": 18, "cache_read": 0.9}}   # inline rates
       },
       "aliases": {"opus": "claude-opus-6"}   # alias → model ID (the counterfactual's model)
     }
 
+A model's ``fast`` (rates for ``speed: "fast"``) may be given alone to change only those; a
+``long_prompt`` block in fast rates is ignored, as Claude Code ignores it.
 A tier needs ``input``, ``output``, ``cache_write_5m``, ``cache_write_1h`` and ``cache_read`` (finite,
 ≥ 0); ``web_search`` defaults to 0.01 USD per request (the catalog's value for every tier). Invalid
 entries are skipped and listed in ``Prices.warnings`` (``cco-hooks pricing`` prints them), never fatal.
@@ -67,6 +104,10 @@ DEFAULT_WEB_SEARCH = 0.01
 _PER_MILLION = 1_000_000
 
 USAGE_KEYS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "web_search_requests")
+# Present in a normalised usage only when the API sent them; never summed across requests.
+EXTRA_USAGE_KEYS = ("inference_geo", "speed", "iterations")
+US_GEO_MULTIPLIER = 1.1  # Claude Code: usage with inference_geo "us" costs 1.1× (web search excepted)
+FAST_KEY = "fast"
 
 
 def default_override_path(env: dict | None = None) -> str:
@@ -81,30 +122,117 @@ def _count(value) -> int:
     return coerce.count(value) or 0
 
 
-def normalize_usage(usage) -> dict:
+def _cache_split(usage: dict) -> tuple:
+    """``(cache_creation, one_hour, five_minute)`` as Claude Code reads them: the total is
+    ``cache_creation_input_tokens`` alone; the 1h part is clamped into it, the 5m part into the rest."""
+    creation = _count(usage.get("cache_creation_input_tokens"))
+    detail = usage.get("cache_creation")
+    if not isinstance(detail, dict):
+        return creation, 0, 0
+    one_hour = min(_count(detail.get("ephemeral_1h_input_tokens")), creation)
+    five_minute = min(_count(detail.get("ephemeral_5m_input_tokens")), creation - one_hour)
+    return creation, one_hour, five_minute
+
+
+_ITERATION_SUMS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+def _token_number(value):
+    """An iteration's count as Claude Code accepts it: a finite number ≥ 0 (else ``None``)."""
+    value = coerce.number(value)
+    return value if value is not None and value >= 0 else None
+
+
+def _iteration_parts(usage: dict, one_hour_total: int) -> list | None:
+    """The ``usage.iterations`` entries of type "message" as normalised usages, when Claude Code
+    prices them one by one: every one has the four counts and each count sums to the request's.
+    The request's 1h cache writes not attributed to any iteration go, in order, to the iterations'
+    unattributed cache writes (as Claude Code does). ``None`` when the request is priced whole."""
+    iterations = usage.get("iterations")
+    if not isinstance(iterations, list):
+        return None
+    messages = [it for it in iterations if isinstance(it, dict) and it.get("type") == "message"]
+    if not messages:
+        return None
+    for key in _ITERATION_SUMS:
+        total = 0
+        for it in messages:
+            value = _token_number(it.get(key))
+            if value is None:
+                return None
+            total += value
+        request_value = usage.get(key)
+        if total != (0 if request_value is None else request_value):
+            return None
+    splits = [_cache_split(it) for it in messages]
+    unattributed_1h = max(0, one_hour_total - sum(split[1] for split in splits))
+    parts = []
+    for it, (creation, one_hour, five_minute) in zip(messages, splits, strict=True):
+        extra = min(unattributed_1h, creation - five_minute - one_hour)
+        unattributed_1h -= extra
+        parts.append(
+            {
+                "input": _count(it.get("input_tokens")),
+                "output": _count(it.get("output_tokens")),
+                "cache_read": _count(it.get("cache_read_input_tokens")),
+                "cache_write_5m": creation - one_hour - extra,
+                "cache_write_1h": one_hour + extra,
+            }
+        )
+    return parts
+
+
+# From this Claude Code release on, a ``speed`` other than "standard" and "fast" is priced as fast
+# (and flagged as an unknown cost); 2.1.328 prices it as standard.
+UNKNOWN_SPEED_IS_FAST_SINCE = (2, 1, 332)
+
+
+def _version_tuple(version) -> tuple | None:
+    if not isinstance(version, str) or len(version) > 40:
+        return None
+    parts = version.strip().split(".")[:3]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        return None
+
+
+def _priced_speed(speed, claude_code_version) -> str | None:
+    """The speed Claude Code prices a request at: "fast", or ``None`` for standard."""
+    if speed == "fast":
+        return "fast"
+    if speed == "standard" or not isinstance(speed, str) or not speed:
+        return None
+    version = _version_tuple(claude_code_version)
+    return "fast" if version is not None and version >= UNKNOWN_SPEED_IS_FAST_SINCE else None
+
+
+def normalize_usage(usage, claude_code_version: str | None = None) -> dict:
     """An API ``usage`` object (as in transcripts) → ``{input, output, cache_read, cache_write_5m,
-    cache_write_1h, web_search_requests}`` of non-negative ints. Garbage counts as 0."""
+    cache_write_1h, web_search_requests}`` of non-negative ints (garbage counts as 0), plus, only
+    when they change the price, ``inference_geo: "us"``, ``speed: "fast"`` and ``iterations`` (the
+    per-iteration usages the long-prompt rule prices one by one). ``claude_code_version`` (of the
+    transcript line) decides how a speed other than "standard"/"fast" is priced."""
     if not isinstance(usage, dict):
         return dict.fromkeys(USAGE_KEYS, 0)
     if "input_tokens" not in usage and "output_tokens" not in usage and "input" in usage:
         # already normalised
-        return {k: _count(usage.get(k)) for k in USAGE_KEYS}
+        out = {k: _count(usage.get(k)) for k in USAGE_KEYS}
+        for key in EXTRA_USAGE_KEYS:
+            if usage.get(key) is not None:
+                out[key] = usage[key]
+        return out
+    # _cache_split, inlined: this runs for every request the hooks price
     creation = _count(usage.get("cache_creation_input_tokens"))
     one_hour = 0
-    five_min_detail = 0
     detail = usage.get("cache_creation")
-    if isinstance(detail, dict):
-        one_hour = _count(detail.get("ephemeral_1h_input_tokens"))
-        five_min_detail = _count(detail.get("ephemeral_5m_input_tokens"))
-    if creation == 0 and (one_hour or five_min_detail):
-        creation = one_hour + five_min_detail
-    if one_hour > creation:
-        creation = one_hour
+    if detail and isinstance(detail, dict):
+        one_hour = min(_count(detail.get("ephemeral_1h_input_tokens")), creation)
     web = 0
     server = usage.get("server_tool_use")
     if isinstance(server, dict):
         web = _count(server.get("web_search_requests"))
-    return {
+    out = {
         "input": _count(usage.get("input_tokens")),
         "output": _count(usage.get("output_tokens")),
         "cache_read": _count(usage.get("cache_read_input_tokens")),
@@ -112,6 +240,17 @@ def normalize_usage(usage) -> dict:
         "cache_write_1h": one_hour,
         "web_search_requests": web,
     }
+    # Kept only with the one value Claude Code prices differently ("standard", "global", … are not)
+    if usage.get("inference_geo") == "us":
+        out["inference_geo"] = "us"
+    speed = usage.get("speed")
+    if speed is not None and speed != "standard" and _priced_speed(speed, claude_code_version) == "fast":
+        out["speed"] = "fast"
+    if usage.get("iterations"):  # Claude Code writes an empty list for most requests
+        parts = _iteration_parts(usage, one_hour)
+        if parts is not None:
+            out["iterations"] = parts
+    return out
 
 
 def prompt_tokens(n: dict) -> int:
@@ -216,6 +355,17 @@ def _valid_tier(raw, where: str, warnings: list) -> dict | None:
     return tier
 
 
+def _token_cost(n: dict, rates: dict) -> float:
+    """USD of a normalised usage's tokens at ``rates`` (web search is priced apart)."""
+    return (
+        n["input"] / _PER_MILLION * rates["input"]
+        + n["output"] / _PER_MILLION * rates["output"]
+        + n["cache_read"] / _PER_MILLION * rates["cache_read"]
+        + n["cache_write_5m"] / _PER_MILLION * rates["cache_write_5m"]
+        + n["cache_write_1h"] / _PER_MILLION * rates["cache_write_1h"]
+    )
+
+
 class Prices:
     """A loaded price table: ``cost()``, ``resolve()``, ``table_rows()``."""
 
@@ -278,6 +428,10 @@ class Prices:
             if "tier" not in entry:
                 self.warnings.append(f"{where}: needs a 'tier' or its own rates; ignored")
                 continue
+            if FAST_KEY in raw:
+                fast = self._fast_tier(raw[FAST_KEY], model_id, where)
+                if fast is not None:
+                    entry[FAST_KEY] = fast
             for key in ("first_party_id", "display_name", "family"):
                 if isinstance(raw.get(key), str):
                     entry[key] = raw[key]
@@ -289,6 +443,21 @@ class Prices:
                 if isinstance(alias, str) and isinstance(model_id, str) and model_id.strip():
                     self.aliases[alias.strip().lower()] = model_id.strip()
         self._reindex()
+
+    def _fast_tier(self, raw, model_id: str, where: str) -> str | None:
+        """The tier name of a model's fast-mode rates: a tier's name, or inline rates (without a
+        long-prompt block: Claude Code prices fast mode without one)."""
+        if isinstance(raw, str):
+            if raw in self.tiers:
+                return raw
+            self.warnings.append(f"{where}: unknown fast tier {raw!r}; fast mode keeps its earlier rates")
+            return None
+        rates = _valid_rates(raw, where + ".fast", self.warnings)
+        if rates is None:
+            return None
+        name = "fast:" + model_id
+        self.tiers[name] = rates
+        return name
 
     def _reindex(self) -> None:
         index = {}
@@ -330,11 +499,20 @@ class Prices:
             return None
         return self.tiers.get(self.models[model_id]["tier"])
 
-    def rates(self, model, prompt: int = 0) -> dict | None:
-        """The rates one request of ``prompt`` prompt tokens pays on ``model`` (``None``: unknown)."""
-        tier = self.tier_of(model)
+    def rates(self, model, prompt: int = 0, speed: str | None = None) -> dict | None:
+        """The rates one request of ``prompt`` prompt tokens pays on ``model`` (``None``: unknown).
+        ``speed`` "fast" gives the model's fast rates when it has them (no long-prompt tier then)."""
+        model_id = self.resolve(model)
+        if model_id is None:
+            return None
+        entry = self.models[model_id]
+        tier = self.tiers.get(entry["tier"])
         if tier is None:
             return None
+        if speed == "fast" and entry.get(FAST_KEY) in self.tiers:
+            fast = dict(self.tiers[entry[FAST_KEY]])
+            fast["web_search"] = tier["web_search"]
+            return fast
         long_prompt = tier.get(LONG_PROMPT_KEY)
         if long_prompt is not None and prompt > long_prompt["above_prompt_tokens"]:
             rates = dict(long_prompt)
@@ -346,17 +524,28 @@ class Prices:
         """USD of one API request; ``usage`` is the API's usage object (or a normalised one).
         ``None`` when the model has no known price."""
         n = normalize_usage(usage)
-        rates = self.rates(model, prompt_tokens(n))
-        if rates is None:
+        model_id = self.resolve(model)
+        if model_id is None:
             return None
-        return (
-            n["input"] / _PER_MILLION * rates["input"]
-            + n["output"] / _PER_MILLION * rates["output"]
-            + n["cache_read"] / _PER_MILLION * rates["cache_read"]
-            + n["cache_write_5m"] / _PER_MILLION * rates["cache_write_5m"]
-            + n["cache_write_1h"] / _PER_MILLION * rates["cache_write_1h"]
-            + n["web_search_requests"] * rates["web_search"]
-        )
+        entry = self.models[model_id]
+        tier = self.tiers.get(entry["tier"])
+        if tier is None:
+            return None
+        fast_name = entry.get(FAST_KEY) if n.get("speed") == "fast" else None
+        if fast_name is not None and fast_name in self.tiers:
+            tokens = _token_cost(n, self.tiers[fast_name])
+        else:
+            long_prompt = tier.get(LONG_PROMPT_KEY)
+            if long_prompt is None:
+                tokens = _token_cost(n, tier)
+            else:
+                above = long_prompt["above_prompt_tokens"]
+                tokens = 0.0
+                for part in n.get("iterations") or (n,):
+                    tokens += _token_cost(part, long_prompt if prompt_tokens(part) > above else tier)
+        if n.get("inference_geo") == "us":
+            tokens *= US_GEO_MULTIPLIER
+        return tokens + n["web_search_requests"] * tier["web_search"]
 
     def as_table(self) -> dict:
         """The merged table in the price-file shape (``cco-hooks pricing --format json``); it loads
@@ -364,7 +553,9 @@ class Prices:
         models = {}
         for model_id in sorted(self.models, key=_model_sort_key):
             entry = self.models[model_id]
-            models[model_id] = {k: entry[k] for k in ("tier", "first_party_id", "display_name", "family") if k in entry}
+            models[model_id] = {
+                k: entry[k] for k in ("tier", FAST_KEY, "first_party_id", "display_name", "family") if k in entry
+            }
         return {
             "format": 1,
             "date": self.override_date or self.date,
@@ -399,6 +590,7 @@ class Prices:
                     "cache_read": tier.get("cache_read"),
                     "web_search": tier.get("web_search"),
                     "long_prompt": dict(lp) if lp else None,
+                    "fast": dict(self.tiers[entry[FAST_KEY]]) if entry.get(FAST_KEY) in self.tiers else None,
                     "origin": entry.get("origin"),
                 }
             )
@@ -505,13 +697,15 @@ def format_pricing_table(prices: Prices) -> str:
     lines = [
         f"Price table dated {prices.date or 'unknown'} — {prices.source or 'unknown source'}",
         "USD per million tokens (web search: USD per request). Long-prompt rates apply to a whole "
-        "request when its prompt (input + cache writes + cache reads) is above the threshold.",
+        "request when its prompt (input + cache writes + cache reads) is above the threshold; fast "
+        "rates to a request in fast mode. Usage served in the US (inference_geo us) costs 1.1× "
+        "(web search excepted).",
     ]
     if prices.override_path:
         extra = ", ".join(x for x in (prices.override_date, prices.override_source) if x)
         lines.append(f"Overrides from {prices.override_path}" + (f" ({extra})" if extra else ""))
     lines.append("")
-    header = ("model", "tier", "input", "output", "5m write", "1h write", "cache read", "long prompt", "from")
+    header = ("model", "tier", "input", "output", "5m write", "1h write", "cache read", "long prompt", "fast", "from")
     rows = []
     for row in prices.table_rows():
         lp = row["long_prompt"]
@@ -521,6 +715,12 @@ def format_pricing_table(prices: Prices) -> str:
                 f">{lp['above_prompt_tokens']:,}: {_fmt_rate(lp['input'])}/{_fmt_rate(lp['output'])}/"
                 f"{_fmt_rate(lp['cache_write_5m'])}/{_fmt_rate(lp['cache_write_1h'])}/"
                 f"{_fmt_rate(lp['cache_read'])}"
+            )
+        fast = row["fast"]
+        fast_text = "-"
+        if fast:
+            fast_text = "/".join(
+                _fmt_rate(fast[k]) for k in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
             )
         model = row["model"]
         if row["first_party_id"] and row["first_party_id"].lower() != model:
@@ -535,6 +735,7 @@ def format_pricing_table(prices: Prices) -> str:
                 _fmt_rate(row["cache_write_1h"]),
                 _fmt_rate(row["cache_read"]),
                 long_text,
+                fast_text,
                 row["origin"] or "",
             )
         )

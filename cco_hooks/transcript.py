@@ -20,7 +20,7 @@ import stat
 import time
 
 from cco_hooks import fastjson, paths
-from cco_hooks.pricing import USAGE_KEYS, is_empty, normalize_usage
+from cco_hooks.pricing import EXTRA_USAGE_KEYS, USAGE_KEYS, is_empty, normalize_usage
 
 DEFAULT_SIZE_CAP = 256 * 1024 * 1024  # bytes; a bigger transcript is refused ("too_large")
 META_SIZE_CAP = 256 * 1024
@@ -305,8 +305,13 @@ def _candidate_lines(data: bytes, count: int, tail_index: int):
 
 
 def _merge_usage(old: dict, new: dict) -> None:
+    """Lines of one response (one per content block) repeat its usage, the counts growing: keep the
+    largest count, and the latest geo, speed and iterations a line reports."""
     for key in USAGE_KEYS:
         if new[key] > old[key]:
+            old[key] = new[key]
+    for key in EXTRA_USAGE_KEYS:
+        if key in new:
             old[key] = new[key]
 
 
@@ -416,7 +421,7 @@ def _scan_lines(result, data, tail_index):
         model = message.get("model")
         if not isinstance(model, str) or not model.strip() or len(model) > 100:
             model = None
-        usage = normalize_usage(message.get("usage"))
+        usage = normalize_usage(message.get("usage"), obj.get("version"))
         entry = by_id.get(msg_id)
         if entry is None:
             entry = {"id": msg_id, "model": model, "usage": usage}

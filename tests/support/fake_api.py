@@ -60,6 +60,11 @@ class Usage:
     ``cache_creation_input_tokens`` defaults to the sum of the two ephemeral parts; give it
     explicitly to script an inconsistent answer. ``breakdown=False`` leaves out the
     ``cache_creation`` object (as older API versions did).
+
+    The fields Claude Code prices besides tokens are sent only when set: ``inference_geo``
+    ("us" costs 1.1×), ``speed`` ("fast" uses a model's fast rates), ``web_search_requests`` (as
+    ``server_tool_use.web_search_requests``) and ``iterations`` (the per-iteration usage list,
+    sent as given).
     """
 
     input_tokens: int = 100
@@ -69,6 +74,10 @@ class Usage:
     ephemeral_1h_input_tokens: int = 0
     cache_creation_input_tokens: int | None = None
     breakdown: bool = True
+    inference_geo: str | None = None
+    speed: str | None = None
+    web_search_requests: int | None = None
+    iterations: list[dict[str, Any]] | None = None
 
     @property
     def cache_creation_total(self) -> int:
@@ -88,6 +97,14 @@ class Usage:
                 "ephemeral_5m_input_tokens": self.ephemeral_5m_input_tokens,
                 "ephemeral_1h_input_tokens": self.ephemeral_1h_input_tokens,
             }
+        if self.web_search_requests is not None:
+            usage["server_tool_use"] = {"web_search_requests": self.web_search_requests}
+        if self.inference_geo is not None:
+            usage["inference_geo"] = self.inference_geo
+        if self.speed is not None:
+            usage["speed"] = self.speed
+        if self.iterations is not None:
+            usage["iterations"] = [dict(iteration) for iteration in self.iterations]
         usage["service_tier"] = "standard"
         return usage
 

@@ -369,6 +369,201 @@ def test_format_pricing_table_lists_everything(prices):
         assert model["id"] in text
     assert ">100,000" in text
     assert "unpriced" in text
+    fast = REF_PRICES["fast_rates"]["claude-opus-4-6"]
+    opus_46 = next(line for line in text.splitlines() if line.startswith("claude-opus-4-6 "))
+    assert (
+        "/".join(f"{fast[k]:g}" for k in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read"))
+        in opus_46
+    )
     rows = prices.table_rows()
     assert len(rows) == len(REF_PRICES["models"])
     assert rows[0]["model"].startswith("claude-3-5-haiku")
+
+
+# --------------------------------------------------------------------------- every rule of Claude Code
+# Expected values are computed here from the reference catalog's numbers (REF_PRICES), by hand.
+
+
+def ref_tier(model):
+    tier = next(m["pricing"] for m in REF_PRICES["models"] if m["id"] == model)
+    return REF_PRICES["pricing_tiers"][tier]
+
+
+def test_shipped_fast_rates_are_the_catalogs(prices):
+    for model, ref in REF_PRICES["fast_rates"].items():
+        fast = prices.rates(model, speed="fast")
+        for key in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read"):
+            assert fast[key] == ref[key], (model, key)
+    with_fast = {row["model"] for row in prices.table_rows() if row["fast"]}
+    assert with_fast == set(REF_PRICES["fast_rates"])
+
+
+def test_inference_geo_us_is_1_1_times_the_tokens(prices):
+    t = ref_tier("claude-sonnet-5-5")
+    usage = {
+        "input_tokens": 3_000,
+        "output_tokens": 400,
+        "cache_creation_input_tokens": 2_000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 2_000, "ephemeral_1h_input_tokens": 0},
+        "inference_geo": "us",
+    }
+    tokens = (3_000 * t["input"] + 400 * t["output"] + 2_000 * t["cache_write_5m"]) / 1e6
+    assert prices.cost("claude-sonnet-5-5", usage) == pytest.approx(tokens * 1.1, abs=1e-12)
+    for other in ("global", "", None, "US", 1):
+        assert prices.cost("claude-sonnet-5-5", dict(usage, inference_geo=other)) == pytest.approx(tokens, abs=1e-12)
+
+
+def test_web_search_is_added_after_the_geo_multiplier(prices):
+    t = ref_tier("claude-sonnet-5-5")
+    usage = {"input_tokens": 2_000, "output_tokens": 300, "server_tool_use": {"web_search_requests": 3}}
+    tokens = (2_000 * t["input"] + 300 * t["output"]) / 1e6
+    assert prices.cost("claude-sonnet-5-5", usage) == pytest.approx(tokens + 3 * t["web_search"], abs=1e-12)
+    us = dict(usage, inference_geo="us")
+    assert prices.cost("claude-sonnet-5-5", us) == pytest.approx(tokens * 1.1 + 3 * t["web_search"], abs=1e-12)
+
+
+def test_fast_speed_uses_the_models_fast_rates_without_long_prompt(prices):
+    fast = REF_PRICES["fast_rates"]["claude-fable-5-2"]
+    usage = {"input_tokens": 4_000, "output_tokens": 600, "cache_read_input_tokens": 1_000, "speed": "fast"}
+    expected = (4_000 * fast["input"] + 600 * fast["output"] + 1_000 * fast["cache_read"]) / 1e6
+    assert prices.cost("claude-fable-5-2", usage) == pytest.approx(expected, abs=1e-12)
+    assert prices.cost("claude-fable-5-2", dict(usage, inference_geo="us")) == pytest.approx(expected * 1.1, abs=1e-12)
+    t = ref_tier("claude-fable-5-2")
+    standard = (4_000 * t["input"] + 600 * t["output"] + 1_000 * t["cache_read"]) / 1e6
+    for speed in ("standard", "priority", None):
+        assert prices.cost("claude-fable-5-2", dict(usage, speed=speed)) == pytest.approx(standard, abs=1e-12)
+
+
+def test_fast_speed_on_a_model_without_fast_rates_keeps_its_standard_rules(prices):
+    t = ref_tier("claude-haiku-5-5")
+    long_prompt = t["long_prompt"]
+    usage = {"input_tokens": 120_000, "output_tokens": 600, "speed": "fast"}
+    expected = (120_000 * long_prompt["input"] + 600 * long_prompt["output"]) / 1e6
+    assert prices.cost("claude-haiku-5-5", usage) == pytest.approx(expected, abs=1e-12)
+
+
+def test_fast_rates_from_an_override_file(tmp_path):
+    path = tmp_path / "prices.json"
+    path.write_text(
+        json.dumps(
+            {
+                "tiers": {"f": {"input": 1, "output": 2, "cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 5}},
+                "models": {
+                    "claude-sonnet-5-5": {"fast": "f"},
+                    "claude-haiku-5-5": {
+                        "fast": {"input": 7, "output": 8, "cache_write_5m": 9, "cache_write_1h": 10, "cache_read": 11}
+                    },
+                    "claude-fable-5-2": {"fast": "no-such-tier"},
+                },
+            }
+        )
+    )
+    prices = pricing.load_prices(override_path=str(path))
+    usage = {"input_tokens": 1_000_000, "output_tokens": 1_000_000, "speed": "fast"}
+    assert prices.cost("claude-sonnet-5-5", usage) == pytest.approx(1 + 2)
+    assert prices.cost("claude-haiku-5-5", usage) == pytest.approx(7 + 8)  # no long prompt in fast mode
+    fable = REF_PRICES["fast_rates"]["claude-fable-5-2"]
+    assert prices.cost("claude-fable-5-2", usage) == pytest.approx(fable["input"] + fable["output"])
+    assert any("no-such-tier" in w for w in prices.warnings)
+    assert prices.resolve("claude-sonnet-5-5") == "claude-sonnet-5-5"  # its standard tier is kept
+    again = pricing.load_prices(override_path=str(tmp_path / "none.json"), overrides=prices.as_table())
+    assert again.cost("claude-haiku-5-5", usage) == pytest.approx(7 + 8)
+
+
+def _iteration(input_tokens, output_tokens, cache_read=0, creation=0, detail=None):
+    it = {
+        "type": "message",
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_read_input_tokens": cache_read,
+        "cache_creation_input_tokens": creation,
+    }
+    if detail is not None:
+        it["cache_creation"] = {"ephemeral_5m_input_tokens": detail[0], "ephemeral_1h_input_tokens": detail[1]}
+    return it
+
+
+def test_iterations_that_add_up_are_priced_one_by_one_for_the_long_prompt(prices):
+    t = ref_tier("claude-haiku-5-5")
+    usage = {
+        "input_tokens": 70_000,
+        "output_tokens": 900,
+        "cache_read_input_tokens": 60_000,
+        "cache_creation_input_tokens": 0,
+        "iterations": [_iteration(40_000, 500, 30_000), _iteration(30_000, 400, 30_000), {"type": "compaction"}],
+    }
+    # 130,000 prompt tokens in all, 70,000 and 60,000 per iteration: standard rates
+    standard = (70_000 * t["input"] + 900 * t["output"] + 60_000 * t["cache_read"]) / 1e6
+    assert prices.cost("claude-haiku-5-5", usage) == pytest.approx(standard, abs=1e-12)
+    lp = t["long_prompt"]
+    whole = (70_000 * lp["input"] + 900 * lp["output"] + 60_000 * lp["cache_read"]) / 1e6
+    broken = dict(usage, iterations=[_iteration(40_000, 500, 30_000), _iteration(30_000, 400, 29_999)])
+    assert prices.cost("claude-haiku-5-5", broken) == pytest.approx(whole, abs=1e-12)
+    missing = dict(usage, iterations=[_iteration(40_000, 500, 30_000), {"type": "message", "input_tokens": 30_000}])
+    assert prices.cost("claude-haiku-5-5", missing) == pytest.approx(whole, abs=1e-12)
+    assert prices.cost("claude-haiku-5-5", dict(usage, iterations="x")) == pytest.approx(whole, abs=1e-12)
+
+
+def test_iterations_get_the_unclaimed_1h_cache_writes_in_order(prices):
+    t = ref_tier("claude-haiku-5-5")
+    lp = t["long_prompt"]
+    usage = {
+        "input_tokens": 110_000,
+        "output_tokens": 900,
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 8_000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 3_000, "ephemeral_1h_input_tokens": 5_000},
+        "iterations": [
+            _iteration(9_000, 400, creation=6_000, detail=(1_000, 0)),
+            _iteration(101_000, 500, creation=2_000, detail=(2_000, 0)),
+        ],
+    }
+    # first: 15,000 prompt tokens, standard; its 5,000 unattributed writes take the 5,000 1h writes
+    first = (9_000 * t["input"] + 400 * t["output"] + 1_000 * t["cache_write_5m"] + 5_000 * t["cache_write_1h"]) / 1e6
+    # second: 103,000 prompt tokens, long-prompt rates
+    second = (101_000 * lp["input"] + 500 * lp["output"] + 2_000 * lp["cache_write_5m"]) / 1e6
+    assert prices.cost("claude-haiku-5-5", usage) == pytest.approx(first + second, abs=1e-12)
+
+
+def test_iterations_do_not_matter_without_a_long_prompt_tier(prices):
+    t = ref_tier("claude-sonnet-5-5")
+    usage = {"input_tokens": 300_000, "output_tokens": 10, "iterations": [_iteration(300_000, 10)]}
+    assert prices.cost("claude-sonnet-5-5", usage) == pytest.approx((300_000 * t["input"] + 10 * t["output"]) / 1e6)
+
+
+def test_1h_writes_are_clamped_to_the_cache_write_total(prices):
+    t = ref_tier("claude-sonnet-5-5")
+    usage = {
+        "input_tokens": 900,
+        "output_tokens": 200,
+        "cache_creation_input_tokens": 2_000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 5_000},
+    }
+    expected = (900 * t["input"] + 200 * t["output"] + 2_000 * t["cache_write_1h"]) / 1e6
+    assert prices.cost("claude-sonnet-5-5", usage) == pytest.approx(expected, abs=1e-12)
+    # the breakdown without a total writes nothing (Claude Code reads the total only)
+    no_total = dict(usage, cache_creation_input_tokens=None)
+    assert prices.cost("claude-sonnet-5-5", no_total) == pytest.approx((900 * t["input"] + 200 * t["output"]) / 1e6)
+
+
+def test_normalize_usage_keeps_only_the_fields_that_change_a_price():
+    base = {"input_tokens": 1, "output_tokens": 2, "speed": "standard", "inference_geo": "", "iterations": []}
+    assert set(pricing.normalize_usage(base)) == set(pricing.USAGE_KEYS)
+    marked = pricing.normalize_usage(dict(base, speed="fast", inference_geo="us"))
+    assert marked["speed"] == "fast" and marked["inference_geo"] == "us"
+    assert pricing.normalize_usage(marked) == marked  # a normalised usage goes through unchanged
+
+
+@pytest.mark.parametrize(
+    ("version", "fast"),
+    [("2.1.328", False), (None, False), ("garbage", False), ("2.1.332", True), ("2.2.0", True)],
+)
+def test_an_unknown_speed_is_priced_as_the_release_prices_it(prices, version, fast):
+    usage = {"input_tokens": 4_000, "output_tokens": 600, "speed": "priority"}
+    rates = REF_PRICES["fast_rates"]["claude-fable-5-2"] if fast else ref_tier("claude-fable-5-2")
+    expected = (4_000 * rates["input"] + 600 * rates["output"]) / 1e6
+    assert REF_PRICES["unknown_speed_is_fast_since"] == "2.1.332"
+    assert prices.cost("claude-fable-5-2", pricing.normalize_usage(usage, version)) == pytest.approx(expected)
+    # "standard" is standard in every release
+    standard = dict(usage, speed="standard")
+    assert "speed" not in pricing.normalize_usage(standard, "2.1.332")

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from cco_hooks import transcript
-from tests.support.locations import PAYLOADS, PUBLIC_PAYLOADS
+from cco_hooks import pricing, transcript
+from tests.support.locations import FIXTURES, PAYLOADS, PUBLIC_PAYLOADS
 
 PUBLIC = PUBLIC_PAYLOADS / "transcripts" / "agent-a34e270.jsonl"
 SUBAGENT = PAYLOADS / "subagent-transcript.jsonl"
@@ -275,6 +275,56 @@ def test_repeated_id_keeps_the_largest_counts(tmp_path):
         )
         t = transcript.read_usage(str(path))
         assert len(t.requests) == 1 and t.totals()["output"] == 400 and t.totals()["input"] == 5
+
+
+def test_repeated_id_keeps_geo_speed_and_iterations_and_prices_them(tmp_path):
+    """Each line of a response repeats its usage; the fields that change its price (inference_geo
+    "us", speed "fast", iterations) survive the merge and reach the cost, once per message.id."""
+    iterations = [
+        {
+            "type": "message",
+            "input_tokens": 60_000,
+            "output_tokens": 1,
+            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": 0,
+        },
+        {
+            "type": "message",
+            "input_tokens": 60_000,
+            "output_tokens": 1,
+            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": 0,
+        },
+    ]
+    early = {"input_tokens": 120_000, "output_tokens": 1, "inference_geo": "us", "speed": "standard"}
+    final = dict(early, output_tokens=2, iterations=iterations)
+    path = write_lines(
+        tmp_path / "t.jsonl",
+        [
+            assistant("m", "claude-haiku-5-5", text="a", usage=early),
+            assistant("m", "claude-haiku-5-5", tool=True, usage=final),
+        ],
+    )
+    t = transcript.read_usage(str(path))
+    assert len(t.requests) == 1
+    usage = t.requests[0]["usage"]
+    assert usage["inference_geo"] == "us" and "speed" not in usage and len(usage["iterations"]) == 2
+    assert set(t.totals()) == set(pricing.USAGE_KEYS)
+    ref = json.loads((FIXTURES / "claude-code-2.1.328-prices.json").read_text())["pricing_tiers"]["haiku_55"]
+    # two iterations of 60,000 prompt tokens: standard rates (the request's 120,000 would be long)
+    expected = (120_000 * ref["input"] + 2 * ref["output"]) / 1e6 * 1.1
+    prices = pricing.load_prices(override_path=str(tmp_path / "none.json"))
+    assert prices.cost("claude-haiku-5-5", usage) == pytest.approx(expected, abs=1e-12)
+
+
+def test_an_unknown_speed_follows_the_lines_claude_code_version(tmp_path):
+    lines = []
+    for msg_id, version in (("m1", "2.1.328"), ("m2", "2.1.332")):
+        line = assistant(msg_id, text="a", usage={"input_tokens": 10, "output_tokens": 5, "speed": "priority"})
+        line["version"] = version
+        lines.append(line)
+    t = transcript.read_usage(str(write_lines(tmp_path / "t.jsonl", lines)))
+    assert ["speed" in r["usage"] for r in t.requests] == [False, True]
 
 
 def test_synthetic_and_empty_requests_are_left_out(tmp_path):
