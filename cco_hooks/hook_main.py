@@ -25,7 +25,28 @@ def _load_snapshot(payload):
 
 
 def _config_messages(project, snap):
-    """Problems with the config, shown to the user once per config state."""
+    """Problems with the config, shown to the user once per config state, and the keys a
+    repository's config may not set, told once for each set of them."""
+    texts = [m for m in (_problem_message(project, snap), _ignored_message(snap)) if m]
+    return " ".join(texts) if texts else None
+
+
+def _ignored_message(snap):
+    """Once (not per spawn, not per snapshot rebuild): the keys of a repository's config that were
+    ignored. The marker is named after the keys and files, so a new one is told again."""
+    ignored = [p for p in snap.get("problems") or () if isinstance(p, dict) and p.get("level") == "ignored"]
+    if not ignored or snap.get("broken"):
+        return None
+    names = sorted({f"{p.get('key_path')} in {p.get('file')}" for p in ignored})
+    text = (
+        f"cco-hooks: {len(names)} key(s) of a repository's config were ignored (it cannot move cco-hooks' files, "
+        f"set prices or loosen your budget): {'; '.join(names[:3])}{'; …' if len(names) > 3 else ''}. "
+        "Run `cco-hooks config validate` for why."
+    )
+    return hookio.tell_once("ignored-config:" + "|".join(names), text)
+
+
+def _problem_message(project, snap):
     if snap.get("told"):
         return None
     if snap.get("broken"):

@@ -64,8 +64,8 @@ def test_yaml_is_loaded_safely(project):
 
 def test_ledger_path_in_config_is_relative_to_the_file(project):
     """`ledger.path` resolves against the config file's directory."""
-    project.write_config({"version": 1, "ledger": {"path": "spend/ledger.jsonl"}})
-    assert project.routing()["ledger_path"] == str(project.root / ".claude" / "spend" / "ledger.jsonl")
+    user_layer = project.write_user_config({"version": 1, "ledger": {"path": "spend/ledger.jsonl"}})
+    assert project.routing()["ledger_path"] == os.path.join(os.path.dirname(user_layer), "spend", "ledger.jsonl")
 
 
 def test_a_layer_that_is_a_named_pipe_is_broken_not_a_hang(project, monkeypatch, tmp_path):
@@ -111,10 +111,10 @@ def test_routing_config_carries_no_snapshot_fields(project):
 def test_budget_timezone_is_checked_and_kept(project):
     """budget.timezone reaches the hooks when it is a zone; else it is an error naming the forms,
     and the caps' days stay UTC."""
-    project.write_config("version: 1\nbudget: {daily_usd: 5, timezone: Europe/Paris}\n")
+    project.write_user_config("version: 1\nbudget: {daily_usd: 5, timezone: Europe/Paris}\n")
     snap = project.routing()
     assert snap["budget"]["timezone"] == "Europe/Paris" and snap["problems"] == []
-    path = project.write_config("version: 1\nbudget: {daily_usd: 5, timezone: Mars/Olympus}\n")
+    path = project.write_user_config("version: 1\nbudget: {daily_usd: 5, timezone: Mars/Olympus}\n")
     snap = project.routing()
     assert "timezone" not in snap["budget"] and snap["budget"]["daily_usd"] == 5
     (problem,) = snap["problems"]

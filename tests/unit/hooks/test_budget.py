@@ -71,7 +71,7 @@ def test_per_agent_budget_matches_agent_names_like_claude_code(hooks):
 def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
     """on_exceed: downgrade turns a spent budget into a rewrite to haiku (or downgrade_to), whatever
     the spawn asked for; a spawn already at or below it is left alone."""
-    hooks.write_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
+    hooks.write_user_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
     hooks.spend(1)
     for asked in ("opus", "sonnet", None):
         out = pre(hooks, f"toolu_{asked}", model=asked)
@@ -82,9 +82,9 @@ def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
 
 
 def test_downgrade_to_another_model(hooks):
-    hooks.write_config(
-        "version: 1\nagents: {general-purpose: opus}\n"
-        "budget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
+    hooks.write_config("version: 1\nagents: {general-purpose: opus}\n")
+    hooks.write_user_config(
+        "version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
     )
     hooks.spend(1)
     assert pre(hooks, model="opus")["hookSpecificOutput"]["updatedInput"]["model"] == "sonnet"
