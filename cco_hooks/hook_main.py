@@ -37,12 +37,18 @@ def _ignored_message(snap):
     ignored = [p for p in snap.get("problems") or () if isinstance(p, dict) and p.get("level") == "ignored"]
     if not ignored or snap.get("broken"):
         return None
-    names = sorted({f"{p.get('key_path')} in {p.get('file')}" for p in ignored})
+    by_file = {}
+    for p in ignored:
+        by_file.setdefault(str(p.get("file")), set()).add(str(p.get("key_path")))
+    named = [
+        f"{', '.join(sorted(keys)[:8])}{', …' if len(keys) > 8 else ''} in {file}" for file, keys in by_file.items()
+    ]
+    count = sum(len(keys) for keys in by_file.values())
     text = (
-        f"cco-hooks: {len(names)} key(s) of a repository's config were ignored (it cannot move cco-hooks' files, "
-        f"set prices or loosen your budget): {'; '.join(names[:3])}{'; …' if len(names) > 3 else ''}. "
-        "Run `cco-hooks config validate` for why."
+        f"cco-hooks: {count} key(s) of a repository's config were ignored (it cannot move cco-hooks' files, set "
+        f"prices or loosen your budget): {'; '.join(named)}. Run `cco-hooks config validate` for why."
     )
+    names = sorted(f"{key} in {file}" for file, keys in by_file.items() for key in keys)
     return hookio.tell_once("ignored-config:" + "|".join(names), text)
 
 
