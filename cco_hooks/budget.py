@@ -59,8 +59,11 @@ def check(payload, snap, ledger_path, now=None):
     where = "UTC" if zone is None else ("local" if zone.name == "local" else zone.name)
     for key, cap, used, what, period in _caps(budget, spent, payload, today, where):
         if used >= cap:
+            # The file that set this cap: a repository's layer may add one to a budget the user set.
+            cap_source = coerce.mapping(budget.get("sources")).get(key)
+            cap_source = cap_source if isinstance(cap_source, str) else source
             message = (
-                f"cco-hooks: {what} of {format_usd(cap)} is spent ({format_usd(used)} so far; set in {source}). "
+                f"cco-hooks: {what} of {format_usd(cap)} is spent ({format_usd(used)} so far; set in {cap_source}). "
                 + (
                     "New spawns are denied until it resets; raise the budget to continue."
                     if action == "deny"
@@ -73,7 +76,7 @@ def check(payload, snap, ledger_path, now=None):
                 "downgrade_to": downgrade_to,
                 "message": message,
                 "layer": budget.get("layer"),
-                "source": budget.get("source"),
+                "source": cap_source,
             }
         if cap > 0 and used >= warn_at * cap:
             told = hookio.tell_once(

@@ -25,7 +25,34 @@ def _load_snapshot(payload):
 
 
 def _config_messages(project, snap):
-    """Problems with the config, shown to the user once per config state."""
+    """Problems with the config, shown to the user once per config state, and the keys a
+    repository's config may not set, told once for each set of them."""
+    texts = [m for m in (_problem_message(project, snap), _ignored_message(snap)) if m]
+    return " ".join(texts) if texts else None
+
+
+def _ignored_message(snap):
+    """Once (not per spawn, not per snapshot rebuild): the keys of a repository's config that were
+    ignored. The marker is named after the keys and files, so a new one is told again."""
+    ignored = [p for p in snap.get("problems") or () if isinstance(p, dict) and p.get("level") == "ignored"]
+    if not ignored or snap.get("broken"):
+        return None
+    by_file = {}
+    for p in ignored:
+        by_file.setdefault(str(p.get("file")), set()).add(str(p.get("key_path")))
+    named = [
+        f"{', '.join(sorted(keys)[:8])}{', …' if len(keys) > 8 else ''} in {file}" for file, keys in by_file.items()
+    ]
+    count = sum(len(keys) for keys in by_file.values())
+    text = (
+        f"cco-hooks: {count} key(s) of a repository's config were ignored (it cannot move cco-hooks' files, set "
+        f"prices or loosen your budget): {'; '.join(named)}. Run `cco-hooks config validate` for why."
+    )
+    names = sorted(f"{key} in {file}" for file, keys in by_file.items() for key in keys)
+    return hookio.tell_once("ignored-config:" + "|".join(names), text)
+
+
+def _problem_message(project, snap):
     if snap.get("told"):
         return None
     if snap.get("broken"):

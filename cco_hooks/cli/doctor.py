@@ -81,6 +81,12 @@ def check_config(routing: dict, out: Out) -> int:
     if routing["broken"] or errors:
         problems += 1
         out(f"config problems: {len(errors)} error(s); run `cco-hooks config validate`.")
+    ignored = [p for p in routing["problems"] if p["level"] == "ignored"]
+    if ignored:  # not a fault of the installation: the user's own settings stay in force
+        out(
+            f"config: {len(ignored)} key(s) of a repository's config ignored (files, prices or a looser budget); "
+            "run `cco-hooks config validate`."
+        )
     out(
         f"mode: {routing['mode']}, {len(routing['exact']) + len(routing['globs'])} rule(s), "
         f"{len(routing['agent_file_rules'])} from agent files, on_error: {routing['on_error']}"

@@ -6,6 +6,13 @@ embedded default (``config/default.yaml``) → ``${CLAUDE_CONFIG_DIR:-~/.claude}
 → ``<project>/.claude/cco-hooks.{yaml,json}`` → ``<project>/.claude/cco-hooks.local.{yaml,json}``
 → the file named by ``CCO_HOOKS_CONFIG``.
 
+Trust: the embedded default, the user's file and the one ``CCO_HOOKS_CONFIG`` names are the user's
+own choice. The project and project-local layers come with a repository (a clone carries either), so
+they may route spawns (agents, mode, default, limits) but never move cco-hooks' files (``ledger``,
+``pricing.file``), set prices, or loosen a protection: their budget can only tighten what the layers
+before them set, and ``on_error: block`` stays. What they may not set is ignored and reported as an
+``ignored`` problem naming the key, the file and why (:data:`REPOSITORY_LAYERS`).
+
 Any layer may be a CCO orchestra config (``cco_format``). Problems never raise: each names the file,
 the key path and the fix. A layer that cannot be read at all (bad syntax, not a mapping, a wrong
 top-level value) is *broken*: the hooks then leave every spawn unchanged (or deny it, with
@@ -31,6 +38,12 @@ from cco_hooks.config.schema import AgentRule, Config
 
 MAX_LAYER_BYTES = 4 * 1024 * 1024
 NATIVE = "cco-hooks"
+# Layers that come with a repository: whoever clones it gets them without choosing them.
+REPOSITORY_LAYERS = ("project", "local")
+# Where a user sets what a repository's config may not (the ``~`` form when none is given).
+USER_CONFIG_HINT = "~/.claude/cco-hooks.yaml"
+DEFAULT_WARN_AT = 0.8
+DEFAULT_DOWNGRADE_TO = "haiku"
 
 
 def _problem(level, file, key_path, message):
@@ -38,6 +51,8 @@ def _problem(level, file, key_path, message):
 
 
 def format_problem(problem) -> str:
+    if problem["level"] == "ignored":
+        return f"ignored: {problem['key_path']} in {problem['file']} — {problem['message']}"
     where = problem["file"] or "config"
     if problem.get("key_path"):
         where += f": {problem['key_path']}"
@@ -261,6 +276,11 @@ def _resolve_relative(value, file):
     return os.path.abspath(value)
 
 
+def user_config_hint(env) -> str:
+    """The user's own config file, as an "ignored" problem names it: where to set it instead."""
+    return os.path.join(paths.claude_config_dir(env), paths.CONFIG_BASENAMES[0])
+
+
 def load_layers(project, env) -> list[dict]:
     """Every layer that exists, lowest priority first; the embedded default first of all."""
     layers = [read_layer("default", paths.default_config_path())]
@@ -289,8 +309,12 @@ def load_layers(project, env) -> list[dict]:
     return layers
 
 
-def merge(layers) -> dict:
-    """Later layers win per key and per agent; each value remembers the layer it came from."""
+def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
+    """Later layers win per key and per agent; each value remembers the layer it came from.
+
+    A repository's layer (:data:`REPOSITORY_LAYERS`) is first cut down to what it may set
+    (:func:`_repository_view`); ``user_config`` is the file its "ignored" problems point the user to.
+    """
     merged = {
         "mode": ("rewrite", "default", None),
         "on_error": ("allow", "default", None),
@@ -302,6 +326,7 @@ def merge(layers) -> dict:
         "ledger_path": (None, None, None),
         "pricing_file": (None, None, None),
         "budget": ({}, None, None),
+        "budget_sources": {},
         "rules": {},
     }
     for layer in layers:
@@ -309,6 +334,8 @@ def merge(layers) -> dict:
             continue
         cfg, name, path = layer["config"], layer["layer"], layer["path"]
         problems = layer["problems"]
+        if name in REPOSITORY_LAYERS:
+            cfg = _repository_view(cfg, merged, path, problems, user_config)
         for key in ("mode", "on_error", "agent_files", "route_fork"):
             if key in cfg:
                 merged[key] = (cfg[key], name, path)
@@ -326,6 +353,7 @@ def merge(layers) -> dict:
             merged["pricing_file"] = (_resolve_relative(cfg["pricing"]["file"], path), name, path)
         if cfg.get("budget"):
             merged["budget"] = (_merge_budget(merged["budget"][0], cfg["budget"], path, problems), name, path)
+            _note_cap_sources(merged["budget_sources"], cfg["budget"], path)
         merged["rules"].update(layer["rules"])
     ceiling, floor = merged["ceiling"][0], merged["floor"][0]
     if ceiling and floor and models.tier(floor) > models.tier(ceiling):
@@ -343,6 +371,115 @@ def merge(layers) -> dict:
                 )
         merged["floor"] = (None, None, None)
     return merged
+
+
+def _ignored(path, key_path, why):
+    return _problem("ignored", path, key_path, why)
+
+
+def _repository_view(cfg, merged, path, problems, user_config) -> dict:
+    """What a repository's layer may set, given what the layers before it set: everything but the
+    file locations and prices, ``on_error`` only towards ``block``, the budget only tighter. Each
+    key left out is reported as ``ignored``, with why and where the user can set it instead."""
+    cfg = dict(cfg)
+    for key in sorted(cfg.pop("ledger", None) or {}):
+        fix = f"set it in {user_config} or CCO_HOOKS_LEDGER." if key == "path" else "it is not a ledger key."
+        problems.append(_ignored(path, f"ledger.{key}", f"a repository's config cannot move cco-hooks' files; {fix}"))
+    for key in sorted(cfg.pop("pricing", None) or {}):
+        why = (
+            "a repository's config cannot choose the price table cco-hooks charges by"
+            if key == "file"
+            else "a repository's config cannot set prices"
+        )
+        problems.append(_ignored(path, f"pricing.{key}", f"{why}; set it in {user_config}."))
+    current_on_error, _layer, on_error_source = merged["on_error"]
+    if cfg.get("on_error") == "allow" and current_on_error == "block":
+        cfg.pop("on_error")
+        problems.append(
+            _ignored(
+                path,
+                "on_error",
+                f"a repository's config cannot loosen on_error: block (set in {on_error_source}) to allow; change it "
+                "there if you mean it.",
+            )
+        )
+    if cfg.get("budget"):
+        cfg["budget"] = _tighter_budget(cfg["budget"], merged, path, problems, user_config)
+    return cfg
+
+
+def _tighter_budget(section, merged, path, problems, user_config) -> dict:
+    """The part of a repository's budget section that tightens the budget merged so far: a cap
+    lower than the one in force (or a new one), ``deny`` over ``downgrade``, a cheaper
+    ``downgrade_to``, an earlier ``warn_at``. The rest is reported and dropped."""
+    budget, sources = merged["budget"][0], merged["budget_sources"]
+    where = merged["budget"][2] or "the embedded default"
+    kept = {}
+
+    def ignore(key_path, why):
+        problems.append(
+            _ignored(path, f"budget.{key_path}", f"a repository's config can only tighten the budget: {why}")
+        )
+
+    for key in ("daily_usd", "session_usd"):
+        if key not in section:
+            continue
+        value, cap = section[key], budget.get(key)
+        if cap is None or value < cap:
+            kept[key] = value
+        elif value > cap:
+            ignore(key, f"{value:g} is above the cap of {cap:g} set in {sources.get(key, where)}; raise it there.")
+    per_agent_caps = budget.get("per_agent") or {}
+    kept_per_agent = {}
+    for name, value in (section.get("per_agent") or {}).items():
+        key = agents.normalize_agent_name(name)
+        cap = per_agent_caps.get(key)
+        if cap is None or value < cap:
+            kept_per_agent[name] = value
+        elif value > cap:
+            source = sources.get(f"per_agent.{key}", where)
+            ignore(f"per_agent.{name}", f"{value:g} is above the cap of {cap:g} set in {source}; raise it there.")
+    if kept_per_agent:
+        kept["per_agent"] = kept_per_agent
+    if "on_exceed" in section:
+        if section["on_exceed"] == "downgrade" and budget.get("on_exceed", "deny") == "deny":
+            ignore(
+                "on_exceed",
+                f"downgrade would let spawns go on once a cap is spent, where {where} denies them; set it in "
+                f"{user_config}.",
+            )
+        else:
+            kept["on_exceed"] = section["on_exceed"]
+    if "downgrade_to" in section:
+        alias, _why = models.to_alias(section["downgrade_to"])
+        current = budget.get("downgrade_to", DEFAULT_DOWNGRADE_TO)
+        if alias in claude_code.TIER and models.tier(alias) > models.tier(current):
+            ignore("downgrade_to", f"{alias} costs more than {current}, the model in force; set it in {user_config}.")
+        else:
+            kept["downgrade_to"] = section["downgrade_to"]  # an unknown model is reported by _merge_budget
+    if "warn_at" in section:
+        current = budget.get("warn_at", DEFAULT_WARN_AT)
+        if section["warn_at"] > current:
+            ignore("warn_at", f"{section['warn_at']:g} would warn later than {current:g}; set it in {user_config}.")
+        else:
+            kept["warn_at"] = section["warn_at"]
+    if "timezone" in section:
+        if str(section["timezone"]) != str(budget.get("timezone", "UTC")):
+            ignore(
+                "timezone",
+                "moving the hour the caps' day begins lets one day's spend run over two days; set it in "
+                f"{user_config}.",
+            )
+    return kept  # any other key is unknown: warned about already, and never merged from a repository
+
+
+def _note_cap_sources(sources, section, path):
+    """Which file set each cap now in force, so a denial names the file the cap really came from."""
+    for key in ("daily_usd", "session_usd"):
+        if key in section:
+            sources[key] = path
+    for name in section.get("per_agent") or {}:
+        sources[f"per_agent.{agents.normalize_agent_name(name)}"] = path
 
 
 def _merge_budget(budget, section, path, problems) -> dict:
@@ -491,7 +628,7 @@ def build_routing(project, env) -> dict:
     """
     env = os.environ if env is None else env
     layers = load_layers(project, env)
-    merged = merge(layers)
+    merged = merge(layers, user_config_hint(env))
     problems = [p for layer in layers for p in layer["problems"]]
     broken = [
         format_problem(p) for layer in layers if layer["broken"] for p in layer["problems"] if p["level"] == "error"
@@ -524,7 +661,11 @@ def build_routing(project, env) -> dict:
         "agent_models": agent_models(project, env, plugin_dirs),
         "ledger_path": merged["ledger_path"][0],
         "pricing_file": merged["pricing_file"][0],
-        "budget": dict(budget_value, layer=budget_layer, source=budget_source) if budget_value else None,
+        "budget": (
+            dict(budget_value, layer=budget_layer, source=budget_source, sources=dict(merged["budget_sources"]))
+            if budget_value
+            else None
+        ),
         "problems": problems,
         "broken": broken,
     }

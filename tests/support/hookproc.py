@@ -117,6 +117,13 @@ class Hooks:
         path.write_text(text)
         return path
 
+    def write_user_config(self, text: str, name: str = "cco-hooks.yaml") -> Path:
+        """The user's own layer (``$CLAUDE_CONFIG_DIR/<name>``): trusted, unlike the project's."""
+        self.config.mkdir(parents=True, exist_ok=True)
+        path = self.config / name
+        path.write_text(text)
+        return path
+
     def transcript_path(self, agent_id: str, session: str = SID) -> Path:
         return self.session_dir / session / "subagents" / f"agent-{agent_id}.jsonl"
 

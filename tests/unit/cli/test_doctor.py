@@ -52,3 +52,14 @@ def test_doctor_accepts_a_checkout_registered_through_its_own_shim(project, monk
     (project.root / "hooks" / "cco-hook").unlink()
     result = cli("doctor", "--project", str(project.root))
     assert "STALE" in result.output and result.exit_code == 1
+
+
+def test_doctor_mentions_ignored_repository_keys_without_failing(project, monkeypatch, cli):
+    """Keys a repository's config may not set are mentioned; the user's own settings are in force,
+    so it is not a problem of the installation (exit 0)."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    cli("install", "--scope", "project", "--project", str(project.root))
+    project.write_config("version: 1\nledger: {path: ~/.bashrc}\nbudget: {on_exceed: downgrade}\n")
+    result = cli("doctor", "--project", str(project.root))
+    assert result.exit_code == 0, result.output
+    assert "config: 2 key(s) of a repository's config ignored" in result.output

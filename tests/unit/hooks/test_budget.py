@@ -44,6 +44,18 @@ def test_a_spent_daily_budget_denies_the_next_spawn_naming_the_budget(hooks):
     assert records[-1]["status"] == "denied" and records[-1]["decision"]["rule"] == "budget.daily_usd"
 
 
+def test_a_denial_names_the_file_the_spent_cap_came_from(hooks):
+    """The user's daily cap, a per-agent cap added by the project: the daily denial names the user's
+    file (the budget's last contributor is the project), and the record carries it too."""
+    user_layer = hooks.write_user_config("version: 1\nbudget: {daily_usd: 0.25}\n")
+    hooks.write_config("version: 1\nbudget: {per_agent: {python-pro: 5}}\n")
+    hooks.spend(1)
+    reason = denial(pre(hooks))
+    assert f"set in {user_layer})" in reason
+    records, _ = hooks.read_ledger()
+    assert records[-1]["decision"]["source"] == str(user_layer)
+
+
 def test_the_budget_applies_without_any_routing_rule_and_in_every_mode(hooks):
     """No rule names the agent, the mode is observe: a spent budget still denies."""
     hooks.write_config("version: 1\nmode: observe\nbudget: {daily_usd: 0.000001}\n")
@@ -71,7 +83,7 @@ def test_per_agent_budget_matches_agent_names_like_claude_code(hooks):
 def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
     """on_exceed: downgrade turns a spent budget into a rewrite to haiku (or downgrade_to), whatever
     the spawn asked for; a spawn already at or below it is left alone."""
-    hooks.write_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
+    hooks.write_user_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
     hooks.spend(1)
     for asked in ("opus", "sonnet", None):
         out = pre(hooks, f"toolu_{asked}", model=asked)
@@ -82,9 +94,9 @@ def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
 
 
 def test_downgrade_to_another_model(hooks):
-    hooks.write_config(
-        "version: 1\nagents: {general-purpose: opus}\n"
-        "budget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
+    hooks.write_config("version: 1\nagents: {general-purpose: opus}\n")
+    hooks.write_user_config(
+        "version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
     )
     hooks.spend(1)
     assert pre(hooks, model="opus")["hookSpecificOutput"]["updatedInput"]["model"] == "sonnet"
