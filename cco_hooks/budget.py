@@ -19,7 +19,7 @@ Stdlib only: imported by the PreToolUse hook when a budget is configured.
 import os
 import time
 
-from cco_hooks import accounting, coerce, hookio, pending, totals
+from cco_hooks import accounting, agents, coerce, hookio, pending, totals
 
 pricing = hookio.OnFirstUse("pricing", globals())
 transcript = hookio.OnFirstUse("transcript", globals())
@@ -116,19 +116,48 @@ def _caps(budget, spent, payload, day, where="UTC"):
         used = coerce.number(coerce.mapping(spent["sessions"].get(session)).get("usd")) or 0.0
         caps.append(("session_usd", session_cap, used, "this session's budget (budget.session_usd)", session))
     agent = totals.agent_key(coerce.mapping(payload.get("tool_input")).get("subagent_type"))
-    agent_cap = coerce.number(coerce.mapping(budget.get("per_agent")).get(agent))
-    if agent_cap is not None:
-        used = coerce.number(coerce.mapping(day_totals.get("agents")).get(agent)) or 0.0
+    limits, exact, globs = per_agent_caps(budget)
+    cap_key = agents.find_rule(agent, exact, globs)
+    if cap_key is not None:
+        # The cap is the budget of every agent type it governs (as routing would match them): an
+        # exact key beats a glob, so each agent's spend counts against exactly one cap.
+        agent_spend = coerce.mapping(day_totals.get("agents"))
+        used = sum(
+            coerce.number(usd) or 0.0
+            for name, usd in agent_spend.items()
+            if agents.find_rule(name, exact, globs) == cap_key
+        )
+        whom = f"agents matching {cap_key!r}" if agents.is_glob(cap_key) else f"agent {cap_key!r}"
         caps.append(
             (
-                f"per_agent.{agent}",
-                agent_cap,
+                f"per_agent.{cap_key}",
+                limits[cap_key],
                 used,
-                f"the daily budget of agent {agent!r} (budget.per_agent, {where} day {day})",
-                f"{day}:{agent}",
+                f"the daily budget of {whom} (budget.per_agent, {where} day {day})",
+                f"{day}:{cap_key}",
             )
         )
     return caps
+
+
+def per_agent_caps(budget):
+    """``budget.per_agent`` as routing keeps its rules: ``({key: usd}, {name: key}, [[glob, key], ...])``,
+    the globs most specific first, so ``agents.find_rule`` picks an agent's cap key as it picks its
+    rule (normalised names, ``plugin:name`` also as ``name``, exact keys before globs). Keys
+    without a number set no cap."""
+    limits, exact, globs = {}, {}, []
+    for key, cap in coerce.mapping(budget.get("per_agent")).items():
+        usd = coerce.number(cap)
+        name = agents.normalize_agent_name(key)
+        if usd is None or not name:
+            continue
+        limits[name] = usd
+        if agents.is_glob(name):
+            globs.append([name, name])
+        else:
+            exact[name] = name
+    globs.sort(key=lambda item: (-agents.glob_specificity(item[0]), item[0]))
+    return limits, exact, globs
 
 
 def unsettled_costs(ledger_path, snap, zone=None):

@@ -47,6 +47,21 @@ def make_private_dirs(directory):
             pass
 
 
+def tighten_mode(fd, mode=0o600):
+    """Narrow the file open on ``fd`` to ``mode`` (0600) when it is a regular file we own that others
+    may read or write (an ``errors.log`` or ledger made 0644 by an older release, a copy, a umask).
+    Through the descriptor, never by path, so a name swapped meanwhile is never touched; never a
+    FIFO, device or another user's file; never widened. Returns whether it changed the mode."""
+    try:
+        st = os.fstat(fd)
+        if (st.st_mode & 0o170000) != 0o100000 or st.st_uid != os.getuid() or not st.st_mode & 0o777 & ~mode:
+            return False
+        os.fchmod(fd, mode)
+    except OSError:
+        return False
+    return True
+
+
 def read_json_object(path, cap):
     """The JSON object in a small file we own, or ``None`` (missing, not regular, over ``cap``
     bytes, not JSON, not an object). Opened non-blocking, so a named pipe cannot hang a hook."""
@@ -90,6 +105,8 @@ class Replacement:
             self.fd = os.open(self.tmp, flags, mode)
         if mode != 0o600:  # a mode we were asked to keep exactly, which the umask may have narrowed
             os.fchmod(self.fd, mode)
+        else:  # O_TRUNC kept the mode of a temporary file left behind
+            tighten_mode(self.fd)
 
     def write(self, data):
         view = memoryview(data)

@@ -87,6 +87,7 @@ def log_error(event, exc_info, env=None):
         files.make_private_dirs(os.path.dirname(log_path))
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
+            files.tighten_mode(fd)  # an errors.log left 0644 holds tracebacks with paths and payloads
             os.write(fd, f"--- {stamp} {event} (pid {os.getpid()})\n{text}".encode("utf-8", "replace"))
         finally:
             os.close(fd)

@@ -43,12 +43,7 @@ def lock_path(path: str) -> str:
 def _open_private(path: str, flags: int) -> int:
     files.make_private_dirs(os.path.dirname(os.path.abspath(path)))
     fd = os.open(path, flags | os.O_CREAT | _O_CLOEXEC, FILE_MODE)
-    try:
-        st = os.fstat(fd)
-        if st.st_mode & 0o777 != FILE_MODE and st.st_uid == os.getuid():
-            os.fchmod(fd, FILE_MODE)
-    except OSError:
-        pass
+    files.tighten_mode(fd, FILE_MODE)
     return fd
 
 

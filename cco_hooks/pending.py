@@ -369,6 +369,7 @@ def sweep(pdir: str, now: float, force: bool) -> None:
             return
     try:
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | _O_CLOEXEC, 0o600)
+        files.tighten_mode(fd)
         os.close(fd)
         os.utime(marker)
     except OSError:

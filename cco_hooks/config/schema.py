@@ -70,7 +70,11 @@ class Budget(_Section):
         None, ge=0, description="Spend cap per day (in `timezone`, UTC by default), all sessions."
     )
     session_usd: float | None = Field(None, ge=0, description="Spend cap per Claude Code session.")
-    per_agent: dict[str, float] | None = Field(None, description="Daily spend cap per agent type.")
+    per_agent: dict[str, float] | None = Field(
+        None,
+        description="Daily spend cap per agent type, keys matched as routing rules are (normalised, `plugin:name`, "
+        "globs; exact beats glob, the most specific glob wins); the agents a key governs share its cap.",
+    )
     timezone: str | None = Field(
         None,
         description="Where the caps' day begins: UTC (the default), local (the machine's zone), a fixed offset "

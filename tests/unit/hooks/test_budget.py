@@ -80,6 +80,60 @@ def test_per_agent_budget_matches_agent_names_like_claude_code(hooks):
     assert denial(pre(hooks, "toolu_c", agent_type="code-reviewer")) is None
 
 
+def test_a_per_agent_glob_caps_every_agent_it_matches_as_routing_would(hooks):
+    """A cap on ``python-*`` governs ``Python Pro`` and the plugin agent ``my-plugin:python-pro``
+    (routing's matching: normalised, ``plugin:name`` also as ``name``); the spend of every agent it
+    governs counts against it, and agents it does not match run."""
+    hooks.write_config("version: 1\nbudget: {per_agent: {python-*: 0.3}}\n")
+    assert denial(pre(hooks, "toolu_a", agent_type="Python Pro")) is None
+    hooks.spend(1, agent_type="my-plugin:python-helper")
+    reason = denial(pre(hooks, "toolu_b", agent_type="Python Pro"))
+    assert "agents matching 'python-*'" in reason and "budget.per_agent" in reason and "$0.4865 so far" in reason
+    assert "agents matching 'python-*'" in denial(pre(hooks, "toolu_c", agent_type="my-plugin:python-pro"))
+    assert denial(pre(hooks, "toolu_d", agent_type="rust-pro")) is None
+    records, _ = hooks.read_ledger()
+    assert records[-2]["decision"]["rule"] == "budget.per_agent.python-*"
+
+
+def test_a_per_agent_name_caps_the_plugin_agent_of_that_name(hooks):
+    """``per_agent: {python-pro: ...}`` also caps ``my-plugin:python-pro``, as a routing rule on
+    ``python-pro`` routes it; the two share the cap."""
+    hooks.write_config("version: 1\nbudget: {per_agent: {python-pro: 0.3}}\n")
+    hooks.spend(1, agent_type="my-plugin:python-pro")
+    assert "agent 'python-pro'" in denial(pre(hooks, "toolu_a", agent_type="python_pro"))
+    assert "agent 'python-pro'" in denial(pre(hooks, "toolu_b", agent_type="other-plugin:Python Pro"))
+
+
+@pytest.mark.parametrize("exact_cap, glob_cap", [(0.3, 100), (100, 0.3)])
+def test_an_exact_per_agent_key_beats_a_glob(hooks, exact_cap, glob_cap):
+    """``python-pro`` has its own cap, so the glob ``python-*`` neither caps it nor counts its spend."""
+    hooks.write_config(f"version: 1\nbudget: {{per_agent: {{python-*: {glob_cap}, python-pro: {exact_cap}}}}}\n")
+    hooks.spend(1, agent_type="python-pro")
+    reason = denial(pre(hooks, "toolu_a", agent_type="Python Pro"))
+    assert (reason is not None) == (exact_cap < 1)
+    assert reason is None or "agent 'python-pro'" in reason
+    assert denial(pre(hooks, "toolu_b", agent_type="python-other")) is None
+
+
+def test_the_most_specific_per_agent_glob_wins(hooks):
+    """Among globs the one with most literal characters wins, as among routing rules."""
+    hooks.write_config("version: 1\nbudget: {per_agent: {'*': 100, python-*: 100, python-p*: 0.3}}\n")
+    hooks.spend(1, agent_type="python-pro")
+    assert "agents matching 'python-p*'" in denial(pre(hooks, "toolu_a", agent_type="python-prime"))
+    assert denial(pre(hooks, "toolu_b", agent_type="python-x")) is None
+    assert denial(pre(hooks, "toolu_c", agent_type="rust-pro")) is None
+
+
+def test_per_agent_caps_are_split_like_routing_rules():
+    """Normalised keys, globs most specific first, keys without a number dropped."""
+    limits, exact, globs = budget.per_agent_caps(
+        {"per_agent": {"Python Pro": 1, "python-*": 2, "*": 3, "py*": "x", "my-plugin:rust_pro": 4}}
+    )
+    assert limits == {"python-pro": 1, "python-*": 2, "*": 3, "my-plugin:rust-pro": 4}
+    assert exact == {"python-pro": "python-pro", "my-plugin:rust-pro": "my-plugin:rust-pro"}
+    assert [pattern for pattern, _key in globs] == ["python-*", "*"]
+
+
 def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
     """on_exceed: downgrade turns a spent budget into a rewrite to haiku (or downgrade_to), whatever
     the spawn asked for; a spawn already at or below it is left alone."""

@@ -162,3 +162,68 @@ def test_write_exclusive_never_writes_through_a_planted_link(tmp_path, monkeypat
     with pytest.raises(FileExistsError):
         files.write_exclusive(str(tmp_path / "marker"), b"x")
     assert victim.read_text() == "keep" and not (tmp_path / "marker").exists() and tmp.is_symlink()
+
+
+# --------------------------------------------------------------------------- tighten_mode
+
+
+def test_tighten_mode_narrows_a_wide_file_we_own_through_its_descriptor(tmp_path):
+    """A 0644 (or 0666, 0700) file we own becomes 0600; one already 0600 or narrower is left alone."""
+    for before, after, changed in ((0o644, 0o600, True), (0o666, 0o600, True), (0o700, 0o600, True)):
+        path = tmp_path / f"f{before:o}"
+        path.write_text("x")
+        path.chmod(before)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            assert files.tighten_mode(fd) is changed
+        finally:
+            os.close(fd)
+        assert mode(path) == after
+    for narrow in (0o600, 0o400, 0o000):
+        path = tmp_path / f"n{narrow:o}"
+        path.write_text("x")
+        path.chmod(narrow)
+        fd = os.open(path, os.O_RDONLY) if narrow else os.open(tmp_path, os.O_RDONLY)
+        try:
+            assert files.tighten_mode(fd) is False
+        finally:
+            os.close(fd)
+        assert mode(path) == narrow  # never widened
+
+
+def test_tighten_mode_leaves_a_fifo_alone(tmp_path):
+    """Not a regular file: a named pipe (as a device node would be) keeps its mode."""
+    fifo = tmp_path / "errors.log"
+    os.mkfifo(fifo, 0o644)
+    fifo.chmod(0o644)
+    fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        assert files.tighten_mode(fd) is False
+    finally:
+        os.close(fd)
+    assert mode(fifo) == 0o644
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="giving a file to another user needs root")
+def test_tighten_mode_leaves_another_users_file_alone(tmp_path):
+    """A file in a shared directory that belongs to someone else is theirs to chmod, not ours."""
+    path = tmp_path / "ledger.jsonl"
+    path.write_text("x")
+    path.chmod(0o644)
+    os.chown(path, 65534, 65534)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert files.tighten_mode(fd) is False
+    finally:
+        os.close(fd)
+    assert mode(path) == 0o644
+
+
+def test_write_private_through_a_wide_leftover_temp_file_is_private(tmp_path):
+    """A fixed-name temp file left 0644 (an older release, a copy) does not make the new file 0644."""
+    path = tmp_path / "ledger.jsonl.totals.json"
+    leftover = tmp_path / "ledger.jsonl.totals.json.tmp"
+    leftover.write_text("old")
+    leftover.chmod(0o644)
+    files.write_private(str(path), "{}", tmp=str(leftover))
+    assert path.read_text() == "{}" and mode(path) == 0o600

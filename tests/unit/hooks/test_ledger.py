@@ -47,6 +47,30 @@ def test_existing_directory_is_left_alone_and_file_mode_is_fixed(tmp_path):
     assert mode(path) == 0o600
 
 
+def test_a_real_hook_process_makes_an_existing_wide_ledger_and_lock_private(hooks):
+    """A ledger and lock left 0644 by an older release: the hook processes that settle a spawn
+    append to the same ledger (its old line kept) and leave both 0600."""
+    path = hooks.ledger
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write('{"v": 1, "kind": "note"}\n')
+    with open(ledger.lock_path(path), "w"):
+        pass
+    for wide in (path, ledger.lock_path(path)):
+        os.chmod(wide, 0o644)
+    hooks.write_transcript("a1")
+    for event, payload in (
+        ("pre-tool-use", hooks.pre("toolu_1")),
+        ("subagent-stop", hooks.stop("a1")),
+        ("post-tool-use", hooks.post_completed("toolu_1", "a1")),
+    ):
+        proc, _seconds = hooks.run(event, payload)
+        assert proc.returncode == 0, proc.stderr
+    lines = open(path).read().splitlines()
+    assert lines[0] == '{"v": 1, "kind": "note"}' and json.loads(lines[-1])["tool_use_id"] == "toolu_1"
+    assert mode(path) == 0o600 and mode(ledger.lock_path(path)) == 0o600
+
+
 def test_umask_cannot_widen_modes(tmp_path):
     path = tmp_path / "d" / "ledger.jsonl"
     old = os.umask(0)
