@@ -116,22 +116,20 @@ def _caps(budget, spent, payload, day, where="UTC"):
         used = coerce.number(coerce.mapping(spent["sessions"].get(session)).get("usd")) or 0.0
         caps.append(("session_usd", session_cap, used, "this session's budget (budget.session_usd)", session))
     agent = totals.agent_key(coerce.mapping(payload.get("tool_input")).get("subagent_type"))
-    limits, exact, globs = per_agent_caps(budget)
-    cap_key = agents.find_rule(agent, exact, globs)
-    if cap_key is not None:
-        # The cap is the budget of every agent type it governs (as routing would match them): an
-        # exact key beats a glob, so each agent's spend counts against exactly one cap.
-        agent_spend = coerce.mapping(day_totals.get("agents"))
-        used = sum(
-            coerce.number(usd) or 0.0
-            for name, usd in agent_spend.items()
-            if agents.find_rule(name, exact, globs) == cap_key
-        )
+    agent_spend = coerce.mapping(day_totals.get("agents"))
+    for cap_key, cap in per_agent_caps(budget):
+        if not cap_matches(cap_key, agent):
+            continue
+        # Every key that matches the agent (as routing matches names) is a cap of its own, shared
+        # by all the agent types it matches: {python-*: 5, python-pro: 2} keeps python-pro under
+        # $2 and all python agents together under $5. So a key added by any layer can only
+        # tighten, never free an agent from a cap it was under.
+        used = sum(coerce.number(usd) or 0.0 for name, usd in agent_spend.items() if cap_matches(cap_key, name))
         whom = f"agents matching {cap_key!r}" if agents.is_glob(cap_key) else f"agent {cap_key!r}"
         caps.append(
             (
                 f"per_agent.{cap_key}",
-                limits[cap_key],
+                cap,
                 used,
                 f"the daily budget of {whom} (budget.per_agent, {where} day {day})",
                 f"{day}:{cap_key}",
@@ -141,23 +139,25 @@ def _caps(budget, spent, payload, day, where="UTC"):
 
 
 def per_agent_caps(budget):
-    """``budget.per_agent`` as routing keeps its rules: ``({key: usd}, {name: key}, [[glob, key], ...])``,
-    the globs most specific first, so ``agents.find_rule`` picks an agent's cap key as it picks its
-    rule (normalised names, ``plugin:name`` also as ``name``, exact keys before globs). Keys
-    without a number set no cap."""
-    limits, exact, globs = {}, {}, []
+    """``budget.per_agent`` as ``[(normalised key, usd), ...]``, exact keys first, then globs most
+    specific first (the order the caps are checked and named in). Keys without a number set no cap."""
+    caps = []
     for key, cap in coerce.mapping(budget.get("per_agent")).items():
         usd = coerce.number(cap)
         name = agents.normalize_agent_name(key)
-        if usd is None or not name:
-            continue
-        limits[name] = usd
-        if agents.is_glob(name):
-            globs.append([name, name])
-        else:
-            exact[name] = name
-    globs.sort(key=lambda item: (-agents.glob_specificity(item[0]), item[0]))
-    return limits, exact, globs
+        if usd is not None and name:
+            caps.append((name, usd))
+    caps.sort(key=lambda item: (agents.is_glob(item[0]), -agents.glob_specificity(item[0]), item[0]))
+    return caps
+
+
+def cap_matches(cap_key, agent_type):
+    """Whether a ``per_agent`` key covers an agent type, as a routing rule would match it:
+    spelling-insensitive, ``plugin:name`` also as ``name``, ``*`` and ``?`` globs."""
+    names = agents.candidate_names(agent_type)
+    if agents.is_glob(cap_key):
+        return any(agents.glob_match(cap_key, name) for name in names)
+    return cap_key in names
 
 
 def unsettled_costs(ledger_path, snap, zone=None):

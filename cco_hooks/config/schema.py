@@ -73,7 +73,7 @@ class Budget(_Section):
     per_agent: dict[str, float] | None = Field(
         None,
         description="Daily spend cap per agent type, keys matched as routing rules are (normalised, `plugin:name`, "
-        "globs; exact beats glob, the most specific glob wins); the agents a key governs share its cap.",
+        "globs); every key that matches an agent caps it, and the agents a key matches share its cap.",
     )
     timezone: str | None = Field(
         None,

@@ -105,18 +105,22 @@ def test_a_per_agent_name_caps_the_plugin_agent_of_that_name(hooks):
 
 
 @pytest.mark.parametrize("exact_cap, glob_cap", [(0.3, 100), (100, 0.3)])
-def test_an_exact_per_agent_key_beats_a_glob(hooks, exact_cap, glob_cap):
-    """``python-pro`` has its own cap, so the glob ``python-*`` neither caps it nor counts its spend."""
+def test_every_per_agent_key_that_matches_is_a_cap(hooks, exact_cap, glob_cap):
+    """``python-pro`` is under its own cap AND under ``python-*``, which all python agents share: a
+    key never frees an agent from another key's cap, so adding one can only tighten."""
     hooks.write_config(f"version: 1\nbudget: {{per_agent: {{python-*: {glob_cap}, python-pro: {exact_cap}}}}}\n")
     hooks.spend(1, agent_type="python-pro")
     reason = denial(pre(hooks, "toolu_a", agent_type="Python Pro"))
-    assert (reason is not None) == (exact_cap < 1)
-    assert reason is None or "agent 'python-pro'" in reason
-    assert denial(pre(hooks, "toolu_b", agent_type="python-other")) is None
+    assert reason is not None
+    assert ("agent 'python-pro'" in reason) == (exact_cap < 1)
+    assert ("agents matching 'python-*'" in reason) == (glob_cap < 1)
+    other = denial(pre(hooks, "toolu_b", agent_type="python-other"))
+    assert (other is not None) == (glob_cap < 1)  # python-pro's spend counts against python-* too
 
 
-def test_the_most_specific_per_agent_glob_wins(hooks):
-    """Among globs the one with most literal characters wins, as among routing rules."""
+def test_a_glob_counts_the_spend_of_every_agent_it_matches(hooks):
+    """The most specific key is named first, but every matching glob is checked with the spend of all
+    the agents it covers."""
     hooks.write_config("version: 1\nbudget: {per_agent: {'*': 100, python-*: 100, python-p*: 0.3}}\n")
     hooks.spend(1, agent_type="python-pro")
     assert "agents matching 'python-p*'" in denial(pre(hooks, "toolu_a", agent_type="python-prime"))
@@ -124,14 +128,15 @@ def test_the_most_specific_per_agent_glob_wins(hooks):
     assert denial(pre(hooks, "toolu_c", agent_type="rust-pro")) is None
 
 
-def test_per_agent_caps_are_split_like_routing_rules():
-    """Normalised keys, globs most specific first, keys without a number dropped."""
-    limits, exact, globs = budget.per_agent_caps(
+def test_per_agent_caps_are_normalised_and_ordered_exact_first():
+    """Normalised keys, exact keys first, then globs most specific first; keys without a number dropped."""
+    caps = budget.per_agent_caps(
         {"per_agent": {"Python Pro": 1, "python-*": 2, "*": 3, "py*": "x", "my-plugin:rust_pro": 4}}
     )
-    assert limits == {"python-pro": 1, "python-*": 2, "*": 3, "my-plugin:rust-pro": 4}
-    assert exact == {"python-pro": "python-pro", "my-plugin:rust-pro": "my-plugin:rust-pro"}
-    assert [pattern for pattern, _key in globs] == ["python-*", "*"]
+    assert caps == [("my-plugin:rust-pro", 4), ("python-pro", 1), ("python-*", 2), ("*", 3)]
+    assert budget.cap_matches("python-pro", "other-plugin:Python Pro")
+    assert budget.cap_matches("python-*", "my-plugin:python_debugger")
+    assert not budget.cap_matches("my-plugin:rust-pro", "rust-pro")
 
 
 def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
