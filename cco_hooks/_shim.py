@@ -47,7 +47,11 @@ except Exception as exc:  # noqa: BLE001 - fail open
 if os.environ.get("CCO_HOOKS_DEBUG_MODULES"):  # tests/unit/architecture/test_hot_path_imports.py
     # what did we load, and which modules came from load_hook_modules (they have no import spec)?
     try:
-        fd = os.open(os.environ["CCO_HOOKS_DEBUG_MODULES"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(
+            os.environ["CCO_HOOKS_DEBUG_MODULES"],
+            os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+            0o600,
+        )
         loaded = [n + (" preloaded" if getattr(m, "__spec__", 0) is None else "") for n, m in sys.modules.items()]
         os.write(fd, "\n".join(sorted(loaded)).encode("ascii", "replace"))
         os.close(fd)

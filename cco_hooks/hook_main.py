@@ -10,7 +10,7 @@ Stdlib only: this is the hot path (see bench/ and tests/unit/architecture/test_h
 import os
 import sys
 
-from cco_hooks import claude_code, hookio, paths, snapshot
+from cco_hooks import claude_code, files, hookio, paths, snapshot
 
 
 def _text(payload, key):
@@ -177,8 +177,15 @@ def _block_denial(what, where, fix):
 
 
 def _report_internal(event, exc_info, state, outcome="the spawn proceeds unchanged"):
-    log_path = hookio.log_error(event, exc_info)
     exc = exc_info[1]
+    if isinstance(exc, files.UnsafeFile):
+        # Not our bug: a name beside the ledger holds a link, a pipe or a device; the message says
+        # which and the fix, once per name, and nothing is written there.
+        message = hookio.tell_once(f"unsafe-file:{exc.filename}", str(exc))
+        if message:
+            state["told"] = message
+        return
+    log_path = hookio.log_error(event, exc_info)
     topic = f"internal:{event}:{type(exc).__name__}"
     message = hookio.tell_once(topic, hookio.internal_error_message(event, exc, log_path, outcome))
     if message:
@@ -209,7 +216,12 @@ def main(argv):
         out = handler(payload, state)
     except Exception:
         snap = state.get("snapshot")
-        blocked = event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block"
+        blocked = (
+            event == "pre-tool-use"
+            and isinstance(snap, dict)
+            and snap.get("on_error") == "block"
+            and not isinstance(sys.exc_info()[1], files.UnsafeFile)  # nothing recorded, spawns still go
+        )
         outcome = "the spawn is denied (on_error: block)" if blocked else "the spawn proceeds unchanged"
         _report_internal(event, sys.exc_info(), state, outcome)
         out = _told(state)
