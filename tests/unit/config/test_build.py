@@ -260,3 +260,13 @@ def test_a_layer_lists_at_most_a_hundred_problems_errors_first(project):
     assert problems[-1]["message"] == (
         "2901 more problems (0 errors) are not listed; fix these and validate again to see the rest."
     )
+
+
+def test_claude_code_settings_nested_50000_deep_are_ignored_not_an_internal_error(project):
+    """A repository's `.claude/settings.json` (read for `enabledPlugins`) nested 50,000 deep is
+    skipped like any unreadable settings file; the routing config is still built."""
+    (project.root / ".claude" / "settings.json").write_text('{"enabledPlugins": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    routing = project.routing()
+    assert routing["broken"] == [] and routing["plugin_agent_dirs"] == []
+    assert routing["exact"]["python-pro"]["model"] == "haiku"
