@@ -12,7 +12,8 @@ Limits, each refused with a message naming the limit and the fix (never a hang o
 
 YAML is read by libyaml's parser (PyYAML's C extension) when present — the pure-Python scanner is about
 ten times slower — and composed by a counting composer, then built by the safe constructor (no Python
-tags). Real configs are a few KiB, a few hundred values, at most a handful of levels and aliases.
+tags). Real configs are a few KiB (the largest CCO orchestra configs ~70 KB, a few thousand values), at
+most a handful of levels and aliases.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, ScalarEvent
 from yaml.resolver import Resolver
 
-MAX_BYTES = 128 * 1024
+MAX_BYTES = 256 * 1024
 MAX_DEPTH = 64
 MAX_VALUES = 20_000
 MAX_TEXT_CHARS = 1024 * 1024
@@ -104,8 +105,8 @@ def read_text(path) -> tuple[str | None, str | None]:
 
 def _too_large(size) -> str:
     return (
-        f"is {size:,} bytes, more than the {MAX_BYTES // 1024} KiB a config layer may be; a config is a few KiB: "
-        "keep only the cco-hooks settings in it"
+        f"is {size:,} bytes, more than the {MAX_BYTES // 1024} KiB a config layer may be (the largest CCO configs "
+        "are ~70 KB): keep only the routing config in it"
     )
 
 
@@ -181,7 +182,7 @@ def _too_many_values() -> str:
 def _too_much_text() -> str:
     return (
         f"holds more than {MAX_TEXT_CHARS // (1024 * 1024)} MiB of text (counting what each YAML alias repeats); "
-        "a config is a few KiB: remove repeated aliases of long values"
+        "a config holds tens of KiB at most: remove repeated aliases of long values"
     )
 
 

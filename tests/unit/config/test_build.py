@@ -140,8 +140,8 @@ def billion_laughs(levels=9, width=9) -> str:
 HOSTILE = {
     "billion laughs": ("cco-hooks.yaml", billion_laughs(), "holds more than 20,000 values"),
     "yaml nested 50,000 deep": ("cco-hooks.yaml", "agents: " + "[" * 50_000 + "]" * 50_000 + "\n", "64 levels deep"),
-    # 4 bytes a level: 20,000 levels keep it under the size limit, so the depth limit is what refuses it
-    "yaml mappings nested 20,000 deep": ("cco-hooks.yaml", "{a: " * 20_000 + "1" + "}" * 20_000, "64 levels deep"),
+    # 5 bytes a level: 50,000 levels stay under the size limit, so the depth limit is what refuses it
+    "yaml mappings nested 50,000 deep": ("cco-hooks.yaml", "{a: " * 50_000 + "1" + "}" * 50_000, "64 levels deep"),
     "json nested 50,000 deep": ("cco-hooks.json", '{"agents": ' + "[" * 50_000 + "]" * 50_000 + "}", "64 levels deep"),
     "json nested 100 deep": ("cco-hooks.json", '{"agents": ' + "[" * 100 + "]" * 100 + "}", "64 levels deep"),
     "recursive alias": ("cco-hooks.yaml", "version: 1\nagents: &a {x: *a}\n", "recursive YAML alias (*a"),
@@ -200,8 +200,8 @@ def test_an_over_size_layer_is_refused_before_it_is_read(project, monkeypatch):
     [broken] = project.routing()["broken"]
     size = os.path.getsize(path)
     assert broken == (
-        f"error: {path}: is {size:,} bytes, more than the 128 KiB a config layer may be; a config is a few KiB: "
-        "keep only the cco-hooks settings in it."
+        f"error: {path}: is {size:,} bytes, more than the 256 KiB a config layer may be (the largest CCO configs "
+        "are ~70 KB): keep only the routing config in it."
     )
     assert reads and os.stat(path).st_ino not in reads  # the other layers are read; this one only measured
 

@@ -40,7 +40,7 @@ LAYERS = {
     "flat yaml of 3.9 MB": (
         "cco-hooks.yaml",
         "".join(f"key{i}: value {i}\n" for i in range(230_000)),
-        "more than the 128 KiB a config layer may be",
+        "more than the 256 KiB a config layer may be",
     ),
 }
 
@@ -86,12 +86,12 @@ def test_a_hostile_layer_is_broken_fast_and_small_and_judged_once(tmp_path, case
 
 
 def test_a_flat_layer_just_under_the_size_limit_loads_small(tmp_path):
-    """The largest layer the limits let through (unknown keys filling 128 KiB) is parsed, its
+    """The largest layer the limits let through (unknown keys filling 256 KiB) is parsed, its
     problems capped, within the timeout and 100 MB; the spawn is routed as the layer says."""
     h = Hooks(tmp_path)
     head = "version: 1\nagents: {general-purpose: haiku}\n"
     lines, size = [], len(head)
-    while size < 128 * 1024 - 40:
+    while size < 256 * 1024 - 40:
         lines.append(f"unknown-key-{len(lines)}: some value\n")
         size += len(lines[-1])
     h.write_config(head + "".join(lines))
@@ -102,5 +102,5 @@ def test_a_flat_layer_just_under_the_size_limit_loads_small(tmp_path):
     assert second["hookSpecificOutput"]["updatedInput"]["model"] == "haiku"
     assert not modules & PARSER_MODULES
     snap = snapshot.load(str(h.project), h.env())
-    assert len(lines) > 4000 and len(snap["problems"]) == 101 and snap["broken"] == []
+    assert len(lines) > 9000 and len(snap["problems"]) == 101 and snap["broken"] == []
     check_state(h)
