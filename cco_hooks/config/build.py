@@ -27,16 +27,18 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 
-import yaml
 from pydantic import ValidationError
 
 from cco_hooks import agents, claude_code, models, paths, zones
-from cco_hooks.config import cco_format
+from cco_hooks.config import bounded, cco_format
 from cco_hooks.config.schema import AgentRule, Config
 
-MAX_LAYER_BYTES = 4 * 1024 * 1024
+# Claude Code's own JSON files (plugin registry, settings), read best effort; not config layers.
+MAX_SETTINGS_BYTES = 4 * 1024 * 1024
+# A layer lists at most this many problems; the rest are counted in one last line.
+MAX_PROBLEMS_PER_LAYER = 100
+KEY_PATH_CHARS = 160
 NATIVE = "cco-hooks"
 # Layers that come with a repository: whoever clones it gets them without choosing them.
 REPOSITORY_LAYERS = ("project", "local")
@@ -47,6 +49,9 @@ DEFAULT_DOWNGRADE_TO = "haiku"
 
 
 def _problem(level, file, key_path, message):
+    # Key paths are made of the layer's own keys: cut short like every value quoted in a message.
+    if key_path is not None:
+        key_path = bounded.shorten(key_path, KEY_PATH_CHARS)
     return {"level": level, "file": file, "key_path": key_path, "message": message}
 
 
@@ -65,49 +70,24 @@ def _validation_problems(exc, file, key_prefix=(), consequence=""):
         _problem(
             "error",
             file,
-            ".".join(str(p) for p in (*key_prefix, *err["loc"])),
-            f"{err['msg']}; got {err.get('input')!r}.{consequence}",
+            ".".join(bounded.shorten(p) for p in (*key_prefix, *err["loc"])),
+            f"{bounded.shorten(err['msg'], 200)}; got {bounded.quote(err.get('input'))}.{consequence}",
         )
         for err in exc.errors()
     ]
 
 
 def parse_file(path) -> tuple[object, str | None]:
-    """Parsed content of a YAML or JSON file, or ``(None, why)``. YAML is loaded safely."""
-    try:
-        # O_NONBLOCK: a named pipe must not hang the hook; only a regular file is a config.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        return None, f"cannot be read ({exc.strerror}); check its permissions"
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, "is not a regular file; point the layer at a YAML or JSON file"
-        try:
-            raw = f.read(MAX_LAYER_BYTES + 1)
-        except OSError as exc:
-            return None, f"cannot be read ({exc.strerror}); check its permissions"
-    if len(raw) > MAX_LAYER_BYTES:
-        return None, f"is larger than {MAX_LAYER_BYTES // (1024 * 1024)} MiB; a config is a few KiB"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
-    if path.endswith(".json"):
-        try:
-            return json.loads(text), None
-        except json.JSONDecodeError as exc:
-            return None, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; fix the JSON syntax"
-    try:
-        return yaml.safe_load(text), None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, f"is not valid YAML: {reason}{at}; fix the YAML syntax"
+    """Parsed content of a YAML or JSON file, or ``(None, why)``. YAML is loaded safely, and both
+    within the limits of ``cco_hooks.config.bounded`` (size, nesting, values, aliases)."""
+    text, why = bounded.read_text(path)
+    if why is not None:
+        return None, why
+    return bounded.parse(text, is_json=path.endswith(".json"))
 
 
 def _rule_from(name, value, file, layer, problems):
-    key_path = f"agents.{name}"
+    key_path = f"agents.{bounded.shorten(name)}"
     if isinstance(value, str):
         value = {"model": value}
     if not isinstance(value, dict):
@@ -116,7 +96,7 @@ def _rule_from(name, value, file, layer, problems):
                 "error",
                 file,
                 key_path,
-                f"must be a model name or an object with `model`; got {value!r}. This rule is ignored.",
+                f"must be a model name or an object with `model`; got {bounded.quote(value)}. This rule is ignored.",
             )
         )
         return None
@@ -129,7 +109,12 @@ def _rule_from(name, value, file, layer, problems):
         return None
     for extra in sorted(rule.model_extra or {}):
         problems.append(
-            _problem("warning", file, f"{key_path}.{extra}", "unknown key, ignored; expected model, effort or mode.")
+            _problem(
+                "warning",
+                file,
+                f"{key_path}.{bounded.shorten(extra)}",
+                "unknown key, ignored; expected model, effort or mode.",
+            )
         )
     alias, why = models.to_alias(rule.model)
     if alias is None:
@@ -138,7 +123,7 @@ def _rule_from(name, value, file, layer, problems):
                 "error",
                 file,
                 f"{key_path}.model",
-                f"Unknown model {rule.model!r} for agent {name!r}: {why}; expected one of "
+                f"Unknown model {bounded.quote(rule.model)} for agent {bounded.quote(name)}: {why}; expected one of "
                 f"{', '.join(claude_code.ALIASES)} (or inherit). This rule is ignored.",
             )
         )
@@ -161,14 +146,42 @@ def _model_field(section, key, file, problems, allow_inherit=False):
     if alias is None or (alias == claude_code.INHERIT and not allow_inherit):
         why = why or "inherit is not a tier"
         problems.append(
-            _problem("error", file, key, f"model {raw!r}: {why}; expected one of {', '.join(claude_code.ALIASES)}.")
+            _problem(
+                "error",
+                file,
+                key,
+                f"model {bounded.quote(raw)}: {why}; expected one of {', '.join(claude_code.ALIASES)}.",
+            )
         )
         return None
     return alias
 
 
 def read_layer(layer, path) -> dict:
-    """One layer: its format, its normalised content, its problems, and whether it is broken."""
+    """One layer: its format, its normalised content, its problems, and whether it is broken.
+
+    At most ``MAX_PROBLEMS_PER_LAYER`` problems are listed, errors first: a layer with thousands of
+    unknown keys must not make every hook carry thousands of messages in its snapshot."""
+    result = _read_layer(layer, path)
+    problems = result["problems"]
+    if len(problems) > MAX_PROBLEMS_PER_LAYER:
+        problems.sort(key=lambda p: p["level"] != "error")  # stable: errors first, each in file order
+        dropped = problems[MAX_PROBLEMS_PER_LAYER:]
+        del problems[MAX_PROBLEMS_PER_LAYER:]
+        errors = sum(p["level"] == "error" for p in dropped)
+        problems.append(
+            _problem(
+                "error" if errors else "warning",
+                path,
+                None,
+                f"{len(dropped)} more problems ({errors} errors) are not listed; fix these and validate again "
+                "to see the rest.",
+            )
+        )
+    return result
+
+
+def _read_layer(layer, path) -> dict:
     result = {"layer": layer, "path": path, "format": None, "config": {}, "rules": {}, "problems": [], "broken": False}
     problems = result["problems"]
     data, why = parse_file(path)
@@ -221,12 +234,19 @@ def _warn_native_keys(config, non_empty, path, problems):
     """Warnings for a native layer: unknown keys (top level and in each section), no ``version``."""
     for extra in sorted(config.model_extra or {}):
         problems.append(
-            _problem("warning", path, extra, "unknown key, ignored. See config/cco-hooks.schema.json for the keys.")
+            _problem(
+                "warning",
+                path,
+                bounded.shorten(extra),
+                "unknown key, ignored. See config/cco-hooks.schema.json for the keys.",
+            )
         )
     for section_name in ("default", "limits", "ledger", "pricing", "budget"):
         section = getattr(config, section_name)
         for extra in sorted(getattr(section, "model_extra", None) or {}):
-            problems.append(_problem("warning", path, f"{section_name}.{extra}", "unknown key, ignored."))
+            problems.append(
+                _problem("warning", path, f"{section_name}.{bounded.shorten(extra)}", "unknown key, ignored.")
+            )
     if config.version is None and non_empty:
         problems.append(
             _problem(
@@ -259,8 +279,8 @@ def _read_agent_rules(agents_section, result):
                 _problem(
                     "warning",
                     path,
-                    f"agents.{name}",
-                    f"names the same agent as {result['rules'][key]['pattern']!r} (names match case- and "
+                    f"agents.{bounded.shorten(name)}",
+                    f"names the same agent as {bounded.quote(result['rules'][key]['pattern'])} (names match case- and "
                     "separator-insensitively); this later entry applies.",
                 )
             )
@@ -518,7 +538,9 @@ def agent_file_rules(project, env, problems) -> dict:
                 continue
             alias, why = models.to_alias(raw)
             if alias is None:
-                problems.append(_problem("warning", path, "model", f"{raw!r}: {why}; this agent file makes no rule."))
+                problems.append(
+                    _problem("warning", path, "model", f"{bounded.quote(raw)}: {why}; this agent file makes no rule.")
+                )
                 continue
             if alias == claude_code.INHERIT:
                 continue
@@ -537,8 +559,8 @@ def _read_json(path):
     """A small JSON file as an object, or ``None`` (missing, unreadable, not JSON, not an object)."""
     try:
         with open(path, "rb") as f:
-            value = json.loads(f.read(MAX_LAYER_BYTES))
-    except (OSError, ValueError):
+            value = json.loads(f.read(MAX_SETTINGS_BYTES))
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return value if isinstance(value, dict) else None
 

@@ -111,3 +111,19 @@ def test_config_show_json_carries_the_ignored_keys(project, cli):
         ("ignored", str(path), "ledger.path")
     ]
     assert shown["ledger_path"] is None
+
+
+def test_config_validate_names_the_limit_a_billion_laughs_breaks(project, cli):
+    """A layer of nested YAML aliases is counted, not expanded: validate names the file, the limit
+    and the fix in one short line, and exits 1."""
+    laughs = 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+        f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]\n" for n in range(1, 9)
+    )
+    path = project.write_config("version: 1\n" + laughs + "agents: {python-pro: *a8}\n")
+    result = cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert (
+        f"error: {path}: holds more than 20,000 values (counting what each YAML alias repeats); a config has a few "
+        "hundred: remove what is not config, or repeated aliases." in result.output
+    )
+    assert len(result.output) < 2000

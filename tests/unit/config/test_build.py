@@ -310,3 +310,150 @@ def test_a_repository_may_still_route(project):
     assert routing["mode"] == "enforce" and routing["default"]["model"] == "sonnet"
     assert (routing["limits"]["ceiling"], routing["limits"]["floor"]) == ("opus", "haiku")
     assert routing["exact"]["python-pro"]["model"] == "haiku" and ignored(routing) == {}
+
+
+# --------------------------------------------------------------------------- hostile layers: bounded parsing
+
+
+def billion_laughs(levels=9, width=9) -> str:
+    """The classic: each anchor a list of ``width`` aliases of the one before; ~500 bytes that expand
+    to ``width ** levels`` strings (387 million) — inside a rule, where a message would quote it."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
+    return "version: 1\n" + "\n".join(lines) + f"\nagents: {{python-pro: *a{levels - 1}}}\n"
+
+
+HOSTILE = {
+    "billion laughs": ("cco-hooks.yaml", billion_laughs(), "holds more than 20,000 values"),
+    "yaml nested 50,000 deep": ("cco-hooks.yaml", "agents: " + "[" * 50_000 + "]" * 50_000 + "\n", "64 levels deep"),
+    # 5 bytes a level: 50,000 levels stay under the size limit, so the depth limit is what refuses it
+    "yaml mappings nested 50,000 deep": ("cco-hooks.yaml", "{a: " * 50_000 + "1" + "}" * 50_000, "64 levels deep"),
+    "json nested 50,000 deep": ("cco-hooks.json", '{"agents": ' + "[" * 50_000 + "]" * 50_000 + "}", "64 levels deep"),
+    "json nested 100 deep": ("cco-hooks.json", '{"agents": ' + "[" * 100 + "]" * 100 + "}", "64 levels deep"),
+    "recursive alias": ("cco-hooks.yaml", "version: 1\nagents: &a {x: *a}\n", "recursive YAML alias (*a"),
+    "too many aliases": (
+        "cco-hooks.yaml",
+        "version: 1\nx: &x 1\nlist: [" + ", ".join(["*x"] * 501) + "]\n",
+        "more than 500 YAML aliases",
+    ),
+    "long text repeated by aliases": (
+        "cco-hooks.yaml",
+        "version: 1\nx: &x " + "y" * 100_000 + "\nlist: [" + ", ".join(["*x"] * 11) + "]\n",
+        "more than 1 MiB of text",
+    ),
+    "a 5,000-digit integer": ("cco-hooks.yaml", "version: 1\nmode: " + "9" * 5000 + "\n", "integer string conversion"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_layer_over_a_limit_is_broken_with_a_message_naming_the_limit_the_file_and_the_fix(project, name):
+    """Aliases, nesting and values are counted while the layer is parsed, never expanded: the layer
+    is broken, its one error names the file, the limit and the fix, and no other layer is lost."""
+    file_name, text, limit = HOSTILE[name]
+    path = project.write_config(text, name=file_name)
+    routing = project.routing()
+    [broken] = routing["broken"]
+    assert broken.startswith(f"error: {path}: ") and limit in broken
+    assert any(fix in broken for fix in ("flatten it", "remove", "write the values out", "fix the value"))
+    assert len(broken) < 400
+    assert [layer["broken"] for layer in routing["layers"]] == [False, True]
+
+
+def test_an_over_size_layer_is_refused_before_it_is_read(project, monkeypatch):
+    """A 3.9 MB flat YAML is refused by its size (fstat), so not one byte of it is read."""
+    path = project.write_config("".join(f"key{i}: value {i}\n" for i in range(230_000)))
+    assert os.path.getsize(path) > 3_900_000
+    reads = []
+    real_fdopen = os.fdopen
+
+    class ReadSpy:
+        """The opened file, recording every read of it."""
+
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def read(self, *args):
+            reads.append(os.fstat(self.f.fileno()).st_ino)
+            return self.f.read(*args)
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *args, **kwargs: ReadSpy(real_fdopen(fd, *args, **kwargs)))
+    [broken] = project.routing()["broken"]
+    size = os.path.getsize(path)
+    assert broken == (
+        f"error: {path}: is {size:,} bytes, more than the 256 KiB a config layer may be (the largest CCO configs "
+        "are ~70 KB): keep only the routing config in it."
+    )
+    assert reads and os.stat(path).st_ino not in reads  # the other layers are read; this one only measured
+
+
+def test_a_real_sized_config_with_anchors_and_merge_keys_still_loads(project):
+    """The limits leave real configs alone: anchors, aliases and merge keys work as YAML says."""
+    project.write_config(
+        "version: 1\nx-cheap: &cheap {model: haiku, effort: low}\n"
+        "agents:\n  explorer: *cheap\n  reviewer: {<<: *cheap, model: sonnet}\n"
+        + "".join(f"  agent-{i}: *cheap\n" for i in range(200))
+    )
+    routing = project.routing()
+    assert routing["broken"] == []
+    assert (routing["exact"]["explorer"]["model"], routing["exact"]["explorer"]["effort"]) == ("haiku", "low")
+    assert (routing["exact"]["reviewer"]["model"], routing["exact"]["reviewer"]["effort"]) == ("sonnet", "low")
+    assert len(routing["exact"]) == 202
+
+
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"version: 1\nagents: {{python-pro: [{LONG}]}}\n",  # a rule that is neither a name nor an object
+        f"version: 1\nagents: {{python-pro: {{model: haiku, effort: {LONG}}}}}\n",  # pydantic's error
+        f"version: 1\nagents: {{python-pro: {LONG}}}\n",  # an unknown model
+        f"version: 1\nagents:\n  ? {LONG}\n  : nonsense\n",  # a long agent name (an explicit key: no length limit)
+        f"version: 1\n? {LONG}\n: 1\nbudget:\n  ? {LONG}\n  : 2\n",  # unknown keys
+        f"version: 1\nlimits: {{ceiling: {LONG}}}\n",  # a bad model field
+        f"architect: {{type: {LONG}, model: {LONG}}}\n",  # a CCO orchestra config
+        f"agent_model_overrides:\n  x: haiku\n  ? {LONG}\n  : {LONG}\nenable_agent_override: true\n",
+    ],
+    ids=["rule", "pydantic", "model", "agent-name", "unknown-keys", "model-field", "orchestra", "overrides"],
+)
+def test_messages_quote_values_cut_short(project, text):
+    """Every problem quotes what the layer holds cut to 80 characters and "…", never whole."""
+    project.write_config(text)
+    problems = project.routing()["problems"]
+    assert problems
+    for problem in problems:
+        assert "x" * 81 not in problem["message"] and "x" * 161 not in (problem["key_path"] or "")
+        assert len(problem["message"]) < 600
+    assert any("…" in p["message"] + (p["key_path"] or "") for p in problems)
+
+
+def test_a_layer_lists_at_most_a_hundred_problems_errors_first(project):
+    """Thousands of unknown keys make a hundred problems and one line counting the rest; an error
+    at the end of the file is still listed."""
+    path = project.write_config(
+        "version: 1\n" + "".join(f"unknown-{i}: 1\n" for i in range(3000)) + "agents: {a: nonsense}\n"
+    )
+    problems = [p for p in project.routing()["problems"] if p["file"] == str(path)]
+    assert len(problems) == 101
+    assert problems[0]["key_path"] == "agents.a.model" and problems[0]["level"] == "error"
+    assert problems[-1]["message"] == (
+        "2901 more problems (0 errors) are not listed; fix these and validate again to see the rest."
+    )
+
+
+def test_claude_code_settings_nested_50000_deep_are_ignored_not_an_internal_error(project):
+    """A repository's `.claude/settings.json` (read for `enabledPlugins`) nested 50,000 deep is
+    skipped like any unreadable settings file; the routing config is still built."""
+    (project.root / ".claude" / "settings.json").write_text('{"enabledPlugins": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    routing = project.routing()
+    assert routing["broken"] == [] and routing["plugin_agent_dirs"] == []
+    assert routing["exact"]["python-pro"]["model"] == "haiku"
