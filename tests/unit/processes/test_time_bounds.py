@@ -153,3 +153,32 @@ def test_the_subagent_stop_race_wait_ends_at_the_deadline(hooks, monkeypatch):
         hookio.clear_deadline()
     assert clock["now"] <= 0.5 + accounting.STOP_POLL_S
     assert any("a_race" in name for name in hooks.pending())  # incomplete: its part waits
+
+
+def test_a_million_line_transcript_is_priced_right_by_a_real_post_tool_use(hooks):
+    """A subagent transcript of a million lines, most of them not assistant lines (some quoting
+    ``"type":"assistant"`` in their text), each response on two lines, some growing their counts:
+    a real PostToolUse process prices every request once, with the largest counts. (Its speed is
+    in bench/README.md, not asserted here.)"""
+    from tests.support import long_transcript
+
+    path = hooks.transcript_path("a_long")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    expected = long_transcript.write(path, 1_000_000, assistant_every=50)
+    assert expected["lines"] >= 999_000 and expected["requests"] >= 19_000
+    hooks.run_pre("toolu_long")
+    proc, _wall = hooks.run(
+        "post-tool-use",
+        hooks.post_completed("toolu_long", "a_long", final_text=long_transcript.FINAL_TEXT),
+        timeout=GUARD_S,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [record] = [r for r in hooks.records() if r.get("tool_use_id") == "toolu_long"]
+    assert record["status"] == "completed" and record["transcript_complete"] is True
+    assert record["requests"] == expected["requests"]
+    tokens = record["tokens"]
+    assert (tokens["input"], tokens["output"], tokens["cache_read"]) == (
+        expected["input"],
+        expected["output"],
+        expected["cache_read"],
+    )
