@@ -187,12 +187,15 @@ def on_pre_tool_use(payload, decision, ledger_path, would_run=None) -> None:
         return
     if pre["decision"]["action"] == "deny":
         with ledger.locked(ledger_path) as ok:
-            if _settled(ok, pdir, "tu", skey, tool_use_id, ledger_path):
-                return
-            if _write_record(pdir, ledger_path, skey, tool_use_id, None, records.denied_record(pre)):
-                pending.remove(pending.pre_path(pdir, skey, tool_use_id))
-                return
-        # the ledger could not be written (disk full): the part keeps the denial for a later settle
+            # Without the lock (another process holds it past this hook's deadline) the denial is
+            # not written unlocked: its part below keeps it, and a later settle records it.
+            if ok:
+                if _settled(ok, pdir, "tu", skey, tool_use_id, ledger_path):
+                    return
+                if _write_record(pdir, ledger_path, skey, tool_use_id, None, records.denied_record(pre)):
+                    pending.remove(pending.pre_path(pdir, skey, tool_use_id))
+                    return
+        # the ledger could not be written (disk full) or locked in time: the part keeps the denial
     pending.write_part(pending.pre_path(pdir, skey, tool_use_id), pre)
 
 
@@ -290,7 +293,7 @@ def _wait_for_final_message(path, digest, roots) -> None:
     (outside the lock: parallel hooks must not queue behind this) — settle re-checks anyway."""
     if not path or not transcript.allowed(path, roots):
         return
-    deadline = time.monotonic() + stop_wait_s()
+    deadline = hookio.wait_until(stop_wait_s())  # never past the hook process's own deadline
     while True:
         usage = completion.read_transcript(path, digest, roots)
         if usage.complete or (usage.error is not None and usage.error != transcript.MISSING):

@@ -169,6 +169,19 @@ def _told(state):
     return {"systemMessage": message} if message else None
 
 
+def _told_input_timeout(event):
+    """Stdin never ended (the writer kept it open): the hook gives up and the spawn proceeds
+    unchanged; the user is told once."""
+    budget = hookio.WAIT_BUDGET_S.get(event, hookio.DEFAULT_WAIT_BUDGET_S)
+    message = hookio.tell_once(
+        f"input-timeout:{event}",
+        f"cco-hooks: the {event} hook's input (stdin) did not end within {budget:g} s, so it was "
+        "ignored and the tool call proceeds unchanged; Claude Code closes it at once, so whatever "
+        "ran this hook kept it open.",
+    )
+    return {"systemMessage": message} if message else None
+
+
 def _block_denial(what, where, fix):
     """The PreToolUse answer when cco-hooks cannot route a spawn and ``on_error`` is ``block``."""
     from cco_hooks import policy
@@ -202,6 +215,13 @@ HANDLERS = {
 
 
 def main(argv):
+    try:
+        return _run(argv)
+    finally:
+        hookio.clear_deadline()  # a caller that goes on (tests, an embedding) is not bound by it
+
+
+def _run(argv):
     event = argv[0] if argv else ""
     handler = HANDLERS.get(event)
     if handler is None:
@@ -209,11 +229,14 @@ def main(argv):
         sys.stderr.write(f"cco-hooks: unknown hook event {event!r}; expected one of {expected}\n")
         return 0
     state = {}
+    hookio.start_deadline(event)  # one bound on every wait in this process (stdin, lock, race)
     try:
         payload = hookio.read_payload()
         if payload is None:
             return 0  # not a JSON object: nothing we can act on, and nothing to break
         out = handler(payload, state)
+    except hookio.PayloadTimeout:
+        out = _told_input_timeout(event)
     except Exception:
         snap = state.get("snapshot")
         blocked = (

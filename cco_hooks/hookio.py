@@ -15,6 +15,40 @@ from cco_hooks import fastjson, files, paths
 
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024  # real payloads are a few KiB; a prompt can be large
 
+# How long a hook process may wait in all (stdin, the ledger lock, the SubagentStop race), well
+# inside the timeout it is registered with (``claude_code.HOOK_EVENTS``: PreToolUse 10 s, the
+# others 30 s). Past it, Claude Code would kill the hook: a PreToolUse denial would silently become
+# "proceed", and a part being written could be lost. Once the deadline has passed every wait gives
+# up at once: the decision is still answered and the spawn's part is left for a later settle.
+WAIT_BUDGET_S = {"pre-tool-use": 5.0}
+DEFAULT_WAIT_BUDGET_S = 20.0
+READ_CHUNK = 1 << 16
+
+_deadline = None  # time.monotonic() past which this process no longer waits; None: no bound
+
+
+def start_deadline(event, now=None):
+    """Start the process's one wait deadline for hook ``event``; returns it (monotonic seconds).
+    Every wait in the process (``read_payload``, ``ledger.locked``, the SubagentStop race) ends by
+    it, so their sum stays within the event's budget however many there are."""
+    global _deadline
+    budget = WAIT_BUDGET_S.get(event, DEFAULT_WAIT_BUDGET_S)
+    _deadline = (time.monotonic() if now is None else now) + budget
+    return _deadline
+
+
+def clear_deadline():
+    """No bound on waits any more (the CLI side, tests)."""
+    global _deadline
+    _deadline = None
+
+
+def wait_until(timeout, now=None):
+    """When a wait of at most ``timeout`` seconds starting ``now`` must end: ``now + timeout``, or
+    the process's deadline when that comes first."""
+    end = (time.monotonic() if now is None else now) + timeout
+    return end if _deadline is None or end < _deadline else _deadline
+
 
 class OnFirstUse:
     """A module imported when first used, for start-up cost only: ``ledger = OnFirstUse("ledger",
@@ -35,11 +69,60 @@ class OnFirstUse:
         return getattr(module, attr)
 
 
+class PayloadTimeout(Exception):
+    """Stdin did not end before the process's deadline (the writer never closed it)."""
+
+
+def _read_bounded(stream):
+    """Everything on ``stream`` up to ``MAX_PAYLOAD_BYTES + 1`` bytes, waiting no later than the
+    process's deadline (``PayloadTimeout`` past it). A stream without a file descriptor (tests'
+    BytesIO) or no deadline set: one plain read."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is None or _deadline is None:
+        return stream.read(MAX_PAYLOAD_BYTES + 1)
+    # Non-blocking reads: Claude Code has written the whole payload and closed the pipe by the time
+    # a hook runs, so the common case reads it to its end without ever waiting (and without the
+    # ~0.3 ms of importing ``select``, only needed when the writer is slower than that).
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        chunks = []
+        size = 0
+        poller = None
+        while size <= MAX_PAYLOAD_BYTES:
+            try:
+                chunk = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                if poller is None:
+                    import select
+
+                    poller = select.poll()
+                    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+                left = _deadline - time.monotonic()
+                if left <= 0 or not poller.poll(left * 1000.0):
+                    raise PayloadTimeout from None
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        try:
+            os.set_blocking(fd, blocking)  # the descriptor may be shared: leave it as it was
+        except OSError:
+            pass
+
+
 def read_payload(stream=None):
-    """The payload as a dict, or ``None`` when stdin is not one JSON object."""
+    """The payload as a dict, or ``None`` when stdin is not one JSON object. Stdin that is still
+    open at the process's deadline raises ``PayloadTimeout``."""
     stream = sys.stdin.buffer if stream is None else stream
     try:
-        raw = stream.read(MAX_PAYLOAD_BYTES + 1)
+        raw = _read_bounded(stream)
     except (OSError, ValueError):
         return None
     if not raw or len(raw) > MAX_PAYLOAD_BYTES:

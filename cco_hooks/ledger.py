@@ -27,10 +27,13 @@ import os
 import stat
 import time
 
-from cco_hooks import fastjson, files
+from cco_hooks import fastjson, files, hookio
 
 LOCK_SUFFIX = ".lock"
-LOCK_TIMEOUT = 10.0  # seconds; past it a hook goes on without the lock rather than hang
+# Seconds one wait may last; a hook process also stops at its own deadline (``hookio.wait_until``:
+# all its waits together stay inside its registered timeout). Past it the hook goes on without
+# the lock rather than hang.
+LOCK_TIMEOUT = 10.0
 FILE_MODE = 0o600
 READ_CHUNK = 1 << 20
 
@@ -53,10 +56,11 @@ def _open_private(path: str, flags: int) -> int:
 
 class locked:
     """``with ledger.locked(path) as ok:`` holds the ledger's exclusive lock (re-entrant within the
-    process). ``ok`` is False when the lock could not be had within ``timeout`` seconds (or the
-    lock file cannot be created); the body then runs unlocked and should do only what is safe so.
-    A lock name holding a link, a pipe, a device or another user's file raises ``files.UnsafeFile``:
-    nothing is to be written beside it."""
+    process). ``ok`` is False when the lock could not be had within ``timeout`` seconds, or by the
+    hook process's deadline if that comes first (``hookio.wait_until``), or the lock file cannot be
+    created; the body then runs unlocked and should do only what is safe so. A lock name holding a
+    link, a pipe, a device or another user's file raises ``files.UnsafeFile``: nothing is to be
+    written beside it."""
 
     __slots__ = ("key", "timeout", "ok")
 
@@ -77,7 +81,7 @@ class locked:
             raise
         except OSError:
             return False
-        deadline = time.monotonic() + self.timeout
+        deadline = hookio.wait_until(self.timeout)
         delay = 0.001
         while True:
             try:
@@ -87,10 +91,11 @@ class locked:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EINTR):
                     os.close(fd)
                     return False
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 os.close(fd)
                 return False
-            time.sleep(delay)
+            time.sleep(min(delay, left))
             delay = min(delay * 2, 0.02)
         _held[self.key] = (fd, 1)
         self.ok = True

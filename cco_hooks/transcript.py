@@ -264,9 +264,21 @@ def _read_all(fd, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+_scan_once = fastjson._scan_once
+
+
 def _loads(raw: bytes):
+    text = raw.decode("utf-8", "replace")
     try:
-        return fastjson.loads(raw.decode("utf-8", "replace")), True
+        # The common case, a whole JSON line without surrounding blanks, straight to the C scanner
+        # (the hot loop of a long transcript); anything else takes the general path below.
+        value, end = _scan_once(text, 0)
+        if end == len(text):
+            return value, True
+    except Exception:  # noqa: BLE001 - the general path decides
+        pass
+    try:
+        return fastjson.loads(text), True
     except Exception:  # noqa: BLE001 - torn or garbage line
         return None, False
 
@@ -274,9 +286,23 @@ def _loads(raw: bytes):
 # --------------------------------------------------------------------------- subagent transcripts
 
 
-def _candidate_lines(data: bytes, count: int, tail_index: int):
+# How Claude Code marks an assistant line (compact JSON, no space after the colon). Inside a string
+# the quotes would be escaped, so only a real ``"type"`` key can match it: the cheap bytes test that
+# leaves every other line (tool results, user turns, attachments: most of a long transcript) to be
+# skipped without being decoded.
+ASSISTANT_TYPE = b'"type":"assistant"'
+ANY_ASSISTANT = b'"assistant"'
+
+
+def _assistant_needle(data: bytes) -> bytes:
+    """``ASSISTANT_TYPE`` for a transcript written as Claude Code writes it; for one written with a
+    space after its colons (not by Claude Code), every line that mentions ``"assistant"``."""
+    return ASSISTANT_TYPE if data.find(b'"type": ') < 0 else ANY_ASSISTANT
+
+
+def _candidate_lines(data: bytes, count: int, tail_index: int, needle: bytes = ANY_ASSISTANT):
     """``(index, line)`` of the lines worth parsing, in order: the first line (its timestamp), every
-    line that mentions ``"assistant"``, and an unterminated last line (to tell a torn tail). The same
+    line that contains ``needle``, and an unterminated last line (to tell a torn tail). The same
     as filtering ``enumerate(data.split(b"\\n"))``, without copying a whole transcript into lines
     first (a hook reads up to megabytes of it, and its latency counts)."""
     if count <= 0:
@@ -288,7 +314,7 @@ def _candidate_lines(data: bytes, count: int, tail_index: int):
     last = 0
     index, start = 1, end + 1  # the line beginning at ``start`` has number ``index``
     while start < size:
-        hit = data.find(b'"assistant"', start)
+        hit = data.find(needle, start)
         if hit < 0:
             break
         line_start = data.rfind(b"\n", start - 1, hit) + 1
@@ -383,12 +409,13 @@ def _scan_lines(result, data, tail_index):
     by_id: dict = {}
     order: list = []
     last_id = None
-    last_texts: list = []
+    last_contents: list = []  # the content values of the last message's lines
     last_stop = None
     timestamps: list = []
     version = None
+    last_raw_usage = None
 
-    for index, raw in _candidate_lines(data, result.lines, tail_index):
+    for index, raw in _candidate_lines(data, result.lines, tail_index, _assistant_needle(data)):
         is_tail = index == tail_index
         if not raw.strip():
             continue
@@ -421,36 +448,48 @@ def _scan_lines(result, data, tail_index):
         model = message.get("model")
         if not isinstance(model, str) or not model.strip() or len(model) > 100:
             model = None
-        usage = normalize_usage(message.get("usage"), obj.get("version"))
+        raw_usage = (message.get("usage"), obj.get("version"))
         entry = by_id.get(msg_id)
         if entry is None:
-            entry = {"id": msg_id, "model": model, "usage": usage}
+            entry = {"id": msg_id, "model": model, "usage": normalize_usage(*raw_usage)}
             by_id[msg_id] = entry
             order.append(entry)
+            last_raw_usage = raw_usage
         else:
-            _merge_usage(entry["usage"], usage)
+            # The lines of one response (one per content block) mostly repeat its usage unchanged:
+            # the same usage (and release) as the line before adds nothing: not normalised again.
+            if msg_id != last_id or raw_usage != last_raw_usage:
+                _merge_usage(entry["usage"], normalize_usage(*raw_usage))
+                last_raw_usage = raw_usage
             if entry["model"] is None:
                 entry["model"] = model
         if msg_id != last_id:
             last_id = msg_id
-            last_texts = []
+            last_contents = []
             last_stop = None
         stop_reason = message.get("stop_reason")
         if isinstance(stop_reason, str):
             last_stop = stop_reason
-        content = message.get("content")
-        if isinstance(content, list):
-            for block in content:
-                if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
-                    last_texts.append(block["text"])
-        elif isinstance(content, str):
-            last_texts.append(content)
+        last_contents.append(message.get("content"))  # its texts taken out for the last message only
         timestamps.append(obj.get("timestamp"))  # parsed once, below: only the last one counts
         v = obj.get("version")
         if isinstance(v, str) and 0 < len(v) <= 40:
             version = v
 
-    return order, last_id, last_texts, last_stop, timestamps, version
+    return order, last_id, _texts(last_contents), last_stop, timestamps, version
+
+
+def _texts(contents: list) -> list:
+    """The text blocks of a message's lines' ``content`` values, in order."""
+    texts = []
+    for content in contents:
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+                    texts.append(block["text"])
+        elif isinstance(content, str):
+            texts.append(content)
+    return texts
 
 
 def _finish(result, scan, expect_last_text, expect_digest) -> None:

@@ -3,7 +3,10 @@
 The file: ``MAGIC``, ``PY_TAG``, the footer's offset (8 bytes), the ``PARTS`` partitions (each a
 marshal of ``(rows, sessions)``, its CRC-32 in the footer), then the footer: a marshal of the offset
 scanned and the checks (ledger device and inode, CRC-32s of its first ``HEAD_BYTES`` and of the
-last line scanned), the rollups, the session share per partition, the drift counts and offsets.
+last line scanned), the rollups, the session share per partition, the drift counts and offsets;
+last, the CRC-32 of the footer (4 bytes, little-endian). The totals a report prints come from the
+footer's rollups, so a footer that fails its CRC-32, or holds a value of the wrong type or shape
+(``_well_formed``), is not used: the ledger is scanned again, and the total is right.
 
 It is written one partition at a time (never the whole file in memory) to a temporary file beside
 it, 0600, renamed over; the summary then reads its partitions from that open file. A damaged
@@ -17,14 +20,16 @@ import tempfile
 import zlib
 
 from cco_hooks import files, zones
+from cco_hooks.report.rows import ROLLUP_DIMS, WIDTH
 from cco_hooks.report.summary import PARTS, LedgerSummary, merge_into, share_of
 
 SUMMARY_SUFFIX = ".summary"
-SUMMARY_FORMAT = 5  # 5: the rows' time zone in the footer; lenient records
+SUMMARY_FORMAT = 6  # 6: the footer's own CRC-32; 5: the rows' time zone in the footer
 MAGIC = b"cco-hooks report summary\n"
 # marshal's format belongs to the interpreter: a summary written by another Python is rebuilt.
 PY_TAG = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}\n".encode()
 HEAD_BYTES = 4096
+FOOTER_CRC_BYTES = 4
 
 
 def summary_path(ledger_path, zone=None):
@@ -92,16 +97,80 @@ def _read_footer(f, st):
     if not fixed + 8 <= footer_at < st.st_size:
         raise ValueError
     f.seek(footer_at)
-    footer = marshal.loads(f.read())
-    if footer["format"] != SUMMARY_FORMAT or footer["parts_count"] != PARTS:
+    data = f.read()
+    body, stored = data[:-FOOTER_CRC_BYTES], data[-FOOTER_CRC_BYTES:]
+    if len(data) <= FOOTER_CRC_BYTES or zlib.crc32(body) != int.from_bytes(stored, "little"):
+        raise ValueError  # a flipped bit, a truncated or overwritten footer
+    footer = marshal.loads(body)
+    if not _well_formed(footer):
         raise ValueError
-    parts = footer["parts"]
-    if type(parts) is not list or len(parts) != PARTS:
-        raise ValueError
-    for where in parts:
+    for where in footer["parts"]:
         if where is not None and (where[0] < fixed + 8 or where[0] + where[1] > footer_at):
             raise ValueError
     return footer
+
+
+def _is_int(value, low=0):
+    return type(value) is int and value >= low
+
+
+def _ints(value, count):
+    return type(value) in (list, tuple) and len(value) == count and all(type(v) is int for v in value)
+
+
+def _is_key_field(value):
+    return value is None or type(value) is str
+
+
+def _well_formed(footer):
+    """Every value of the footer of the type and shape ``_footer`` writes: a summary whose checksum
+    holds but whose contents do not (another writer, a bug) is rebuilt, never a traceback later."""
+    if type(footer) is not dict:
+        return False
+    try:
+        if not (
+            footer["format"] == SUMMARY_FORMAT
+            and footer["parts_count"] == PARTS
+            and type(footer["zone"]) is str
+            and _ints(footer["ident"], 2)
+            and _is_int(footer["offset"])
+            and _ints(footer["head"], 2)
+            and _ints(footer["last"], 3)
+            and _is_int(footer["skipped"])
+            and type(footer["drift_offsets"]) is bytes
+            and len(footer["drift_offsets"]) % 8 == 0
+        ):
+            return False
+        parts, rollups, shares, drift = footer["parts"], footer["rollups"], footer["shares"], footer["drift"]
+    except KeyError:
+        return False
+    if type(parts) is not list or len(parts) != PARTS:
+        return False
+    if not all(where is None or (_ints(where, 3) and where[0] >= 0 and where[1] >= 0) for where in parts):
+        return False
+    if type(rollups) is not dict or not set(rollups) <= set(ROLLUP_DIMS):
+        return False
+    for groups in rollups.values():
+        if type(groups) is not dict:
+            return False
+        for group, row in groups.items():
+            if not (_is_key_field(group) and _ints(row, WIDTH)):
+                return False
+    if type(shares) is not list or len(shares) != PARTS:
+        return False
+    for share in shares:
+        if share is None:
+            continue
+        if type(share) is not list or len(share) != 4 or not _ints(share[:3], 3) or type(share[3]) is not dict:
+            return False
+        if not all(_is_key_field(project) and _ints(pair, 2) for project, pair in share[3].items()):
+            return False
+    if type(drift) is not dict:
+        return False
+    return all(
+        type(key) is tuple and key and all(_is_key_field(v) for v in key) and _is_int(count)
+        for key, count in drift.items()
+    )
 
 
 def load_saved(ledger_path, zone=None):
@@ -136,7 +205,7 @@ def load_saved(ledger_path, zone=None):
         ):
             raise ValueError
         s.part_spans = [None if where is None else tuple(where) for where in footer["parts"]]
-    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
+    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError):
         f.close()
         return None
     s.file = f
@@ -233,7 +302,8 @@ def write_file(summary, out, spills=None):
     finally:
         for g in opened.values():
             g.close()
-    out.write(_footer(summary, parts))
+    footer = _footer(summary, parts)
+    out.write(footer + zlib.crc32(footer).to_bytes(FOOTER_CRC_BYTES, "little"))
     out.seek(len(fixed))
     out.write(pos.to_bytes(8, "little"))
     out.flush()

@@ -241,3 +241,71 @@ def test_on_first_use_imports_and_replaces_itself_on_first_attribute_access(monk
     namespace["coerce"] = hookio.OnFirstUse("coerce", namespace)
     assert namespace["coerce"].text("ab") == "ab"
     assert namespace["coerce"] is sys.modules["cco_hooks.coerce"]
+
+
+# --------------------------------------------------------------------------- the wait deadline
+
+
+@pytest.fixture
+def no_deadline_after():
+    yield
+    hookio.clear_deadline()
+
+
+def test_each_hook_waits_in_all_well_inside_its_registered_timeout(no_deadline_after):
+    """The process's deadline: PreToolUse (10 s registered) waits 5 s in all, the others (30 s)
+    20 s; every wait ends by it, however long it asked for."""
+    from cco_hooks import claude_code
+
+    for _event, arg, _matcher, registered in claude_code.HOOK_EVENTS:
+        budget = hookio.start_deadline(arg, now=1000.0) - 1000.0
+        assert budget + 5 <= registered  # at least 5 s left for the work itself
+        assert hookio.wait_until(3600.0, now=1000.0) == 1000.0 + budget  # a long wait: cut
+        assert hookio.wait_until(0.5, now=1000.0) == 1000.5  # a short one: its own
+        assert hookio.wait_until(10.0, now=1000.0 + budget + 1) == 1000.0 + budget  # past it: none
+    assert hookio.start_deadline("pre-tool-use", now=0.0) == 5.0
+    hookio.clear_deadline()
+    assert hookio.wait_until(10.0, now=50.0) == 60.0  # the CLI: no process deadline
+
+
+def test_stdin_still_open_at_the_deadline_raises_payload_timeout(no_deadline_after):
+    """A pipe whose writer never closes it: the read gives up at the deadline (here already past),
+    whatever part of a payload it has."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b'{"tool_name": "Agent", ')
+        hookio.start_deadline("pre-tool-use", now=-100.0)
+        with open(read_end, "rb", buffering=0, closefd=False) as stream:
+            with pytest.raises(hookio.PayloadTimeout):
+                hookio.read_payload(stream)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_payload_on_a_closed_pipe_is_read_whole_within_the_deadline(no_deadline_after):
+    read_end, write_end = os.pipe()
+    payload = b'{"tool_name": "Agent", "pad": "' + b"x" * 300_000 + b'"}'
+
+    import threading
+
+    def write():
+        with open(write_end, "wb") as f:
+            f.write(payload)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    hookio.start_deadline("pre-tool-use")
+    with open(read_end, "rb") as stream:
+        assert hookio.read_payload(stream) == {"tool_name": "Agent", "pad": "x" * 300_000}
+    writer.join()
+
+
+def test_a_payload_over_the_size_cap_on_a_pipe_is_refused(no_deadline_after, monkeypatch):
+    monkeypatch.setattr(hookio, "MAX_PAYLOAD_BYTES", 1000)
+    read_end, write_end = os.pipe()
+    os.write(write_end, b'{"a": "' + b"x" * 5000 + b'"}')
+    os.close(write_end)
+    hookio.start_deadline("stop")
+    with open(read_end, "rb") as stream:
+        assert hookio.read_payload(stream) is None

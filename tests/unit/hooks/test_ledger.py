@@ -328,3 +328,29 @@ def test_a_linked_ledger_is_not_read_by_the_hooks(tmp_path, victim):
     victim.write_bytes(b'{"v": 1, "kind": "spawn", "cost_usd": 99}\n')
     os.symlink(victim, tmp_path / "ledger.jsonl")
     assert list(ledger.iter_records(str(tmp_path / "ledger.jsonl"))) == []
+
+
+def test_the_lock_wait_ends_at_the_hook_processs_deadline(tmp_path, monkeypatch):
+    """Held by another open file (as by another process), the lock is waited for only until the
+    process's deadline, not the full ``timeout``: on a fake clock the waits add up to the time left."""
+    from cco_hooks import hookio
+
+    path = str(tmp_path / "ledger.jsonl")
+    holder = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    clock = [500.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    try:
+        hookio.start_deadline("pre-tool-use")  # 505.0
+        with ledger.locked(path, timeout=10.0) as ok:
+            assert not ok
+        assert clock[0] == 505.0  # waited exactly to the deadline, never past it
+        with ledger.locked(path, timeout=10.0) as ok:  # a second wait: nothing left
+            assert not ok
+        assert clock[0] == 505.0
+    finally:
+        hookio.clear_deadline()
+        os.close(holder)
+    with ledger.locked(path, timeout=0.0) as ok:
+        assert ok

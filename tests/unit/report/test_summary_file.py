@@ -148,3 +148,122 @@ def test_a_named_pipe_at_the_summary_never_hangs_the_report(sample_ledger):
     )
     assert result.stdout.split() == ["None", "True"], result.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and stat.S_IMODE(os.lstat(fifo).st_mode) == 0o600
+
+
+# ---- the footer's checksum: any damage is a rescan, never a wrong total, never a traceback --------
+
+
+def _footer_at(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    fixed = len(summary_file.MAGIC) + len(summary_file.PY_TAG)
+    return data, fixed, int.from_bytes(data[fixed : fixed + 8], "little")
+
+
+def _report_of(ledger):
+    """The report's totals and rows as the CLI prints them (JSON), and what it said on stderr."""
+    from tests.support.ledger_records import run
+
+    code, out, err = run([ledger], fmt="json", group_by="agent")
+    assert code == 0, err
+    assert "Traceback" not in err
+    import json
+
+    doc = json.loads(out)
+    return {"totals": doc["totals"], "rows": doc["rows"]}
+
+
+def _expected_and_summary(ledger):
+    """The report of ``ledger`` from a full scan, and the summary file a report leaves beside it."""
+    expected = _report_of(ledger)  # writes the summary
+    assert _report_of(ledger) == expected  # read back from the summary
+    with open(ledger + ".summary", "rb") as f:
+        return expected, f.read()
+
+
+def _rewrite(ledger, data):
+    with open(ledger + ".summary", "wb") as f:
+        f.write(data)
+
+
+def test_every_flipped_bit_in_the_footer_means_a_rescan_with_the_right_total(sample_ledger):
+    """A bit flipped in the footer (the rollups the totals come from, the offsets, the checksum
+    itself) or in the footer's offset fails the footer's CRC-32: the report scans the ledger again
+    and prints the right totals, and the summary is written anew."""
+    expected, good = _expected_and_summary(sample_ledger)
+    _, fixed, footer_at = _footer_at(sample_ledger + ".summary")
+    positions = sorted(set(range(footer_at, len(good), max(1, (len(good) - footer_at) // 97))))
+    positions += list(range(len(good) - 8, len(good))) + list(range(fixed, fixed + 8))
+    for position in positions:
+        for bit in (0, 5):
+            damaged = bytearray(good)
+            damaged[position] ^= 1 << bit
+            _rewrite(sample_ledger, bytes(damaged))
+            assert summary_file.load_saved(sample_ledger) is None, position
+            assert _report_of(sample_ledger) == expected, position
+            assert summary_file.load_saved(sample_ledger) is not None  # rewritten whole
+
+
+def test_a_truncated_summary_means_a_rescan_with_the_right_total(sample_ledger):
+    expected, good = _expected_and_summary(sample_ledger)
+    _, _, footer_at = _footer_at(sample_ledger + ".summary")
+    cuts = sorted({1, 4, 5, 8, 100, len(good) - footer_at - 1, len(good) - footer_at, len(good) - 10})
+    for cut in cuts:
+        _rewrite(sample_ledger, good[: len(good) - cut])
+        assert summary_file.load_saved(sample_ledger) is None, cut
+        assert _report_of(sample_ledger) == expected, cut
+
+
+def _with_footer_change(good, change):
+    """The summary with its footer changed by ``change(footer)`` and a valid CRC-32 again: damage
+    the checksum cannot see (another writer, a bug)."""
+    import marshal
+    import zlib
+
+    fixed = len(summary_file.MAGIC) + len(summary_file.PY_TAG)
+    footer_at = int.from_bytes(good[fixed : fixed + 8], "little")
+    footer = marshal.loads(good[footer_at:-4])
+    change(footer)
+    body = marshal.dumps(footer)
+    return good[:footer_at] + body + zlib.crc32(body).to_bytes(4, "little")
+
+
+def _first_row(footer):
+    return next(iter(next(iter(v for v in footer["rollups"].values() if v)).values()))
+
+
+WRONG_TYPES = {
+    "offset is text": lambda f: f.update(offset="12"),
+    "skipped is None": lambda f: f.update(skipped=None),
+    "ident is short": lambda f: f.update(ident=[1]),
+    "a rollup row holds text": lambda f: _first_row(f).__setitem__(0, "1"),
+    "a rollup row holds a float": lambda f: _first_row(f).__setitem__(9, 271400000.5),
+    "a rollup row is short": lambda f: _first_row(f).pop(),
+    "a rollup is a list": lambda f: f["rollups"].update({0: []}),
+    "a rollup group is a number": lambda f: next(v for v in f["rollups"].values() if v).update({7: [0] * 13}),
+    "a share is a dict": lambda f: f["shares"].__setitem__(0, {}),
+    "a share's project pair is text": lambda f: f["shares"].__setitem__(0, [1, 2, 3, {"p": "x"}]),
+    "drift counts are floats": lambda f: f["drift"].update({("2026-11-25", None, "cause"): 1.5}),
+    "a partition span is text": lambda f: f["parts"].__setitem__(0, "here"),
+    "drift offsets are a list": lambda f: f.update(drift_offsets=[1, 2]),
+    "the footer is a list": lambda f: f.clear(),
+    "format missing": lambda f: f.pop("format"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(WRONG_TYPES))
+def test_a_wrong_typed_value_in_the_footer_means_a_rescan_not_a_traceback(sample_ledger, damage):
+    """A footer whose checksum holds but whose values are of the wrong type or shape is refused
+    (``summary_file._well_formed``): the report rescans and prints the right totals."""
+    expected, good = _expected_and_summary(sample_ledger)
+    _rewrite(sample_ledger, _with_footer_change(good, WRONG_TYPES[damage]))
+    assert summary_file.load_saved(sample_ledger) is None
+    assert _report_of(sample_ledger) == expected
+    assert summary_file.load_saved(sample_ledger) is not None
+
+
+def test_the_footer_as_written_is_well_formed(sample_ledger):
+    """The validator accepts every footer a report writes (else every report would rescan)."""
+    _, good = _expected_and_summary(sample_ledger)
+    _rewrite(sample_ledger, _with_footer_change(good, lambda f: None))
+    assert summary_file.load_saved(sample_ledger) is not None
