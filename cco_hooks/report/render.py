@@ -352,8 +352,8 @@ def csv_cell(value):
         return ""
     if not isinstance(value, str):
         return value
-    text = visible(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    text = visible(value)  # a tab or CR is spelt out, yet the cell still gets its quote
+    return "'" + text if value.startswith(FORMULA_STARTS) else text
 
 
 def render_csv(doc):
