@@ -2,6 +2,7 @@
 
 import json
 
+from tests.support.controls import ALL_RAW, ALL_SPELT, assert_shown_not_run
 from tests.support.locations import REPO
 
 
@@ -52,3 +53,17 @@ def test_doctor_accepts_a_checkout_registered_through_its_own_shim(project, monk
     (project.root / "hooks" / "cco-hook").unlink()
     result = cli("doctor", "--project", str(project.root))
     assert "STALE" in result.output and result.exit_code == 1
+
+
+def test_doctor_spells_out_a_hostile_plugin_key_on_its_own_line(project, monkeypatch, terminal_cli):
+    """A committed settings file enabling the plugin under a key with a line break and every hostile
+    control: doctor's line shows the key spelt out and forges no line of its own."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    key = f"cco-hooks@{ALL_RAW}\nok"
+    (project.root / ".claude" / "settings.json").write_text(json.dumps({"enabledPlugins": {key: True}}))
+    result = terminal_cli("doctor", "--project", str(project.root))
+    assert_shown_not_run(result.output)
+    assert f"plugin enabled: cco-hooks@{ALL_SPELT}\\nok in {project.root}/.claude/settings.json (project)\n" in (
+        result.output
+    )
+    assert "\nok in " not in result.output
