@@ -15,6 +15,8 @@ Commands (all with this interpreter, ``sys.executable``, never a pyenv shell shi
   ``bare`` costs without this machine's site-packages ``.pth`` start-up hooks (see README)
 - ``pre``             PreToolUse of a real spawn payload, project config with rules and a budget
 - ``pre, default``    PreToolUse with no config file at all (the embedded default)
+- ``pre, broken layer``  PreToolUse under a project layer that is a "billion laughs" (over the
+  config limits): the stored broken verdict costs a stat, like a good layer's snapshot
 - ``stop, fg``        SubagentStop of a foreground spawn (records its part; PostToolUse follows)
 - ``post, fg``        PostToolUse ``completed``: joins and prices the 1 MB transcript, one record
 - ``post, bg``        PostToolUse ``async_launched`` of a background spawn (nothing to price yet)
@@ -55,6 +57,13 @@ PAYLOADS = os.path.join(FIXTURES, "payloads-2.1.328")
 CCO_CONFIG = os.path.join(FIXTURES, "cco-configs", "orchestra-config.json")
 SESSION = "b8a8b81e-3282-4085-80a5-d0ba9a4a7d23"
 FINAL_TEXT = "report from SUB-2"
+
+# ~500 bytes, 9**9 strings if expanded: the hooks refuse it while counting (cco_hooks.config.bounded)
+BILLION_LAUGHS = (
+    'version: 1\na0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    + "".join(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]\n" for n in range(1, 9))
+    + "agents: {python-pro: *a8}\n"
+)
 
 TARGETS = {"pre": (1.3, 1.2), "post, fg": (2.0, None), "stop, bg": (2.0, None)}
 
@@ -117,11 +126,13 @@ class Setup:
         self.config_dir = os.path.join(self.home, ".claude")
         self.project = os.path.join(root, "proj")
         self.plain_project = os.path.join(root, "plain")
+        self.hostile_project = os.path.join(root, "hostile")
         self.payload_dir = os.path.join(root, "payloads")
         for d in (
             self.config_dir,
             os.path.join(self.project, ".claude", "agents"),
             os.path.join(self.plain_project, ".claude"),
+            os.path.join(self.hostile_project, ".claude"),
             self.payload_dir,
         ):
             os.makedirs(d, exist_ok=True)
@@ -131,6 +142,8 @@ class Setup:
                 "version: 1\nbudget: {daily_usd: 1000000, session_usd: 1000000, "
                 "per_agent: {python-pro: 1000000}, on_exceed: deny, warn_at: 0.8}\n"
             )
+        with open(os.path.join(self.hostile_project, ".claude", "cco-hooks.yaml"), "w") as f:
+            f.write(BILLION_LAUGHS)
         for name in ("python-pro", "chief-architect", "code-reviewer"):
             with open(os.path.join(self.project, ".claude", "agents", name + ".md"), "w") as f:
                 f.write(f"---\nname: {name}\ndescription: {name}\nmodel: haiku\n---\nYou are {name}.\n")
@@ -159,6 +172,11 @@ class Setup:
             self.env,
             CLAUDE_PROJECT_DIR=self.plain_project,
             CCO_HOOKS_LEDGER=os.path.join(root, "plain-ledger", "ledger.jsonl"),
+        )
+        self.hostile_env = dict(
+            self.env,
+            CLAUDE_PROJECT_DIR=self.hostile_project,
+            CCO_HOOKS_LEDGER=os.path.join(root, "hostile-ledger", "ledger.jsonl"),
         )
         self.ledger = os.path.join(self.config_dir, "cco-hooks", "ledger.jsonl")
 
@@ -395,6 +413,8 @@ def _run(args, root):
             ]
         )
         groups.append([("pre, default config", hook_argv("pre-tool-use"), setup.plain_env, plain["pre"])])
+        hostile = setup.spawn_payloads(tag + "h", background=False, project=setup.hostile_project)
+        groups.append([("pre, broken layer", hook_argv("pre-tool-use"), setup.hostile_env, hostile["pre"])])
         return groups
 
     results = {}

@@ -1,6 +1,7 @@
 """What Claude Code runs for each hook `cco-hooks install` registers: `python -S <this file> <event>`.
 
-Run as a script, so sys.path[0] is this directory: swap in the package's parent. Stdlib only, and
+Run as a script, so sys.path[0] is this directory: the package is imported from its parent, which
+then goes after the stdlib (a backport in site-packages must not shadow it). Stdlib only, and
 parseable by old Pythons: a hook must never break Claude Code, so any failure to load the package
 exits 0 (Claude Code proceeds unchanged) with one line on stderr, never a traceback.
 """
@@ -18,16 +19,22 @@ import gc
 import os
 
 gc.disable()  # no cycles worth collecting in a process this short; saves ~0.4 ms
-sys.path[0] = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+package_parent = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+sys.path[0] = package_parent  # our own package, whatever else PYTHONPATH holds
 sys.dont_write_bytecode = False  # PYTHONDONTWRITEBYTECODE would recompile us on every hook run
 try:
     import cco_hooks
 
+    # Its modules come from its own directory now; the parent goes after the stdlib: it may be a
+    # site-packages holding a PyPI backport (enum34's `enum`, `pathlib`, `typing`) that must not
+    # shadow the stdlib modules the hook imports.
+    del sys.path[0]
+    sys.path.append(package_parent)
     cco_hooks.load_hook_modules(sys.argv[1] if len(sys.argv) > 1 else "")  # faster than import: see there
     from cco_hooks.hook_main import main
 except Exception as exc:  # noqa: BLE001 - fail open
     sys.stderr.write(
-        "cco-hooks: cannot load the hook from %s (%s: %s); hook skipped\n" % (sys.path[0], type(exc).__name__, exc)
+        "cco-hooks: cannot load the hook from %s (%s: %s); hook skipped\n" % (package_parent, type(exc).__name__, exc)
     )
     raise SystemExit(0)
 try:
@@ -40,7 +47,11 @@ except Exception as exc:  # noqa: BLE001 - fail open
 if os.environ.get("CCO_HOOKS_DEBUG_MODULES"):  # tests/unit/architecture/test_hot_path_imports.py
     # what did we load, and which modules came from load_hook_modules (they have no import spec)?
     try:
-        fd = os.open(os.environ["CCO_HOOKS_DEBUG_MODULES"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(
+            os.environ["CCO_HOOKS_DEBUG_MODULES"],
+            os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+            0o600,
+        )
         loaded = [n + (" preloaded" if getattr(m, "__spec__", 0) is None else "") for n, m in sys.modules.items()]
         os.write(fd, "\n".join(sorted(loaded)).encode("ascii", "replace"))
         os.close(fd)

@@ -23,7 +23,7 @@ by the report; the end-to-end tests use it to exercise that path. Not meant for 
 import os
 import time
 
-from cco_hooks import claude_code, coerce, hookio, paths, pending, records
+from cco_hooks import claude_code, coerce, files, hookio, paths, pending, records
 
 # Loaded when first used: PreToolUse writes only its part (see hookio.OnFirstUse).
 completion = hookio.OnFirstUse("completion", globals())
@@ -59,13 +59,31 @@ def _ledger_ok(path) -> bool:
     return isinstance(path, str) and 1 < len(path) <= 4096 and "\0" not in path and os.path.isabs(path)
 
 
+# The names beside the ledger that must be regular files of the user's own (ledger.LOCK_SUFFIX,
+# totals.TOTALS_SUFFIX; spelled out here so PreToolUse imports neither).
+STATE_SUFFIXES = ("", ".lock", ".totals.json")
+
+
+def check_state_files(ledger_path: str) -> None:
+    """Raise ``files.UnsafeFile`` when the ledger, its lock or its totals is a link, a pipe, a device
+    or another user's file, or ``pending/`` is not a directory of the user's own: the hook then
+    writes nothing at all there (a planted link would be written through, a pipe would swallow the
+    records). Looked at with ``lstat`` only; the opens check again on their descriptors."""
+    for suffix in STATE_SUFFIXES:
+        files.check_own(ledger_path + suffix)
+    files.check_own_dir(pending.pending_dir(ledger_path))
+
+
 def _never_raises(fn):
     """Accounting never breaks a hook: an error ends the call quietly (the spawn was already routed;
-    a part not written is settled from the others, or recorded unpriced, later)."""
+    a part not written is settled from the others, or recorded unpriced, later). Only
+    ``files.UnsafeFile`` goes through, for the hook to tell the user once (``hook_main``)."""
 
     def guarded(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except files.UnsafeFile:
+            raise
         except Exception:  # noqa: BLE001
             return None
 
@@ -126,6 +144,7 @@ def on_pre_tool_use(payload, decision, ledger_path, would_run=None) -> None:
     is recorded at once."""
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
+    check_state_files(ledger_path)
     tool_use_id = payload.get("tool_use_id")
     if not safe_name(tool_use_id):
         return
@@ -218,6 +237,7 @@ def on_post_tool_use(payload, ledger_path, prices) -> None:
     """Remember what PostToolUse reports (agent id, status, resolved model) and settle."""
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
+    check_state_files(ledger_path)
     tool_use_id = payload.get("tool_use_id")
     if not safe_name(tool_use_id):
         return
@@ -296,6 +316,7 @@ def on_subagent_stop(payload, ledger_path, prices) -> None:
     to hold the final message, and settle."""
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
+    check_state_files(ledger_path)
     agent_id = payload.get("agent_id")
     if not safe_name(agent_id):
         return
@@ -359,6 +380,7 @@ def on_session_end(payload, ledger_path) -> None:
     transcript), so a report can tell which share went to subagents."""
     if not isinstance(payload, dict) or not _ledger_ok(ledger_path):
         return
+    check_state_files(ledger_path)
     session_id = _session_id(payload)
     record = session_record(records.jsonl_path(payload.get("transcript_path")), session_id, _project(payload))
     if record is None:
@@ -388,6 +410,7 @@ def settle(ledger_path: str, prices, now: float | None = None, force: bool = Fal
     try:
         if not _ledger_ok(ledger_path):
             return 0
+        check_state_files(ledger_path)
         if not os.path.isdir(pending.pending_dir(ledger_path)):
             return 0
         now = time.time() if now is None else now
@@ -395,6 +418,8 @@ def settle(ledger_path: str, prices, now: float | None = None, force: bool = Fal
             if not ok:
                 return 0
             return _settle_locked(ledger_path, prices, now, force)
+    except files.UnsafeFile:
+        raise  # told once by the hook, an error in the report
     except Exception:  # noqa: BLE001
         return 0
 

@@ -19,7 +19,7 @@ Stdlib only: imported by the PreToolUse hook when a budget is configured.
 import os
 import time
 
-from cco_hooks import accounting, coerce, hookio, pending, totals
+from cco_hooks import accounting, agents, coerce, hookio, pending, totals
 
 pricing = hookio.OnFirstUse("pricing", globals())
 transcript = hookio.OnFirstUse("transcript", globals())
@@ -59,8 +59,11 @@ def check(payload, snap, ledger_path, now=None):
     where = "UTC" if zone is None else ("local" if zone.name == "local" else zone.name)
     for key, cap, used, what, period in _caps(budget, spent, payload, today, where):
         if used >= cap:
+            # The file that set this cap: a repository's layer may add one to a budget the user set.
+            cap_source = coerce.mapping(budget.get("sources")).get(key)
+            cap_source = cap_source if isinstance(cap_source, str) else source
             message = (
-                f"cco-hooks: {what} of {format_usd(cap)} is spent ({format_usd(used)} so far; set in {source}). "
+                f"cco-hooks: {what} of {format_usd(cap)} is spent ({format_usd(used)} so far; set in {cap_source}). "
                 + (
                     "New spawns are denied until it resets; raise the budget to continue."
                     if action == "deny"
@@ -73,7 +76,7 @@ def check(payload, snap, ledger_path, now=None):
                 "downgrade_to": downgrade_to,
                 "message": message,
                 "layer": budget.get("layer"),
-                "source": budget.get("source"),
+                "source": cap_source,
             }
         if cap > 0 and used >= warn_at * cap:
             told = hookio.tell_once(
@@ -113,19 +116,48 @@ def _caps(budget, spent, payload, day, where="UTC"):
         used = coerce.number(coerce.mapping(spent["sessions"].get(session)).get("usd")) or 0.0
         caps.append(("session_usd", session_cap, used, "this session's budget (budget.session_usd)", session))
     agent = totals.agent_key(coerce.mapping(payload.get("tool_input")).get("subagent_type"))
-    agent_cap = coerce.number(coerce.mapping(budget.get("per_agent")).get(agent))
-    if agent_cap is not None:
-        used = coerce.number(coerce.mapping(day_totals.get("agents")).get(agent)) or 0.0
+    agent_spend = coerce.mapping(day_totals.get("agents"))
+    for cap_key, cap in per_agent_caps(budget):
+        if not cap_matches(cap_key, agent):
+            continue
+        # Every key that matches the agent (as routing matches names) is a cap of its own, shared
+        # by all the agent types it matches: {python-*: 5, python-pro: 2} keeps python-pro under
+        # $2 and all python agents together under $5. So a key added by any layer can only
+        # tighten, never free an agent from a cap it was under.
+        used = sum(coerce.number(usd) or 0.0 for name, usd in agent_spend.items() if cap_matches(cap_key, name))
+        whom = f"agents matching {cap_key!r}" if agents.is_glob(cap_key) else f"agent {cap_key!r}"
         caps.append(
             (
-                f"per_agent.{agent}",
-                agent_cap,
+                f"per_agent.{cap_key}",
+                cap,
                 used,
-                f"the daily budget of agent {agent!r} (budget.per_agent, {where} day {day})",
-                f"{day}:{agent}",
+                f"the daily budget of {whom} (budget.per_agent, {where} day {day})",
+                f"{day}:{cap_key}",
             )
         )
     return caps
+
+
+def per_agent_caps(budget):
+    """``budget.per_agent`` as ``[(normalised key, usd), ...]``, exact keys first, then globs most
+    specific first (the order the caps are checked and named in). Keys without a number set no cap."""
+    caps = []
+    for key, cap in coerce.mapping(budget.get("per_agent")).items():
+        usd = coerce.number(cap)
+        name = agents.normalize_agent_name(key)
+        if usd is not None and name:
+            caps.append((name, usd))
+    caps.sort(key=lambda item: (agents.is_glob(item[0]), -agents.glob_specificity(item[0]), item[0]))
+    return caps
+
+
+def cap_matches(cap_key, agent_type):
+    """Whether a ``per_agent`` key covers an agent type, as a routing rule would match it:
+    spelling-insensitive, ``plugin:name`` also as ``name``, ``*`` and ``?`` globs."""
+    names = agents.candidate_names(agent_type)
+    if agents.is_glob(cap_key):
+        return any(agents.glob_match(cap_key, name) for name in names)
+    return cap_key in names
 
 
 def unsettled_costs(ledger_path, snap, zone=None):

@@ -10,7 +10,7 @@ Stdlib only: this is the hot path (see bench/ and tests/unit/architecture/test_h
 import os
 import sys
 
-from cco_hooks import claude_code, hookio, paths, snapshot
+from cco_hooks import claude_code, files, hookio, paths, snapshot
 
 
 def _text(payload, key):
@@ -25,7 +25,34 @@ def _load_snapshot(payload):
 
 
 def _config_messages(project, snap):
-    """Problems with the config, shown to the user once per config state."""
+    """Problems with the config, shown to the user once per config state, and the keys a
+    repository's config may not set, told once for each set of them."""
+    texts = [m for m in (_problem_message(project, snap), _ignored_message(snap)) if m]
+    return " ".join(texts) if texts else None
+
+
+def _ignored_message(snap):
+    """Once (not per spawn, not per snapshot rebuild): the keys of a repository's config that were
+    ignored. The marker is named after the keys and files, so a new one is told again."""
+    ignored = [p for p in snap.get("problems") or () if isinstance(p, dict) and p.get("level") == "ignored"]
+    if not ignored or snap.get("broken"):
+        return None
+    by_file = {}
+    for p in ignored:
+        by_file.setdefault(str(p.get("file")), set()).add(str(p.get("key_path")))
+    named = [
+        f"{', '.join(sorted(keys)[:8])}{', …' if len(keys) > 8 else ''} in {file}" for file, keys in by_file.items()
+    ]
+    count = sum(len(keys) for keys in by_file.values())
+    text = (
+        f"cco-hooks: {count} key(s) of a repository's config were ignored (it cannot move cco-hooks' files, set "
+        f"prices or loosen your budget): {'; '.join(named)}. Run `cco-hooks config validate` for why."
+    )
+    names = sorted(f"{key} in {file}" for file, keys in by_file.items() for key in keys)
+    return hookio.tell_once("ignored-config:" + "|".join(names), text)
+
+
+def _problem_message(project, snap):
     if snap.get("told"):
         return None
     if snap.get("broken"):
@@ -150,8 +177,15 @@ def _block_denial(what, where, fix):
 
 
 def _report_internal(event, exc_info, state, outcome="the spawn proceeds unchanged"):
-    log_path = hookio.log_error(event, exc_info)
     exc = exc_info[1]
+    if isinstance(exc, files.UnsafeFile):
+        # Not our bug: a name beside the ledger holds a link, a pipe or a device; the message says
+        # which and the fix, once per name, and nothing is written there.
+        message = hookio.tell_once(f"unsafe-file:{exc.filename}", str(exc))
+        if message:
+            state["told"] = message
+        return
+    log_path = hookio.log_error(event, exc_info)
     topic = f"internal:{event}:{type(exc).__name__}"
     message = hookio.tell_once(topic, hookio.internal_error_message(event, exc, log_path, outcome))
     if message:
@@ -182,7 +216,12 @@ def main(argv):
         out = handler(payload, state)
     except Exception:
         snap = state.get("snapshot")
-        blocked = event == "pre-tool-use" and isinstance(snap, dict) and snap.get("on_error") == "block"
+        blocked = (
+            event == "pre-tool-use"
+            and isinstance(snap, dict)
+            and snap.get("on_error") == "block"
+            and not isinstance(sys.exc_info()[1], files.UnsafeFile)  # nothing recorded, spawns still go
+        )
         outcome = "the spawn is denied (on_error: block)" if blocked else "the spawn proceeds unchanged"
         _report_internal(event, sys.exc_info(), state, outcome)
         out = _told(state)

@@ -110,8 +110,9 @@ def log_error(event, exc_info, env=None):
         text = "".join(traceback.format_exception(*exc_info))
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         files.make_private_dirs(os.path.dirname(log_path))
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | files.O_NOFOLLOW | files.O_NONBLOCK, 0o600)
         try:
+            files.tighten_mode(fd)  # an errors.log left 0644 holds tracebacks with paths and payloads
             os.write(fd, f"--- {stamp} {event} (pid {os.getpid()})\n{text}".encode("utf-8", "replace"))
         finally:
             os.close(fd)

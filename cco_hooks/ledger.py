@@ -10,7 +10,9 @@ a previous writer died mid-line (kill -9, power loss) the file does not end with
 append starts with one, so only the torn fragment is lost, never the new record.
 
 Permissions: the ledger and its lock are 0600, directories created for them 0700 (existing
-directories are left alone: the ledger may be pointed into a shared place).
+directories are left alone: the ledger may be pointed into a shared place). Both must be regular
+files the user owns (``files.open_own``: never through a link, never a pipe or a device, the mode
+set on the descriptor): anything else raises ``files.UnsafeFile`` and is left exactly as it was.
 
 Reading: ``iter_records`` yields each complete (newline-terminated) JSON object line; blank lines are
 ignored; a line that is not a JSON object (torn, corrupt, garbage) and an unterminated last line are
@@ -41,21 +43,20 @@ def lock_path(path: str) -> str:
 
 
 def _open_private(path: str, flags: int) -> int:
+    """A descriptor of our regular file ``path`` (created 0600), re-chmodded 0600 through it; raises
+    ``files.UnsafeFile`` for a link, pipe, device or another user's file, touching nothing."""
     files.make_private_dirs(os.path.dirname(os.path.abspath(path)))
-    fd = os.open(path, flags | os.O_CREAT | _O_CLOEXEC, FILE_MODE)
-    try:
-        st = os.fstat(fd)
-        if st.st_mode & 0o777 != FILE_MODE and st.st_uid == os.getuid():
-            os.fchmod(fd, FILE_MODE)
-    except OSError:
-        pass
+    fd = files.open_own(path, flags | os.O_CREAT, FILE_MODE)
+    files.tighten_mode(fd, FILE_MODE)
     return fd
 
 
 class locked:
     """``with ledger.locked(path) as ok:`` holds the ledger's exclusive lock (re-entrant within the
     process). ``ok`` is False when the lock could not be had within ``timeout`` seconds (or the
-    lock file cannot be created); the body then runs unlocked and should do only what is safe so."""
+    lock file cannot be created); the body then runs unlocked and should do only what is safe so.
+    A lock name holding a link, a pipe, a device or another user's file raises ``files.UnsafeFile``:
+    nothing is to be written beside it."""
 
     __slots__ = ("key", "timeout", "ok")
 
@@ -72,6 +73,8 @@ class locked:
             return True
         try:
             fd = _open_private(self.key, os.O_RDWR)
+        except files.UnsafeFile:
+            raise
         except OSError:
             return False
         deadline = time.monotonic() + self.timeout
@@ -163,7 +166,7 @@ def iter_records(path: str, stats: dict | None = None, offset: int = 0):
         stats.setdefault("skipped", 0)
         stats["end"] = offset
     try:
-        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | files.O_NONBLOCK | files.O_NOFOLLOW)
     except OSError:
         return
     try:

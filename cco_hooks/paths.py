@@ -2,7 +2,8 @@
 
 Stdlib only and import-light: the hooks import this on every spawn.
 
-- ``CLAUDE_CONFIG_DIR``  Claude Code's own config directory (default ``~/.claude``).
+- ``CLAUDE_CONFIG_DIR``  Claude Code's own config directory (default ``~/.claude``; with no home
+  at all, ``homeless_dir``).
 - ``CCO_HOOKS_CONFIG``   an extra config layer that wins over all others.
 - ``CCO_HOOKS_LEDGER``   the ledger file (default ``<claude config>/cco-hooks/ledger.jsonl``).
 - ``CLAUDE_PROJECT_DIR`` the project (Claude Code sets it for hooks), else the payload's ``cwd``.
@@ -17,12 +18,54 @@ CONFIG_BASENAMES = ("cco-hooks.yaml", "cco-hooks.yml", "cco-hooks.json")
 LOCAL_CONFIG_BASENAMES = ("cco-hooks.local.yaml", "cco-hooks.local.yml", "cco-hooks.local.json")
 
 
+def _expand(path: str) -> str | None:
+    """``path`` with a leading ``~`` expanded, absolute; ``None`` when the ``~`` cannot be expanded
+    (HOME unset and no passwd entry): taken as it is, it would name ``./~`` inside the project."""
+    expanded = os.path.expanduser(path)
+    if expanded.startswith("~"):
+        return None
+    return os.path.abspath(expanded)
+
+
 def claude_config_dir(env: dict | None = None) -> str:
+    """``CLAUDE_CONFIG_DIR``, else ``~/.claude``, else (no home at all) ``homeless_dir``."""
     env = os.environ if env is None else env
     configured = env.get("CLAUDE_CONFIG_DIR")
     if configured:
-        return os.path.abspath(os.path.expanduser(configured))
-    return os.path.join(os.path.expanduser("~"), ".claude")
+        expanded = _expand(configured)
+        if expanded:
+            return expanded
+    home = os.path.expanduser("~")
+    if os.path.isabs(home):
+        return os.path.join(home, ".claude")
+    return homeless_dir(env)
+
+
+def homeless_dir(env: dict | None = None) -> str:
+    """What stands in for ``~/.claude`` when there is no home (HOME unset or relative and no passwd
+    entry, as in some containers): ``$XDG_STATE_HOME/cco-hooks-claude`` when that is absolute, else
+    ``<TMPDIR or /tmp>/cco-hooks-<uid>``, created 0700 and used only if it is a directory of our own
+    that nobody else can write (not a link) — never a path relative to the cwd, which is the project.
+
+    Raises ``OSError`` naming the directory and the fix when that directory is not safe to use."""
+    env = os.environ if env is None else env
+    state = env.get("XDG_STATE_HOME")
+    if state and os.path.isabs(state):
+        return os.path.join(state, "cco-hooks-claude")
+    tmp = env.get("TMPDIR")
+    base = tmp if tmp and os.path.isabs(tmp) else "/tmp"
+    directory = os.path.join(base, f"cco-hooks-{os.getuid()}")
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(directory)
+    if (st.st_mode & 0o170000) != 0o040000 or st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise OSError(
+            f"cco-hooks: there is no home directory, and {directory} (where state would go instead) is not "
+            "a directory of our own that only we can write; set HOME or CLAUDE_CONFIG_DIR"
+        )
+    return directory
 
 
 def state_dir(env: dict | None = None) -> str:
@@ -120,8 +163,8 @@ def ledger_path(configured: str | None = None, env: dict | None = None) -> str:
     """``CCO_HOOKS_LEDGER`` wins over the config's ``ledger.path``, which wins over the default."""
     env = os.environ if env is None else env
     explicit = env.get("CCO_HOOKS_LEDGER")
-    if explicit:
-        return os.path.abspath(os.path.expanduser(explicit))
-    if configured:
-        return os.path.abspath(os.path.expanduser(configured))
+    if explicit and _expand(explicit):
+        return _expand(explicit)
+    if configured and _expand(configured):
+        return _expand(configured)
     return default_ledger_path(env)

@@ -106,8 +106,12 @@ def write_part(path: str, data: dict) -> None:
 
 
 def read_part(path: str):
-    """The JSON object in a part (or marker) file, or ``None``."""
-    return files.read_json_object(path, PART_CAP)
+    """The JSON object in a part (or marker) file, or ``None`` (a link, a pipe or another user's
+    file too: its content is never read, so nothing from outside our files reaches the ledger)."""
+    try:
+        return files.read_own_json_object(path, PART_CAP)
+    except files.UnsafeFile:
+        return None
 
 
 def remove(path) -> None:
@@ -187,7 +191,7 @@ def settled_offset(pdir: str, kind: str, skey: str, key):
     if path is None:
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | files.O_NONBLOCK | files.O_NOFOLLOW)
     except OSError:
         return None
     try:
@@ -239,7 +243,7 @@ def _is_record_of(record, kind: str, skey: str, key: str) -> bool:
 def recorded_at(ledger_path: str, offset: int, kind: str, skey: str, key: str) -> bool:
     """The ledger holds, at ``offset``, the whole record of this spawn."""
     try:
-        fd = os.open(ledger_path, os.O_RDONLY | _O_CLOEXEC)
+        fd = os.open(ledger_path, os.O_RDONLY | _O_CLOEXEC | files.O_NONBLOCK | files.O_NOFOLLOW)
     except OSError:
         return False
     try:
@@ -268,7 +272,7 @@ def scan_ledger(ledger_path: str, wanted, start: int = 0):
         return found
     needles = [key.encode("ascii") for _, key in wanted]
     try:
-        fd = os.open(ledger_path, os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(ledger_path, os.O_RDONLY | _O_CLOEXEC | files.O_NONBLOCK | files.O_NOFOLLOW)
     except OSError:
         return found
     try:
@@ -368,9 +372,12 @@ def sweep(pdir: str, now: float, force: bool) -> None:
         except OSError:
             return
     try:
-        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | _O_CLOEXEC, 0o600)
-        os.close(fd)
-        os.utime(marker)
+        fd = files.open_own(marker, os.O_WRONLY | os.O_CREAT)
+        try:
+            files.tighten_mode(fd)
+            os.utime(fd)  # through the descriptor: a path could be a link put there meanwhile
+        finally:
+            os.close(fd)
     except OSError:
         pass
     for sub in (TOMBSTONES_DIRNAME, SESSIONS_DIRNAME):

@@ -98,7 +98,13 @@ def load(project, env=None):
     snap = _read(path)
     if is_fresh(snap, project, env):
         return snap
-    snap = build(project, env)
+    layers_signed = layer_signature(project, env)
+    try:
+        snap = build(project, env)
+    except ImportError:
+        raise  # an install problem (pydantic or yaml missing): fixed by reinstalling, not by a layer edit
+    except Exception:
+        snap = _unbuildable(project, env, layers_signed, sys.exc_info())
     try:
         files.write_private(path, fastjson.dumps(snap))
     except OSError:
@@ -127,6 +133,32 @@ def build(project, env):
         "layer_signature": layers_signed,
         "agent_signature": agent_signature(project, env, routing["plugin_agent_dirs"]),
         **routing,
+        "told": False,
+    }
+
+
+def _unbuildable(project, env, layers_signed, exc_info):
+    """A snapshot that says the config could not be built, stored like any other: until a layer or
+    agent file changes, every hook reads this verdict instead of failing the same way again (the
+    config builder's limits should make this unreachable; it is the backstop)."""
+    from cco_hooks import hookio
+
+    log_path = hookio.log_error("config snapshot", exc_info, env)
+    problem = (
+        f"error: config: building the routing config failed ({type(exc_info[1]).__name__}); run `cco-hooks "
+        f"config validate` to find the layer, and please report it (details in {log_path})."
+    )
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "package_version": __version__,
+        "key": snapshot_key(project, env),
+        "project": project,
+        "layer_signature": layers_signed,
+        "agent_signature": agent_signature(project, env),
+        "plugin_agent_dirs": [],
+        "on_error": "allow",  # the layers' own on_error could not be read: fail open
+        "problems": [],
+        "broken": [problem],
         "told": False,
     }
 

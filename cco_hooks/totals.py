@@ -55,7 +55,7 @@ def empty(zone=None):
 
 
 def _read(path, zone=None):
-    data = files.read_json_object(path, FILE_CAP)
+    data = files.read_own_json_object(path, FILE_CAP)  # a link, pipe or device: files.UnsafeFile
     if (
         not isinstance(data, dict)
         or data.get("v") != 1
@@ -73,9 +73,10 @@ def _write(path, totals):
     if len(totals["sessions"]) > KEEP_SESSIONS:
         by_day = sorted(totals["sessions"].items(), key=lambda item: str(coerce.mapping(item[1]).get("day")))
         totals["sessions"] = dict(by_day[-KEEP_SESSIONS:])
-    # One fixed temporary name: writers hold the ledger lock, and a writer killed half-way leaves a
-    # stray file that the next one simply overwrites (a per-process name would pile them up).
-    files.write_private(path, fastjson.dumps(totals).encode("ascii"), tmp=path + ".tmp")
+    # A temporary name of its own (O_EXCL, never through a link): a fixed name in a directory others
+    # can write is one they can plant a link at. A name already there, not ours, is refused.
+    files.check_own(path)
+    files.write_private(path, fastjson.dumps(totals).encode("ascii"))
 
 
 def _record_day(record, zone=None):
@@ -117,7 +118,7 @@ def _add(totals, record, zone=None):
 def _ledger_id(ledger_path):
     """``(inode, size)`` of the ledger, ``None`` when there is none."""
     try:
-        st = os.stat(ledger_path)
+        st = os.lstat(ledger_path)  # a link is no ledger of ours (``iter_records`` reads none)
     except (OSError, ValueError):
         return None
     return st.st_ino, st.st_size
@@ -173,7 +174,10 @@ def read_totals(ledger_path, zone=None):
     it from the whole ledger once. ``zone``: days in that zone (``zones.Zone``; None: UTC)."""
     if zone is not None and zone.ident == "UTC":
         zone = None  # the accounting's own file
-    totals = _read(totals_path(ledger_path, zone), zone)
+    try:
+        totals = _read(totals_path(ledger_path, zone), zone)
+    except files.UnsafeFile:
+        return _rebuild(ledger_path, zone)  # counted in memory; the name planted there is left alone
     if totals is not None:
         counted = coerce.mapping(totals.get("ledger")).get("end")
         if _catch_up(ledger_path, totals, zone):
@@ -182,11 +186,14 @@ def read_totals(ledger_path, zone=None):
             return totals
     if _ledger_id(ledger_path) is None:
         return empty(zone)
-    with ledger.locked(ledger_path):
-        try:
-            return sync(ledger_path, zone)
-        except OSError:
-            return _rebuild(ledger_path, zone)
+    try:
+        with ledger.locked(ledger_path):
+            try:
+                return sync(ledger_path, zone)
+            except OSError:
+                return _rebuild(ledger_path, zone)
+    except files.UnsafeFile:  # the lock's name holds a link or a pipe: count, write nothing
+        return _rebuild(ledger_path, zone)
 
 
 def _save_if_free(ledger_path, zone=None):

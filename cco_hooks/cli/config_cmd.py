@@ -22,7 +22,8 @@ def run_validate(files: list[str], project_dir: str | None, env: dict, out: Call
     else:
         project = paths.project_dir(env=env, chosen=project_dir, default=os.getcwd())
         layers = config_build.load_layers(project, env)
-        config_build.merge(layers)  # merge-time checks (limits, budget models) add their problems
+        # merge-time checks (limits, budget models, what a repository's layer may not set) add problems
+        config_build.merge(layers, config_build.user_config_hint(env))
     errors = 0
     for layer in layers:
         status = "broken" if layer["broken"] else "ok"
@@ -65,12 +66,18 @@ def run_show(project_dir: str | None, env: dict, fmt: str, out: Callable[[str], 
         out("default: inherit (unconfigured agents untouched)")
     _show_rules(snap, out)
     if snap["budget"]:
-        budget = {k: v for k, v in snap["budget"].items() if k not in ("layer", "source")}
+        budget = {k: v for k, v in snap["budget"].items() if k not in ("layer", "source", "sources")}
         out(f"budget: {json.dumps(budget)}  ← {visible(snap['budget']['source'])}")
     out(f"ledger: {visible(paths.ledger_path(snap['ledger_path'], env))}")
-    errors = sum(p["level"] == "error" for p in snap["problems"])
-    if snap["problems"]:
-        out(f"{len(snap['problems'])} problem(s), {errors} error(s): run `cco-hooks config validate`.")
+    ignored = [p for p in snap["problems"] if p["level"] == "ignored"]
+    if ignored:
+        out(f"ignored ({len(ignored)}), from a repository's config:")
+        for problem in ignored:
+            out("  " + visible(config_build.format_problem(problem)))
+    problems = [p for p in snap["problems"] if p["level"] != "ignored"]
+    errors = sum(p["level"] == "error" for p in problems)
+    if problems:
+        out(f"{len(problems)} problem(s), {errors} error(s): run `cco-hooks config validate`.")
     return 0
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
 
-from cco_hooks import __version__, claude_code, paths
+from cco_hooks import __version__, accounting, claude_code, files, paths, pending
 from cco_hooks.cli import install
 from cco_hooks.coerce import visible
 from cco_hooks.config import build as config_build
@@ -33,6 +34,7 @@ def run_doctor(project_dir: str | None, env: dict, out: Out) -> int:
     problems += check_config(routing, out)
     problems += check_conflicts(project, env, out)
     problems += check_ledger(routing, env, out)
+    problems += check_state_files(routing, env, out)
     out("ok" if problems == 0 else f"{problems} problem(s) found.")
     return 1 if problems else 0
 
@@ -83,6 +85,12 @@ def check_config(routing: dict, out: Out) -> int:
     if routing["broken"] or errors:
         problems += 1
         out(f"config problems: {len(errors)} error(s); run `cco-hooks config validate`.")
+    ignored = [p for p in routing["problems"] if p["level"] == "ignored"]
+    if ignored:  # not a fault of the installation: the user's own settings stay in force
+        out(
+            f"config: {len(ignored)} key(s) of a repository's config ignored (files, prices or a looser budget); "
+            "run `cco-hooks config validate`."
+        )
     out(
         f"mode: {routing['mode']}, {len(routing['exact']) + len(routing['globs'])} rule(s), "
         f"{len(routing['agent_file_rules'])} from agent files, on_error: {routing['on_error']}"
@@ -155,6 +163,44 @@ def check_ledger(routing: dict, env: dict, out: Out) -> int:
     writable = os.access(ledger_dir if os.path.isdir(ledger_dir) else _existing_parent(ledger_dir), os.W_OK)
     out(f"ledger: {ledger} ({'writable' if writable else 'NOT WRITABLE'})")
     return 0 if writable else 1
+
+
+def open_to_others(directory: str) -> bool:
+    """``directory`` can be written by other users: group- or other-writable, and not a sticky
+    directory of ours (in one, others can add names but never remove or rename the user's)."""
+    try:
+        st = os.lstat(directory)
+    except OSError:
+        return False
+    if not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    return not (st.st_mode & stat.S_ISVTX and st.st_uid == os.geteuid())
+
+
+def check_state_files(routing: dict, env: dict, out: Out) -> int:
+    """A warning for each directory of ours that others can write (the hooks stay safe there: they
+    never follow a link or write into a pipe, but another user can still plant names that stop them
+    recording); a problem for each name beside the ledger that is not a regular file of the user's
+    (the hooks then record nothing)."""
+    ledger = paths.ledger_path(routing["ledger_path"], env)
+    pdir = pending.pending_dir(ledger)
+    directories = dict.fromkeys([paths.state_dir(env), os.path.dirname(ledger), pdir])
+    for directory in directories:
+        if open_to_others(directory):
+            mode = stat.S_IMODE(os.lstat(directory).st_mode)
+            out(
+                f"WARNING: {directory} can be written by other users (mode {mode:04o}): cco-hooks never "
+                "writes through a link or into a pipe planted there, but such a name stops it recording. "
+                f"Fix: chmod 700 {directory}"
+            )
+    problems = 0
+    for path in [ledger + suffix for suffix in accounting.STATE_SUFFIXES] + [pdir]:
+        try:
+            files.check_own_dir(path) if path == pdir else files.check_own(path)
+        except files.UnsafeFile as exc:
+            out("UNSAFE: " + str(exc).removeprefix("cco-hooks: "))
+            problems += 1
+    return problems
 
 
 def _runs_existing_shim(command: str, project: str) -> bool:

@@ -187,7 +187,17 @@ def matcher_matches(matcher: object, tool: str) -> bool:
 def _load(path: str) -> tuple[dict, bool]:
     """(settings, existed). Refuses a file that is not a JSON object."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        # Non-blocking, and only a regular file (a link to one is followed: dotfiles): a named pipe
+        # or a device (a repository's settings.json linked to /dev/zero) would hang the install.
+        fd = os.open(path, os.O_RDONLY | files.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise CcoHooksError(
+                f"{path} is {files.kind_of_mode(mode)}, not a settings file; nothing was changed. "
+                "Fix: replace it with a JSON file (or remove it)."
+            )
+        with open(fd, encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError:
         return {}, False

@@ -6,6 +6,13 @@ embedded default (``config/default.yaml``) → ``${CLAUDE_CONFIG_DIR:-~/.claude}
 → ``<project>/.claude/cco-hooks.{yaml,json}`` → ``<project>/.claude/cco-hooks.local.{yaml,json}``
 → the file named by ``CCO_HOOKS_CONFIG``.
 
+Trust: the embedded default, the user's file and the one ``CCO_HOOKS_CONFIG`` names are the user's
+own choice. The project and project-local layers come with a repository (a clone carries either), so
+they may route spawns (agents, mode, default, limits) but never move cco-hooks' files (``ledger``,
+``pricing.file``), set prices, or loosen a protection: their budget can only tighten what the layers
+before them set, and ``on_error: block`` stays. What they may not set is ignored and reported as an
+``ignored`` problem naming the key, the file and why (:data:`REPOSITORY_LAYERS`).
+
 Any layer may be a CCO orchestra config (``cco_format``). Problems never raise: each names the file,
 the key path and the fix. A layer that cannot be read at all (bad syntax, not a mapping, a wrong
 top-level value) is *broken*: the hooks then leave every spawn unchanged (or deny it, with
@@ -20,24 +27,37 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 
-import yaml
 from pydantic import ValidationError
 
 from cco_hooks import agents, claude_code, models, paths, zones
-from cco_hooks.config import cco_format
+from cco_hooks.config import bounded, cco_format
 from cco_hooks.config.schema import AgentRule, Config
 
-MAX_LAYER_BYTES = 4 * 1024 * 1024
+# Claude Code's own JSON files (plugin registry, settings), read best effort; not config layers.
+MAX_SETTINGS_BYTES = 4 * 1024 * 1024
+# A layer lists at most this many problems; the rest are counted in one last line.
+MAX_PROBLEMS_PER_LAYER = 100
+KEY_PATH_CHARS = 160
 NATIVE = "cco-hooks"
+# Layers that come with a repository: whoever clones it gets them without choosing them.
+REPOSITORY_LAYERS = ("project", "local")
+# Where a user sets what a repository's config may not (the ``~`` form when none is given).
+USER_CONFIG_HINT = "~/.claude/cco-hooks.yaml"
+DEFAULT_WARN_AT = 0.8
+DEFAULT_DOWNGRADE_TO = "haiku"
 
 
 def _problem(level, file, key_path, message):
+    # Key paths are made of the layer's own keys: cut short like every value quoted in a message.
+    if key_path is not None:
+        key_path = bounded.shorten(key_path, KEY_PATH_CHARS)
     return {"level": level, "file": file, "key_path": key_path, "message": message}
 
 
 def format_problem(problem) -> str:
+    if problem["level"] == "ignored":
+        return f"ignored: {problem['key_path']} in {problem['file']} — {problem['message']}"
     where = problem["file"] or "config"
     if problem.get("key_path"):
         where += f": {problem['key_path']}"
@@ -50,49 +70,24 @@ def _validation_problems(exc, file, key_prefix=(), consequence=""):
         _problem(
             "error",
             file,
-            ".".join(str(p) for p in (*key_prefix, *err["loc"])),
-            f"{err['msg']}; got {err.get('input')!r}.{consequence}",
+            ".".join(bounded.shorten(p) for p in (*key_prefix, *err["loc"])),
+            f"{bounded.shorten(err['msg'], 200)}; got {bounded.quote(err.get('input'))}.{consequence}",
         )
         for err in exc.errors()
     ]
 
 
 def parse_file(path) -> tuple[object, str | None]:
-    """Parsed content of a YAML or JSON file, or ``(None, why)``. YAML is loaded safely."""
-    try:
-        # O_NONBLOCK: a named pipe must not hang the hook; only a regular file is a config.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        return None, f"cannot be read ({exc.strerror}); check its permissions"
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, "is not a regular file; point the layer at a YAML or JSON file"
-        try:
-            raw = f.read(MAX_LAYER_BYTES + 1)
-        except OSError as exc:
-            return None, f"cannot be read ({exc.strerror}); check its permissions"
-    if len(raw) > MAX_LAYER_BYTES:
-        return None, f"is larger than {MAX_LAYER_BYTES // (1024 * 1024)} MiB; a config is a few KiB"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
-    if path.endswith(".json"):
-        try:
-            return json.loads(text), None
-        except json.JSONDecodeError as exc:
-            return None, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; fix the JSON syntax"
-    try:
-        return yaml.safe_load(text), None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, f"is not valid YAML: {reason}{at}; fix the YAML syntax"
+    """Parsed content of a YAML or JSON file, or ``(None, why)``. YAML is loaded safely, and both
+    within the limits of ``cco_hooks.config.bounded`` (size, nesting, values, aliases)."""
+    text, why = bounded.read_text(path)
+    if why is not None:
+        return None, why
+    return bounded.parse(text, is_json=path.endswith(".json"))
 
 
 def _rule_from(name, value, file, layer, problems):
-    key_path = f"agents.{name}"
+    key_path = f"agents.{bounded.shorten(name)}"
     if isinstance(value, str):
         value = {"model": value}
     if not isinstance(value, dict):
@@ -101,7 +96,7 @@ def _rule_from(name, value, file, layer, problems):
                 "error",
                 file,
                 key_path,
-                f"must be a model name or an object with `model`; got {value!r}. This rule is ignored.",
+                f"must be a model name or an object with `model`; got {bounded.quote(value)}. This rule is ignored.",
             )
         )
         return None
@@ -114,7 +109,12 @@ def _rule_from(name, value, file, layer, problems):
         return None
     for extra in sorted(rule.model_extra or {}):
         problems.append(
-            _problem("warning", file, f"{key_path}.{extra}", "unknown key, ignored; expected model, effort or mode.")
+            _problem(
+                "warning",
+                file,
+                f"{key_path}.{bounded.shorten(extra)}",
+                "unknown key, ignored; expected model, effort or mode.",
+            )
         )
     alias, why = models.to_alias(rule.model)
     if alias is None:
@@ -123,7 +123,7 @@ def _rule_from(name, value, file, layer, problems):
                 "error",
                 file,
                 f"{key_path}.model",
-                f"Unknown model {rule.model!r} for agent {name!r}: {why}; expected one of "
+                f"Unknown model {bounded.quote(rule.model)} for agent {bounded.quote(name)}: {why}; expected one of "
                 f"{', '.join(claude_code.ALIASES)} (or inherit). This rule is ignored.",
             )
         )
@@ -146,14 +146,42 @@ def _model_field(section, key, file, problems, allow_inherit=False):
     if alias is None or (alias == claude_code.INHERIT and not allow_inherit):
         why = why or "inherit is not a tier"
         problems.append(
-            _problem("error", file, key, f"model {raw!r}: {why}; expected one of {', '.join(claude_code.ALIASES)}.")
+            _problem(
+                "error",
+                file,
+                key,
+                f"model {bounded.quote(raw)}: {why}; expected one of {', '.join(claude_code.ALIASES)}.",
+            )
         )
         return None
     return alias
 
 
 def read_layer(layer, path) -> dict:
-    """One layer: its format, its normalised content, its problems, and whether it is broken."""
+    """One layer: its format, its normalised content, its problems, and whether it is broken.
+
+    At most ``MAX_PROBLEMS_PER_LAYER`` problems are listed, errors first: a layer with thousands of
+    unknown keys must not make every hook carry thousands of messages in its snapshot."""
+    result = _read_layer(layer, path)
+    problems = result["problems"]
+    if len(problems) > MAX_PROBLEMS_PER_LAYER:
+        problems.sort(key=lambda p: p["level"] != "error")  # stable: errors first, each in file order
+        dropped = problems[MAX_PROBLEMS_PER_LAYER:]
+        del problems[MAX_PROBLEMS_PER_LAYER:]
+        errors = sum(p["level"] == "error" for p in dropped)
+        problems.append(
+            _problem(
+                "error" if errors else "warning",
+                path,
+                None,
+                f"{len(dropped)} more problems ({errors} errors) are not listed; fix these and validate again "
+                "to see the rest.",
+            )
+        )
+    return result
+
+
+def _read_layer(layer, path) -> dict:
     result = {"layer": layer, "path": path, "format": None, "config": {}, "rules": {}, "problems": [], "broken": False}
     problems = result["problems"]
     data, why = parse_file(path)
@@ -206,12 +234,19 @@ def _warn_native_keys(config, non_empty, path, problems):
     """Warnings for a native layer: unknown keys (top level and in each section), no ``version``."""
     for extra in sorted(config.model_extra or {}):
         problems.append(
-            _problem("warning", path, extra, "unknown key, ignored. See config/cco-hooks.schema.json for the keys.")
+            _problem(
+                "warning",
+                path,
+                bounded.shorten(extra),
+                "unknown key, ignored. See config/cco-hooks.schema.json for the keys.",
+            )
         )
     for section_name in ("default", "limits", "ledger", "pricing", "budget"):
         section = getattr(config, section_name)
         for extra in sorted(getattr(section, "model_extra", None) or {}):
-            problems.append(_problem("warning", path, f"{section_name}.{extra}", "unknown key, ignored."))
+            problems.append(
+                _problem("warning", path, f"{section_name}.{bounded.shorten(extra)}", "unknown key, ignored.")
+            )
     if config.version is None and non_empty:
         problems.append(
             _problem(
@@ -244,8 +279,8 @@ def _read_agent_rules(agents_section, result):
                 _problem(
                     "warning",
                     path,
-                    f"agents.{name}",
-                    f"names the same agent as {result['rules'][key]['pattern']!r} (names match case- and "
+                    f"agents.{bounded.shorten(name)}",
+                    f"names the same agent as {bounded.quote(result['rules'][key]['pattern'])} (names match case- and "
                     "separator-insensitively); this later entry applies.",
                 )
             )
@@ -259,6 +294,11 @@ def _resolve_relative(value, file):
     if not os.path.isabs(value) and file:
         value = os.path.join(os.path.dirname(file), value)
     return os.path.abspath(value)
+
+
+def user_config_hint(env) -> str:
+    """The user's own config file, as an "ignored" problem names it: where to set it instead."""
+    return os.path.join(paths.claude_config_dir(env), paths.CONFIG_BASENAMES[0])
 
 
 def load_layers(project, env) -> list[dict]:
@@ -289,8 +329,12 @@ def load_layers(project, env) -> list[dict]:
     return layers
 
 
-def merge(layers) -> dict:
-    """Later layers win per key and per agent; each value remembers the layer it came from."""
+def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
+    """Later layers win per key and per agent; each value remembers the layer it came from.
+
+    A repository's layer (:data:`REPOSITORY_LAYERS`) is first cut down to what it may set
+    (:func:`_repository_view`); ``user_config`` is the file its "ignored" problems point the user to.
+    """
     merged = {
         "mode": ("rewrite", "default", None),
         "on_error": ("allow", "default", None),
@@ -302,6 +346,7 @@ def merge(layers) -> dict:
         "ledger_path": (None, None, None),
         "pricing_file": (None, None, None),
         "budget": ({}, None, None),
+        "budget_sources": {},
         "rules": {},
     }
     for layer in layers:
@@ -309,6 +354,8 @@ def merge(layers) -> dict:
             continue
         cfg, name, path = layer["config"], layer["layer"], layer["path"]
         problems = layer["problems"]
+        if name in REPOSITORY_LAYERS:
+            cfg = _repository_view(cfg, merged, path, problems, user_config)
         for key in ("mode", "on_error", "agent_files", "route_fork"):
             if key in cfg:
                 merged[key] = (cfg[key], name, path)
@@ -326,6 +373,7 @@ def merge(layers) -> dict:
             merged["pricing_file"] = (_resolve_relative(cfg["pricing"]["file"], path), name, path)
         if cfg.get("budget"):
             merged["budget"] = (_merge_budget(merged["budget"][0], cfg["budget"], path, problems), name, path)
+            _note_cap_sources(merged["budget_sources"], cfg["budget"], path)
         merged["rules"].update(layer["rules"])
     ceiling, floor = merged["ceiling"][0], merged["floor"][0]
     if ceiling and floor and models.tier(floor) > models.tier(ceiling):
@@ -343,6 +391,115 @@ def merge(layers) -> dict:
                 )
         merged["floor"] = (None, None, None)
     return merged
+
+
+def _ignored(path, key_path, why):
+    return _problem("ignored", path, key_path, why)
+
+
+def _repository_view(cfg, merged, path, problems, user_config) -> dict:
+    """What a repository's layer may set, given what the layers before it set: everything but the
+    file locations and prices, ``on_error`` only towards ``block``, the budget only tighter. Each
+    key left out is reported as ``ignored``, with why and where the user can set it instead."""
+    cfg = dict(cfg)
+    for key in sorted(cfg.pop("ledger", None) or {}):
+        fix = f"set it in {user_config} or CCO_HOOKS_LEDGER." if key == "path" else "it is not a ledger key."
+        problems.append(_ignored(path, f"ledger.{key}", f"a repository's config cannot move cco-hooks' files; {fix}"))
+    for key in sorted(cfg.pop("pricing", None) or {}):
+        why = (
+            "a repository's config cannot choose the price table cco-hooks charges by"
+            if key == "file"
+            else "a repository's config cannot set prices"
+        )
+        problems.append(_ignored(path, f"pricing.{key}", f"{why}; set it in {user_config}."))
+    current_on_error, _layer, on_error_source = merged["on_error"]
+    if cfg.get("on_error") == "allow" and current_on_error == "block":
+        cfg.pop("on_error")
+        problems.append(
+            _ignored(
+                path,
+                "on_error",
+                f"a repository's config cannot loosen on_error: block (set in {on_error_source}) to allow; change it "
+                "there if you mean it.",
+            )
+        )
+    if cfg.get("budget"):
+        cfg["budget"] = _tighter_budget(cfg["budget"], merged, path, problems, user_config)
+    return cfg
+
+
+def _tighter_budget(section, merged, path, problems, user_config) -> dict:
+    """The part of a repository's budget section that tightens the budget merged so far: a cap
+    lower than the one in force (or a new one), ``deny`` over ``downgrade``, a cheaper
+    ``downgrade_to``, an earlier ``warn_at``. The rest is reported and dropped."""
+    budget, sources = merged["budget"][0], merged["budget_sources"]
+    where = merged["budget"][2] or "the embedded default"
+    kept = {}
+
+    def ignore(key_path, why):
+        problems.append(
+            _ignored(path, f"budget.{key_path}", f"a repository's config can only tighten the budget: {why}")
+        )
+
+    for key in ("daily_usd", "session_usd"):
+        if key not in section:
+            continue
+        value, cap = section[key], budget.get(key)
+        if cap is None or value < cap:
+            kept[key] = value
+        elif value > cap:
+            ignore(key, f"{value:g} is above the cap of {cap:g} set in {sources.get(key, where)}; raise it there.")
+    per_agent_caps = budget.get("per_agent") or {}
+    kept_per_agent = {}
+    for name, value in (section.get("per_agent") or {}).items():
+        key = agents.normalize_agent_name(name)
+        cap = per_agent_caps.get(key)
+        if cap is None or value < cap:
+            kept_per_agent[name] = value
+        elif value > cap:
+            source = sources.get(f"per_agent.{key}", where)
+            ignore(f"per_agent.{name}", f"{value:g} is above the cap of {cap:g} set in {source}; raise it there.")
+    if kept_per_agent:
+        kept["per_agent"] = kept_per_agent
+    if "on_exceed" in section:
+        if section["on_exceed"] == "downgrade" and budget.get("on_exceed", "deny") == "deny":
+            ignore(
+                "on_exceed",
+                f"downgrade would let spawns go on once a cap is spent, where {where} denies them; set it in "
+                f"{user_config}.",
+            )
+        else:
+            kept["on_exceed"] = section["on_exceed"]
+    if "downgrade_to" in section:
+        alias, _why = models.to_alias(section["downgrade_to"])
+        current = budget.get("downgrade_to", DEFAULT_DOWNGRADE_TO)
+        if alias in claude_code.TIER and models.tier(alias) > models.tier(current):
+            ignore("downgrade_to", f"{alias} costs more than {current}, the model in force; set it in {user_config}.")
+        else:
+            kept["downgrade_to"] = section["downgrade_to"]  # an unknown model is reported by _merge_budget
+    if "warn_at" in section:
+        current = budget.get("warn_at", DEFAULT_WARN_AT)
+        if section["warn_at"] > current:
+            ignore("warn_at", f"{section['warn_at']:g} would warn later than {current:g}; set it in {user_config}.")
+        else:
+            kept["warn_at"] = section["warn_at"]
+    if "timezone" in section:
+        if str(section["timezone"]) != str(budget.get("timezone", "UTC")):
+            ignore(
+                "timezone",
+                "moving the hour the caps' day begins lets one day's spend run over two days; set it in "
+                f"{user_config}.",
+            )
+    return kept  # any other key is unknown: warned about already, and never merged from a repository
+
+
+def _note_cap_sources(sources, section, path):
+    """Which file set each cap now in force, so a denial names the file the cap really came from."""
+    for key in ("daily_usd", "session_usd"):
+        if key in section:
+            sources[key] = path
+    for name in section.get("per_agent") or {}:
+        sources[f"per_agent.{agents.normalize_agent_name(name)}"] = path
 
 
 def _merge_budget(budget, section, path, problems) -> dict:
@@ -381,7 +538,9 @@ def agent_file_rules(project, env, problems) -> dict:
                 continue
             alias, why = models.to_alias(raw)
             if alias is None:
-                problems.append(_problem("warning", path, "model", f"{raw!r}: {why}; this agent file makes no rule."))
+                problems.append(
+                    _problem("warning", path, "model", f"{bounded.quote(raw)}: {why}; this agent file makes no rule.")
+                )
                 continue
             if alias == claude_code.INHERIT:
                 continue
@@ -400,8 +559,8 @@ def _read_json(path):
     """A small JSON file as an object, or ``None`` (missing, unreadable, not JSON, not an object)."""
     try:
         with open(path, "rb") as f:
-            value = json.loads(f.read(MAX_LAYER_BYTES))
-    except (OSError, ValueError):
+            value = json.loads(f.read(MAX_SETTINGS_BYTES))
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return value if isinstance(value, dict) else None
 
@@ -491,7 +650,7 @@ def build_routing(project, env) -> dict:
     """
     env = os.environ if env is None else env
     layers = load_layers(project, env)
-    merged = merge(layers)
+    merged = merge(layers, user_config_hint(env))
     problems = [p for layer in layers for p in layer["problems"]]
     broken = [
         format_problem(p) for layer in layers if layer["broken"] for p in layer["problems"] if p["level"] == "error"
@@ -524,7 +683,11 @@ def build_routing(project, env) -> dict:
         "agent_models": agent_models(project, env, plugin_dirs),
         "ledger_path": merged["ledger_path"][0],
         "pricing_file": merged["pricing_file"][0],
-        "budget": dict(budget_value, layer=budget_layer, source=budget_source) if budget_value else None,
+        "budget": (
+            dict(budget_value, layer=budget_layer, source=budget_source, sources=dict(merged["budget_sources"]))
+            if budget_value
+            else None
+        ),
         "problems": problems,
         "broken": broken,
     }

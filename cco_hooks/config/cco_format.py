@@ -16,6 +16,7 @@ Every other key (``coordination``, ``workflow``, ``llmRouting`` …) carries no 
 
 from cco_hooks import agents as agent_names
 from cco_hooks import claude_code, models
+from cco_hooks.config.bounded import quote, shorten
 
 ORCHESTRA = "cco-orchestra"
 DICT_SHAPED = "cco-agents-dict"
@@ -65,7 +66,7 @@ class _Collector:
                 _problem(
                     "warning",
                     key_path + ".model",
-                    f"agent {name!r} uses model {raw_model!r}: {why}. No rule is made for it; "
+                    f"agent {quote(name)} uses model {quote(raw_model)}: {why}. No rule is made for it; "
                     f"set a Claude model (haiku, sonnet, opus, fable) to route it.",
                 )
             )
@@ -82,13 +83,14 @@ class _Collector:
 
     def finish(self):
         for name, places in self.conflicts.items():
-            listed = ", ".join(f"{path} = {raw!r}" for path, raw in places)
+            listed = ", ".join(f"{path} = {quote(raw)}" for path, raw in places[:5])
+            listed += ", …" if len(places) > 5 else ""
             chosen = self.entries[name]
             self.problems.append(
                 _problem(
                     "warning",
                     places[0][0],
-                    f"type {name!r} is listed {len(places)} times with conflicting models ({listed}); "
+                    f"type {quote(name)} is listed {len(places)} times with conflicting models ({listed}); "
                     f"the first ({chosen[1]}: {chosen[0]}) applies. Give each entry its own type, or "
                     f"make their models agree.",
                 )
@@ -109,22 +111,24 @@ def translate(data, shape):
                 continue
             for index, entry in enumerate(value):
                 if isinstance(entry, dict):
-                    collector.add(entry.get("type"), entry.get("model"), f"{key}[{index}]")
+                    collector.add(entry.get("type"), entry.get("model"), f"{shorten(key)}[{index}]")
                 else:
                     collector.problems.append(
-                        _problem("warning", f"{key}[{index}]", "entry is not an object; skipped.")
+                        _problem("warning", f"{shorten(key)}[{index}]", "entry is not an object; skipped.")
                     )
     elif shape == DICT_SHAPED:
         for agent_id, entry in data["agents"].items():
             if not isinstance(entry, dict):
-                collector.problems.append(_problem("warning", f"agents.{agent_id}", "entry is not an object; skipped."))
+                collector.problems.append(
+                    _problem("warning", f"agents.{shorten(agent_id)}", "entry is not an object; skipped.")
+                )
                 continue
             # The id is the agent's own name; its type is the subagent_type it runs as. Either may be
             # what Claude is asked to spawn, so both route.
-            collector.add(agent_id, entry.get("model"), f"agents.{agent_id}")
+            collector.add(agent_id, entry.get("model"), f"agents.{shorten(agent_id)}")
             usable = models.to_alias(entry.get("model"))[0] is not None  # else reported once, above
             if usable and isinstance(entry.get("type"), str) and entry["type"] != agent_id:
-                collector.add(entry["type"], entry.get("model"), f"agents.{agent_id}")
+                collector.add(entry["type"], entry.get("model"), f"agents.{shorten(agent_id)}")
     elif shape == OVERRIDES:
         overrides = data.get("agent_model_overrides")
         if not isinstance(overrides, dict):
@@ -141,5 +145,5 @@ def translate(data, shape):
             )
         else:
             for name, raw in overrides.items():
-                collector.add(name, raw, f"agent_model_overrides.{name}")
+                collector.add(name, raw, f"agent_model_overrides.{shorten(name)}")
     return collector.finish()

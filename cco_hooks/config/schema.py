@@ -49,21 +49,32 @@ class Limits(_Section):
 
 
 class LedgerSection(_Section):
-    path: str | None = Field(None, description="Ledger file; CCO_HOOKS_LEDGER wins over it.")
+    path: str | None = Field(
+        None,
+        description="Ledger file; CCO_HOOKS_LEDGER wins over it. Ignored in a project's config (.claude/cco-hooks*).",
+    )
 
 
 class PricingSection(_Section):
     file: str | None = Field(
-        None, description="A price override file (same shape as `cco-hooks pricing --format json`)."
+        None,
+        description="A price override file (same shape as `cco-hooks pricing --format json`). Ignored in a "
+        "project's config (.claude/cco-hooks*).",
     )
 
 
 class Budget(_Section):
+    """Spend caps. From a project's config (.claude/cco-hooks*) only what tightens them applies."""
+
     daily_usd: float | None = Field(
         None, ge=0, description="Spend cap per day (in `timezone`, UTC by default), all sessions."
     )
     session_usd: float | None = Field(None, ge=0, description="Spend cap per Claude Code session.")
-    per_agent: dict[str, float] | None = Field(None, description="Daily spend cap per agent type.")
+    per_agent: dict[str, float] | None = Field(
+        None,
+        description="Daily spend cap per agent type, keys matched as routing rules are (normalised, `plugin:name`, "
+        "globs); every key that matches an agent caps it, and the agents a key matches share its cap.",
+    )
     timezone: str | None = Field(
         None,
         description="Where the caps' day begins: UTC (the default), local (the machine's zone), a fixed offset "

@@ -113,6 +113,8 @@ def _settle_live(ledger_path, stderr):
     try:
         accounting.settle(ledger_path, pricing.load_prices(), force=True)
     except Exception as exc:  # noqa: BLE001 - a report must not fail because settling did
+        if getattr(exc, "filename", None) == ledger_path and not os.path.isfile(ledger_path):
+            return  # the ledger is a pipe or a device: reading it says so, once
         stderr.write(
             f"cco-hooks report: pending spawns were not settled ({exc}); the report shows what the ledger holds.\n"
         )

@@ -4,7 +4,7 @@ import datetime as _dt
 import glob
 import os
 
-from cco_hooks import agents, paths, zones
+from cco_hooks import agents, files, paths, zones
 from cco_hooks.errors import CcoHooksError
 from cco_hooks.report.rows import AGENT, DAY, PROJECT, SESSION
 from cco_hooks.report.summary_file import SUMMARY_SUFFIX
@@ -147,7 +147,9 @@ def resolve_ledgers(specs=(), env=None):
             if not os.path.exists(pattern) and os.path.abspath(pattern) == live:
                 pass  # the live ledger before its first record: empty, or written by settling now
             elif not os.path.isfile(pattern):
-                what = "is a directory, not a ledger file" if os.path.isdir(pattern) else "does not exist"
+                what = "does not exist"
+                if os.path.exists(pattern):  # a directory, a named pipe, a device: never opened
+                    what = f"is {files.kind_of_mode(os.stat(pattern).st_mode)}, not a ledger file"
                 raise CcoHooksError(f'--ledger "{spec}" {what}; give the path of a ledger (.jsonl) file.')
             matches = [pattern]
         for path in matches:

@@ -110,7 +110,8 @@ def load_saved(ledger_path, zone=None):
     another time zone."""
     zone = zone or zones.UTC
     try:
-        f = open(summary_path(ledger_path, zone), "rb")
+        # Never through a link, never blocking on a pipe; only our own regular file (else rebuilt).
+        f = os.fdopen(files.open_own(summary_path(ledger_path, zone), os.O_RDONLY), "rb")
     except OSError:
         return None
     try:
@@ -246,8 +247,10 @@ def write_file(summary, out, spills=None):
 def write_beside(summary, spills=None):
     """Write the summary beside its ledger (atomically, 0600); False when we cannot. An error
     once the summary reads its partitions from the new file is raised (the file stays open)."""
+    path = summary_path(summary.path, summary.zone)
     try:
-        replacement = files.Replacement(summary_path(summary.path, summary.zone))
+        files.check_own(path)  # a link, a pipe or another user's file there is left as it is
+        replacement = files.Replacement(path)
     except OSError:
         return False
     out = os.fdopen(replacement.fd, "w+b")

@@ -18,8 +18,10 @@ partitions as they are. Peak memory is thus flat in ledger size (see bench/READM
 
 import gc
 import os
+import stat
 import tempfile
 
+from cco_hooks import files
 from cco_hooks.report import summary_file
 from cco_hooks.report.decode import DEFAULT_BACKEND
 from cco_hooks.report.parallel import scan_parallel, workers_for
@@ -99,6 +101,22 @@ def _scan_new_bytes(summary, f, st, backend, progress):
     return spills
 
 
+def open_ledger(ledger_path):
+    """The ledger open for reading (``rb``), never blocking: a named pipe would hang the report
+    and a device such as ``/dev/zero`` would be read forever, so anything but a regular file
+    raises ``files.UnsafeFile`` (an ``OSError`` saying what the file is) before a byte is read.
+    A link to a regular file is read: reading the user's own ledger through one harms nothing."""
+    fd = os.open(ledger_path, os.O_RDONLY | files.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise files.UnsafeFile(ledger_path, files.kind_of_mode(st.st_mode))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
 def summarize(ledger_path, use_saved=True, save_summary=True, backend=None, progress=None, zone=None):
     """The summary of one ledger file, brought up to date with as little reading as possible.
 
@@ -110,7 +128,7 @@ def summarize(ledger_path, use_saved=True, save_summary=True, backend=None, prog
     """
     backend = backend or DEFAULT_BACKEND
     try:
-        f = open(ledger_path, "rb")
+        f = open_ledger(ledger_path)
     except FileNotFoundError:
         return LedgerSummary(ledger_path, zone)
     spills = None

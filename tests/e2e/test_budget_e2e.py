@@ -73,8 +73,9 @@ def test_a_spent_daily_budget_denies_the_next_sessions_spawn(run_e2e, fake_api, 
 
 
 def test_a_spent_budget_downgrades_the_next_sessions_spawn(run_e2e, fake_api, e2e_project, e2e_home):
-    """downgrade: the second session's opus spawn runs — on haiku."""
-    (e2e_project / ".claude" / "cco-hooks.yaml").write_text(
+    """downgrade: the second session's opus spawn runs — on haiku. Set in the user's own config: a
+    repository's config cannot turn deny into downgrade."""
+    (e2e_home / ".claude" / "cco-hooks.yaml").write_text(
         "version: 1\nbudget: {daily_usd: 0.000001, on_exceed: downgrade}\n"
     )
     result = cco_hooks_cli("install", "--scope", "project", project=e2e_project, home=e2e_home)

@@ -86,6 +86,7 @@ def setup(root: Path):
 
     hooks = Hooks(root)
     hooks.write_config(CONFIG)
+    hooks.write_user_config(CONFIG)  # the user's budget: a repository's alone cannot choose downgrade
     for agent_id in ("a1", "a2", "a3"):
         hooks.write_transcript(agent_id)
     os.mkfifo(hooks.subagents / "agent-afifo.jsonl")

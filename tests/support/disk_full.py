@@ -14,7 +14,7 @@
 ``modes``: ``"open"`` — creating a file fails (no inode, no directory block); ``"write"`` — a write
 to a file opened on the full disk writes half its data, then fails (as a filling disk does);
 ``"replace"`` — the rename onto the final name fails. A path is on the full disk when it is one of
-``paths`` or lies under one of them.
+``paths`` or lies under one of them (one ending in ``*``: a path that begins so).
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ class DiskFull:
             path = os.path.abspath(os.fsdecode(path))
         except (TypeError, ValueError):
             return False
-        return any(path == p or path.startswith(p.rstrip(os.sep) + os.sep) for p in self.paths)
+        # "<prefix>*": every file whose path begins so (a temporary file's name of its own)
+        return any(
+            path.startswith(p[:-1]) if p.endswith("*") else path == p or path.startswith(p.rstrip(os.sep) + os.sep)
+            for p in self.paths
+        )
 
     def _fail(self, what):
         self.failures += 1

@@ -32,8 +32,10 @@ import io
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from functools import cached_property
 from pathlib import Path
@@ -89,6 +91,21 @@ def run_main(event: str, stdin: bytes | dict | str) -> tuple[int, bytes]:
         fake_out.detach()
 
 
+# Forks and execs argv[2:], passing stdin, stdout and stderr through, and writes the child's own
+# peak resident memory (KiB, from wait4) to argv[1]; exits with the child's status.
+_MEASURING_LAUNCHER = """
+import os, sys
+peak_file, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+_pid, status, usage = os.wait4(pid, 0)
+with open(peak_file, "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 class Hooks:
     """A Claude Code session laid out under ``tmp_path``, its hooks' payloads, and the hooks run on
     them — as real processes or in this process (see the module docstring)."""
@@ -114,6 +131,13 @@ class Hooks:
     # ----------------------------------------------------------------------- files
     def write_config(self, text: str, name: str = "cco-hooks.yaml") -> Path:
         path = self.project / ".claude" / name
+        path.write_text(text)
+        return path
+
+    def write_user_config(self, text: str, name: str = "cco-hooks.yaml") -> Path:
+        """The user's own layer (``$CLAUDE_CONFIG_DIR/<name>``): trusted, unlike the project's."""
+        self.config.mkdir(parents=True, exist_ok=True)
+        path = self.config / name
         path.write_text(text)
         return path
 
@@ -310,6 +334,36 @@ class Hooks:
             cwd=str(self.project),
         )
         return proc, time.monotonic() - start
+
+    def run_measured(
+        self, event: str, stdin: bytes | dict | str, timeout: float = 20.0, **extra_env
+    ) -> tuple[subprocess.CompletedProcess, int]:
+        """``(CompletedProcess, peak resident memory in bytes)`` of one hook process, past ``timeout``
+        seconds killed (``subprocess.TimeoutExpired``).
+
+        The peak is the hook's ``ru_maxrss`` from ``wait4``, taken by a small launcher that forks and
+        execs it: Linux carries the forking process's peak into a child's at exec, so forked straight
+        from this (large) test process the figure would be this process's own."""
+        with tempfile.TemporaryDirectory() as scratch:
+            peak_file = os.path.join(scratch, "maxrss")
+            launcher = subprocess.Popen(
+                [sys.executable, "-S", "-c", _MEASURING_LAUNCHER, peak_file, *hook_argv(event)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self.env(**extra_env),
+                cwd=str(self.project),
+                start_new_session=True,  # its own process group: a timeout kills the hook too
+            )
+            try:
+                out, err = launcher.communicate(_stdin_bytes(stdin), timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(launcher.pid, signal.SIGKILL)
+                launcher.communicate()
+                raise
+            with open(peak_file) as f:
+                peak = int(f.read()) * 1024  # Linux reports KiB
+        return subprocess.CompletedProcess(launcher.args, launcher.returncode, out, err), peak
 
     def start(self, event: str, argv: list[str] | None = None, **extra_env) -> subprocess.Popen:
         """A hook process left running, its stdin, stdout and stderr pipes; ``argv`` instead of the

@@ -5,7 +5,7 @@ import os
 
 import yaml
 
-from cco_hooks import snapshot
+from cco_hooks import paths, snapshot
 from cco_hooks.config import build as config_build
 
 
@@ -23,6 +23,15 @@ class Project:
         else:
             text = content
         path.write_text(text)
+        return path
+
+    def write_user_config(self, content, name="cco-hooks.yaml"):
+        """The user's own layer (``$CLAUDE_CONFIG_DIR/<name>``): trusted, unlike the project's."""
+        user_dir = paths.claude_config_dir()
+        os.makedirs(user_dir, exist_ok=True)
+        path = os.path.join(user_dir, name)
+        with open(path, "w") as f:
+            f.write(content if isinstance(content, str) else yaml.safe_dump(content))
         return path
 
     def write_agent(self, name, model, directory=None):

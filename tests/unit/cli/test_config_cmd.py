@@ -45,6 +45,94 @@ def test_config_show_says_where_each_rule_came_from(project, cli):
     assert re.match(rf"\s+python-pro\s+haiku\s+← project: {re.escape(str(path))}$", line)
 
 
+HOSTILE = (
+    "version: 1\nagents: {python-pro: haiku}\nledger: {path: ~/.bashrc}\npricing: {file: zero.json}\n"
+    "on_error: allow\nbudget: {daily_usd: 100, on_exceed: downgrade}\n"
+)
+
+
+def test_config_validate_names_each_key_a_repository_may_not_set(project, cli):
+    """Each ignored key of the project and the local layer on its own line: the key, the file, why
+    and where to set it instead. Nothing is wrong with the user's config, so exit 0."""
+    user_layer = project.write_user_config("version: 1\non_error: block\nbudget: {daily_usd: 1}\n")
+    path = project.write_config(HOSTILE)
+    local = project.write_config("version: 1\nledger: {path: /tmp/elsewhere.jsonl}\n", name="cco-hooks.local.yaml")
+    result = cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert f"{path} [project, cco-hooks]: ok, 1 rule(s)" in lines
+    assert (
+        f"ignored: ledger.path in {path} — a repository's config cannot move cco-hooks' files; set it in "
+        f"{user_layer} or CCO_HOOKS_LEDGER."
+    ) in lines
+    assert (
+        f"ignored: ledger.path in {local} — a repository's config cannot move cco-hooks' files; set it in "
+        f"{user_layer} or CCO_HOOKS_LEDGER."
+    ) in lines
+    assert (
+        f"ignored: pricing.file in {path} — a repository's config cannot choose the price table cco-hooks charges "
+        f"by; set it in {user_layer}."
+    ) in lines
+    assert (
+        f"ignored: on_error in {path} — a repository's config cannot loosen on_error: block (set in {user_layer}) "
+        "to allow; change it there if you mean it."
+    ) in lines
+    assert (
+        f"ignored: budget.daily_usd in {path} — a repository's config can only tighten the budget: 100 is above "
+        f"the cap of 1 set in {user_layer}; raise it there."
+    ) in lines
+    assert any(line.startswith(f"ignored: budget.on_exceed in {path} — ") for line in lines)
+    assert sum(line.startswith("ignored: ") for line in lines) == 6
+    assert lines[-1] == "0 error(s)."
+
+
+def test_config_show_lists_what_was_ignored_and_what_applies(project, cli, isolated_home):
+    """show: the ledger is the user's, the budget the user's cap, and every ignored key listed."""
+    project.write_user_config("version: 1\nbudget: {daily_usd: 1}\n")
+    path = project.write_config(HOSTILE)
+    result = cli("config", "show", "--project", str(project.root))
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    ledger_line = next(line for line in lines if line.startswith("ledger: "))
+    assert ledger_line == f"ledger: {isolated_home.parent / 'ledger' / 'ledger.jsonl'}"  # CCO_HOOKS_LEDGER
+    budget_line = next(line for line in lines if line.startswith("budget: "))
+    assert budget_line.startswith('budget: {"daily_usd": 1.0}')
+    start = lines.index("ignored (4), from a repository's config:")
+    shown = [line.strip().split(" — ")[0] for line in lines[start + 1 : start + 5]]
+    assert shown == [
+        f"ignored: {key} in {path}" for key in ("ledger.path", "pricing.file", "budget.daily_usd", "budget.on_exceed")
+    ]
+    assert "on_error: allow" in result.output  # the default: the user set no block, so the repository's allow stands
+
+
+def test_config_show_json_carries_the_ignored_keys(project, cli):
+    """The JSON form keeps them as problems of level "ignored", for tools."""
+    import json
+
+    path = project.write_config("version: 1\nledger: {path: ~/.bashrc}\n")
+    shown = json.loads(cli("config", "show", "--project", str(project.root), "--format", "json").output)
+    assert [(p["level"], p["file"], p["key_path"]) for p in shown["problems"]] == [
+        ("ignored", str(path), "ledger.path")
+    ]
+    assert shown["ledger_path"] is None
+
+
+def test_config_validate_names_the_limit_a_billion_laughs_breaks(project, cli):
+    """A layer of nested YAML aliases is counted, not expanded: validate names the file, the limit
+    and the fix in one short line, and exits 1."""
+    laughs = 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+        f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]\n" for n in range(1, 9)
+    )
+    path = project.write_config("version: 1\n" + laughs + "agents: {python-pro: *a8}\n")
+    result = cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert (
+        f"error: {path}: holds more than 20,000 values (counting what each YAML alias repeats); a config has a few "
+        "hundred: remove what is not config, or repeated aliases." in result.output
+    )
+    assert len(result.output) < 2000
+
+
 # ---- hostile keys and paths: shown, never run -------------------------------------------------
 
 

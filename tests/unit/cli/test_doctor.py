@@ -1,6 +1,7 @@
 """`cco-hooks doctor`: installation, layers and conflicts; exit 1 on any problem."""
 
 import json
+import os
 
 from tests.support.controls import ALL_RAW, ALL_SPELT, assert_shown_not_run
 from tests.support.locations import REPO
@@ -53,6 +54,53 @@ def test_doctor_accepts_a_checkout_registered_through_its_own_shim(project, monk
     (project.root / "hooks" / "cco-hook").unlink()
     result = cli("doctor", "--project", str(project.root))
     assert "STALE" in result.output and result.exit_code == 1
+
+
+def test_doctor_mentions_ignored_repository_keys_without_failing(project, monkeypatch, cli):
+    """Keys a repository's config may not set are mentioned; the user's own settings are in force,
+    so it is not a problem of the installation (exit 0)."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    cli("install", "--scope", "project", "--project", str(project.root))
+    project.write_config("version: 1\nledger: {path: ~/.bashrc}\nbudget: {on_exceed: downgrade}\n")
+    result = cli("doctor", "--project", str(project.root))
+    assert result.exit_code == 0, result.output
+    assert "config: 2 key(s) of a repository's config ignored" in result.output
+
+
+def test_doctor_warns_about_a_state_directory_others_can_write(project, monkeypatch, cli, tmp_path):
+    """A 0777 ledger directory: doctor names it, its mode and the fix; a private one is not named;
+    a sticky one of ours is fine (others cannot remove or rename the user's files in it)."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    cli("install", "--scope", "project", "--project", str(project.root))
+    shared = tmp_path / "team"
+    shared.mkdir()
+    monkeypatch.setenv("CCO_HOOKS_LEDGER", str(shared / "ledger.jsonl"))
+    os.chmod(shared, 0o777)
+    result = cli("doctor", "--project", str(project.root))
+    assert f"WARNING: {shared} can be written by other users (mode 0777)" in result.output, result.output
+    assert f"Fix: chmod 700 {shared}" in result.output
+    assert result.exit_code == 0, "a warning: the hooks stay safe there"
+    os.chmod(shared, 0o1777)
+    assert "WARNING" not in cli("doctor", "--project", str(project.root)).output
+    os.chmod(shared, 0o700)
+    assert "WARNING" not in cli("doctor", "--project", str(project.root)).output
+
+
+def test_doctor_names_a_planted_link_or_pipe_beside_the_ledger(project, monkeypatch, cli, tmp_path):
+    """The hooks record nothing while the ledger's lock is a link, or the ledger a pipe: a problem."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    cli("install", "--scope", "project", "--project", str(project.root))
+    directory = tmp_path / "state"
+    directory.mkdir()
+    ledger = directory / "ledger.jsonl"
+    monkeypatch.setenv("CCO_HOOKS_LEDGER", str(ledger))
+    (directory / "ledger.jsonl.lock").symlink_to(tmp_path / "victim")
+    os.mkfifo(ledger)
+    result = cli("doctor", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert f"UNSAFE: {ledger}.lock is a symbolic link" in result.output, result.output
+    assert f"UNSAFE: {ledger} is a named pipe (FIFO)" in result.output
+    assert not (tmp_path / "victim").exists(), "doctor creates nothing through the link"
 
 
 def test_doctor_spells_out_a_hostile_plugin_key_on_its_own_line(project, monkeypatch, terminal_cli):

@@ -369,6 +369,26 @@ def test_user_scope_writes_into_the_claude_config_dir(env, project):
     assert not (Path(env["HOME"]) / ".claude").exists()
 
 
+@pytest.mark.parametrize("planted", ["fifo", "link to /dev/zero"])
+def test_a_settings_file_that_is_a_pipe_or_a_device_is_refused_never_read(env, project, planted):
+    """A repository can commit ``.claude/settings.json`` as a link to ``/dev/zero``: install and
+    uninstall say what it is and change nothing, instead of reading forever."""
+    path = project / ".claude" / "settings.json"
+    path.parent.mkdir(parents=True)
+    if planted == "fifo":
+        os.mkfifo(path, 0o644)
+    else:
+        path.symlink_to("/dev/zero")
+    for action in (inst.install, inst.uninstall):
+        with pytest.raises(CcoHooksError) as caught:
+            action("project", str(project), env)
+        message = str(caught.value)
+        kind = "named pipe (FIFO)" if planted == "fifo" else "character device"
+        assert str(path) in message and kind in message and "nothing was changed" in message
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]
+    assert path.is_symlink() if planted != "fifo" else stat.S_ISFIFO(os.lstat(path).st_mode)
+
+
 def test_symlinked_settings_file_stays_a_symlink(env, project, tmp_path):
     real = tmp_path / "dotfiles" / "settings.json"
     write_settings(real, {"model": "sonnet"})

@@ -580,7 +580,10 @@ def full_disk_paths(hooks, where):
         "pending store": [pdir],
         "tombstones": [os.path.join(pdir, pending.TOMBSTONES_DIRNAME)],
         "ledger": [hooks.ledger],
-        "totals": [hooks.ledger + ".totals.json", hooks.ledger + ".totals.json.tmp"],
+        "totals": [  # the totals and its temporary files (``.<name>.<pid>.<random>.tmp``)
+            hooks.ledger + ".totals.json",
+            os.path.join(os.path.dirname(hooks.ledger), "." + os.path.basename(hooks.ledger) + ".totals.json.*"),
+        ],
     }[where]
 
 

@@ -44,6 +44,18 @@ def test_a_spent_daily_budget_denies_the_next_spawn_naming_the_budget(hooks):
     assert records[-1]["status"] == "denied" and records[-1]["decision"]["rule"] == "budget.daily_usd"
 
 
+def test_a_denial_names_the_file_the_spent_cap_came_from(hooks):
+    """The user's daily cap, a per-agent cap added by the project: the daily denial names the user's
+    file (the budget's last contributor is the project), and the record carries it too."""
+    user_layer = hooks.write_user_config("version: 1\nbudget: {daily_usd: 0.25}\n")
+    hooks.write_config("version: 1\nbudget: {per_agent: {python-pro: 5}}\n")
+    hooks.spend(1)
+    reason = denial(pre(hooks))
+    assert f"set in {user_layer})" in reason
+    records, _ = hooks.read_ledger()
+    assert records[-1]["decision"]["source"] == str(user_layer)
+
+
 def test_the_budget_applies_without_any_routing_rule_and_in_every_mode(hooks):
     """No rule names the agent, the mode is observe: a spent budget still denies."""
     hooks.write_config("version: 1\nmode: observe\nbudget: {daily_usd: 0.000001}\n")
@@ -68,10 +80,69 @@ def test_per_agent_budget_matches_agent_names_like_claude_code(hooks):
     assert denial(pre(hooks, "toolu_c", agent_type="code-reviewer")) is None
 
 
+def test_a_per_agent_glob_caps_every_agent_it_matches_as_routing_would(hooks):
+    """A cap on ``python-*`` governs ``Python Pro`` and the plugin agent ``my-plugin:python-pro``
+    (routing's matching: normalised, ``plugin:name`` also as ``name``); the spend of every agent it
+    governs counts against it, and agents it does not match run."""
+    hooks.write_config("version: 1\nbudget: {per_agent: {python-*: 0.3}}\n")
+    assert denial(pre(hooks, "toolu_a", agent_type="Python Pro")) is None
+    hooks.spend(1, agent_type="my-plugin:python-helper")
+    reason = denial(pre(hooks, "toolu_b", agent_type="Python Pro"))
+    assert "agents matching 'python-*'" in reason and "budget.per_agent" in reason and "$0.4865 so far" in reason
+    assert "agents matching 'python-*'" in denial(pre(hooks, "toolu_c", agent_type="my-plugin:python-pro"))
+    assert denial(pre(hooks, "toolu_d", agent_type="rust-pro")) is None
+    records, _ = hooks.read_ledger()
+    assert records[-2]["decision"]["rule"] == "budget.per_agent.python-*"
+
+
+def test_a_per_agent_name_caps_the_plugin_agent_of_that_name(hooks):
+    """``per_agent: {python-pro: ...}`` also caps ``my-plugin:python-pro``, as a routing rule on
+    ``python-pro`` routes it; the two share the cap."""
+    hooks.write_config("version: 1\nbudget: {per_agent: {python-pro: 0.3}}\n")
+    hooks.spend(1, agent_type="my-plugin:python-pro")
+    assert "agent 'python-pro'" in denial(pre(hooks, "toolu_a", agent_type="python_pro"))
+    assert "agent 'python-pro'" in denial(pre(hooks, "toolu_b", agent_type="other-plugin:Python Pro"))
+
+
+@pytest.mark.parametrize("exact_cap, glob_cap", [(0.3, 100), (100, 0.3)])
+def test_every_per_agent_key_that_matches_is_a_cap(hooks, exact_cap, glob_cap):
+    """``python-pro`` is under its own cap AND under ``python-*``, which all python agents share: a
+    key never frees an agent from another key's cap, so adding one can only tighten."""
+    hooks.write_config(f"version: 1\nbudget: {{per_agent: {{python-*: {glob_cap}, python-pro: {exact_cap}}}}}\n")
+    hooks.spend(1, agent_type="python-pro")
+    reason = denial(pre(hooks, "toolu_a", agent_type="Python Pro"))
+    assert reason is not None
+    assert ("agent 'python-pro'" in reason) == (exact_cap < 1)
+    assert ("agents matching 'python-*'" in reason) == (glob_cap < 1)
+    other = denial(pre(hooks, "toolu_b", agent_type="python-other"))
+    assert (other is not None) == (glob_cap < 1)  # python-pro's spend counts against python-* too
+
+
+def test_a_glob_counts_the_spend_of_every_agent_it_matches(hooks):
+    """The most specific key is named first, but every matching glob is checked with the spend of all
+    the agents it covers."""
+    hooks.write_config("version: 1\nbudget: {per_agent: {'*': 100, python-*: 100, python-p*: 0.3}}\n")
+    hooks.spend(1, agent_type="python-pro")
+    assert "agents matching 'python-p*'" in denial(pre(hooks, "toolu_a", agent_type="python-prime"))
+    assert denial(pre(hooks, "toolu_b", agent_type="python-x")) is None
+    assert denial(pre(hooks, "toolu_c", agent_type="rust-pro")) is None
+
+
+def test_per_agent_caps_are_normalised_and_ordered_exact_first():
+    """Normalised keys, exact keys first, then globs most specific first; keys without a number dropped."""
+    caps = budget.per_agent_caps(
+        {"per_agent": {"Python Pro": 1, "python-*": 2, "*": 3, "py*": "x", "my-plugin:rust_pro": 4}}
+    )
+    assert caps == [("my-plugin:rust-pro", 4), ("python-pro", 1), ("python-*", 2), ("*", 3)]
+    assert budget.cap_matches("python-pro", "other-plugin:Python Pro")
+    assert budget.cap_matches("python-*", "my-plugin:python_debugger")
+    assert not budget.cap_matches("my-plugin:rust-pro", "rust-pro")
+
+
 def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
     """on_exceed: downgrade turns a spent budget into a rewrite to haiku (or downgrade_to), whatever
     the spawn asked for; a spawn already at or below it is left alone."""
-    hooks.write_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
+    hooks.write_user_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
     hooks.spend(1)
     for asked in ("opus", "sonnet", None):
         out = pre(hooks, f"toolu_{asked}", model=asked)
@@ -82,9 +153,9 @@ def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
 
 
 def test_downgrade_to_another_model(hooks):
-    hooks.write_config(
-        "version: 1\nagents: {general-purpose: opus}\n"
-        "budget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
+    hooks.write_config("version: 1\nagents: {general-purpose: opus}\n")
+    hooks.write_user_config(
+        "version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade, downgrade_to: claude-sonnet-4-5}\n"
     )
     hooks.spend(1)
     assert pre(hooks, model="opus")["hookSpecificOutput"]["updatedInput"]["model"] == "sonnet"

@@ -217,6 +217,44 @@ def test_log_error_appends(tmp_path):
     assert text.index("first failure") < text.index(" session-end (pid ") < text.index("second failure")
 
 
+def test_log_error_makes_an_existing_wide_log_private(tmp_path):
+    """An errors.log left 0644 (tracebacks hold paths and payloads) is 0600 after the next error,
+    its old text kept."""
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    log = tmp_path / "claude" / "cco-hooks" / "errors.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("--- earlier\n")
+    log.chmod(0o644)
+    hookio.log_error("stop", exc_info("later failure"), env)
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
+    text = log.read_text()
+    assert text.startswith("--- earlier\n") and text.endswith("ValueError: later failure\n")
+
+
+def test_a_failing_hook_process_makes_an_existing_wide_errors_log_private(hooks):
+    """In a real hook process whose settling fails: the error is appended to the 0644 errors.log,
+    which is 0600 afterwards."""
+    log = hooks.config / "cco-hooks" / "errors.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("--- earlier\n")
+    log.chmod(0o644)
+    failing_stop = (
+        "import sys\n"
+        "from cco_hooks import accounting, hook_main\n"
+        "def boom(*args, **kwargs):\n"
+        "    raise RuntimeError('settling failed')\n"
+        "accounting.settle = boom\n"
+        "sys.exit(hook_main.main(['stop']))\n"
+    )
+    proc = hooks.start("stop", argv=[sys.executable, "-c", failing_stop])
+    out, err = proc.communicate(json.dumps(hooks.session_event("Stop")).encode(), timeout=60)
+    assert proc.returncode == 0, err
+    assert b"internal error in the stop hook" in out
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
+    text = log.read_text()
+    assert text.startswith("--- earlier\n") and "RuntimeError: settling failed" in text
+
+
 def test_log_error_that_cannot_write_still_returns_the_path(tmp_path):
     """An unwritable state dir: no exception, and the path the user would look at."""
     blocker = tmp_path / "claude"

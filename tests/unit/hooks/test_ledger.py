@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from cco_hooks import ledger
+from cco_hooks import files, ledger
 from tests.support.disk_full import DiskFull
 from tests.support.locations import REPO
 
@@ -45,6 +45,30 @@ def test_existing_directory_is_left_alone_and_file_mode_is_fixed(tmp_path):
     ledger.append(str(path), {"a": 1})
     assert mode(shared) == 0o755
     assert mode(path) == 0o600
+
+
+def test_a_real_hook_process_makes_an_existing_wide_ledger_and_lock_private(hooks):
+    """A ledger and lock left 0644 by an older release: the hook processes that settle a spawn
+    append to the same ledger (its old line kept) and leave both 0600."""
+    path = hooks.ledger
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write('{"v": 1, "kind": "note"}\n')
+    with open(ledger.lock_path(path), "w"):
+        pass
+    for wide in (path, ledger.lock_path(path)):
+        os.chmod(wide, 0o644)
+    hooks.write_transcript("a1")
+    for event, payload in (
+        ("pre-tool-use", hooks.pre("toolu_1")),
+        ("subagent-stop", hooks.stop("a1")),
+        ("post-tool-use", hooks.post_completed("toolu_1", "a1")),
+    ):
+        proc, _seconds = hooks.run(event, payload)
+        assert proc.returncode == 0, proc.stderr
+    lines = open(path).read().splitlines()
+    assert lines[0] == '{"v": 1, "kind": "note"}' and json.loads(lines[-1])["tool_use_id"] == "toolu_1"
+    assert mode(path) == 0o600 and mode(ledger.lock_path(path)) == 0o600
 
 
 def test_umask_cannot_widen_modes(tmp_path):
@@ -247,3 +271,60 @@ def test_an_append_that_fails_half_way_takes_its_half_line_back(tmp_path, error)
     stats = {}
     assert [r["n"] for r in ledger.iter_records(path, stats)] == [1, 3]
     assert stats["skipped"] == 0
+
+
+# --------------------------------------------------------------------------- names others can plant
+
+VICTIM = b"the user's own ~/.bashrc\n"
+
+
+@pytest.fixture
+def victim(tmp_path):
+    path = tmp_path / "victim"
+    path.write_bytes(VICTIM)
+    os.chmod(path, 0o644)
+    return path
+
+
+@pytest.mark.parametrize("planted", ["ledger.jsonl", "ledger.jsonl.lock"])
+def test_append_never_writes_through_a_link_at_the_ledger_or_its_lock(tmp_path, victim, planted):
+    """Neither appended to nor chmodded: the append is refused (``UnsafeFile``) before any write."""
+    os.symlink(victim, tmp_path / planted)
+    with pytest.raises(files.UnsafeFile) as raised:
+        ledger.append(str(tmp_path / "ledger.jsonl"), {"v": 1})
+    assert raised.value.filename == str(tmp_path / planted)
+    assert victim.read_bytes() == VICTIM and mode(victim) == 0o644
+    assert os.path.islink(tmp_path / planted)
+
+
+def test_a_lock_on_a_named_pipe_raises_and_leaves_it_as_it_was(tmp_path):
+    lock = tmp_path / "ledger.jsonl.lock"
+    os.mkfifo(lock, 0o644)
+    os.chmod(lock, 0o644)
+    with pytest.raises(files.UnsafeFile, match="named pipe"):
+        with ledger.locked(str(tmp_path / "ledger.jsonl")):
+            pass
+    assert stat.S_ISFIFO(os.lstat(lock).st_mode) and mode(lock) == 0o644
+
+
+def test_a_ledger_on_a_named_pipe_is_never_chmodded_written_or_waited_for(tmp_path):
+    """In a process of its own, so a hang fails the test (timeout) rather than the suite."""
+    fifo = tmp_path / "ledger.jsonl"
+    os.mkfifo(fifo, 0o644)
+    os.chmod(fifo, 0o644)
+    code = (
+        "from cco_hooks import files, ledger\n"
+        f"print(list(ledger.iter_records({str(fifo)!r})))\n"
+        f"try: ledger.append({str(fifo)!r}, {{'v': 1}})\n"
+        "except files.UnsafeFile as exc: print(exc.strerror)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert result.stdout.split("\n")[:2] == ["[]", "it is a named pipe (FIFO), not a regular file of yours"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and mode(fifo) == 0o644
+
+
+def test_a_linked_ledger_is_not_read_by_the_hooks(tmp_path, victim):
+    """A link at the ledger's name is no ledger of the user's: the hooks read nothing through it."""
+    victim.write_bytes(b'{"v": 1, "kind": "spawn", "cost_usd": 99}\n')
+    os.symlink(victim, tmp_path / "ledger.jsonl")
+    assert list(ledger.iter_records(str(tmp_path / "ledger.jsonl"))) == []

@@ -1,6 +1,7 @@
 """Every user-facing path and the environment variables that move it; each call gets its own env dict."""
 
 import os
+import sys
 
 import pytest
 
@@ -42,6 +43,134 @@ def test_the_functions_read_os_environ_without_an_env(monkeypatch):
     """``env=None`` means the process environment."""
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", "/from/environ")
     assert paths.state_dir() == "/from/environ/cco-hooks"
+
+
+# --------------------------------------------------------------------------- no home at all
+
+
+@pytest.fixture
+def no_home(tmp_path, monkeypatch):
+    """HOME unset and no passwd entry for our uid (as in some containers): ``~`` cannot be expanded.
+    Returns the TMPDIR the fallback directory goes into; the cwd is a project that must stay empty."""
+    import pwd
+
+    def no_entry(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert os.path.expanduser("~") == "~"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    yield tmp
+    assert os.listdir(project) == []
+
+
+def test_with_no_home_state_goes_to_a_private_per_user_directory(no_home):
+    """Not ``./~/.claude`` in the project: ``<TMPDIR>/cco-hooks-<uid>``, created 0700."""
+    env = {"TMPDIR": str(no_home)}
+    private = no_home / f"cco-hooks-{os.getuid()}"
+    assert paths.claude_config_dir(env) == str(private)
+    assert paths.state_dir(env) == str(private / "cco-hooks")
+    assert paths.ledger_path(None, env) == str(private / "cco-hooks" / "ledger.jsonl")
+    assert private.is_dir() and (private.stat().st_mode & 0o777) == 0o700
+
+
+def test_with_no_home_xdg_state_home_is_used_when_absolute(no_home):
+    env = {"TMPDIR": str(no_home), "XDG_STATE_HOME": "/xdg/state"}
+    assert paths.state_dir(env) == "/xdg/state/cco-hooks-claude/cco-hooks"
+    env["XDG_STATE_HOME"] = "relative/state"  # relative: it would be inside the project
+    assert paths.state_dir(env) == str(no_home / f"cco-hooks-{os.getuid()}" / "cco-hooks")
+
+
+def test_with_no_home_claude_config_dir_still_wins(no_home):
+    assert paths.state_dir({"CLAUDE_CONFIG_DIR": "/c", "TMPDIR": str(no_home)}) == "/c/cco-hooks"
+
+
+def test_with_no_home_a_path_under_tilde_is_not_taken_from_the_cwd(no_home):
+    """``~/…`` in CLAUDE_CONFIG_DIR, CCO_HOOKS_LEDGER or ``ledger.path`` cannot be expanded: it counts
+    as unset, never as ``./~/…`` in the project."""
+    env = {"TMPDIR": str(no_home), "CLAUDE_CONFIG_DIR": "~/cfg", "CCO_HOOKS_LEDGER": "~/env.jsonl"}
+    private = no_home / f"cco-hooks-{os.getuid()}"
+    assert paths.claude_config_dir(env) == str(private)
+    assert paths.ledger_path("~/team.jsonl", env) == str(private / "cco-hooks" / "ledger.jsonl")
+
+
+@pytest.mark.parametrize("squat", ["group-writable", "a link", "a file", "another user's"])
+def test_with_no_home_a_fallback_directory_we_cannot_trust_is_refused(no_home, squat):
+    """``/tmp/cco-hooks-<uid>`` made beforehand by someone else, writable by others, or a link:
+    an error naming it and the fix, never a write into it."""
+    private = no_home / f"cco-hooks-{os.getuid()}"
+    if squat == "group-writable":
+        private.mkdir(mode=0o700)
+        private.chmod(0o770)
+    elif squat == "a link":
+        (no_home / "elsewhere").mkdir(mode=0o700)
+        private.symlink_to(no_home / "elsewhere")
+    elif squat == "a file":
+        private.write_text("")
+    else:
+        if os.getuid() != 0:
+            pytest.skip("giving a directory to another user needs root")
+        private.mkdir(mode=0o700)
+        os.chown(private, 65534, 65534)
+    with pytest.raises(OSError, match="set HOME or CLAUDE_CONFIG_DIR") as raised:
+        paths.state_dir({"TMPDIR": str(no_home)})
+    assert str(private) in str(raised.value)
+
+
+HOMELESS_HOOK = """
+import pwd, runpy, sys
+def no_entry(uid):
+    raise KeyError("getpwuid(): uid not found: %d" % uid)
+pwd.getpwuid = no_entry  # this uid has no passwd entry
+sys.argv = [sys.argv[1], sys.argv[2]]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_a_real_hook_process_with_no_home_records_the_spawn_outside_the_project(hooks, tmp_path):
+    """Real hook processes (the installed shim) with HOME, CLAUDE_CONFIG_DIR and CCO_HOOKS_LEDGER
+    unset and no passwd entry: the project's config still routes, the spawn is recorded in
+    ``<TMPDIR>/cco-hooks-<uid>``, and nothing is written in the project or the cwd."""
+    import json
+
+    from cco_hooks import ledger
+    from tests.support.hookproc import answer, hook_argv
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    hooks.write_config("version: 1\nagents: {general-purpose: haiku}\n")
+    before = sorted(p.relative_to(hooks.project) for p in hooks.project.rglob("*"))
+    shim = hook_argv("stop")[-2]
+    hooks.write_transcript("a1")
+    outputs = []
+    for event, payload in (
+        ("pre-tool-use", hooks.pre("toolu_1", model="sonnet")),
+        ("subagent-stop", hooks.stop("a1")),
+        ("post-tool-use", hooks.post_completed("toolu_1", "a1", "claude-haiku-4-5")),
+    ):
+        proc = hooks.start(
+            event,
+            argv=[sys.executable, "-S", "-c", HOMELESS_HOOK, shim, event],
+            HOME=None,
+            CLAUDE_CONFIG_DIR=None,
+            CCO_HOOKS_LEDGER=None,
+            XDG_STATE_HOME=None,
+            TMPDIR=str(tmp),
+        )
+        out, err = proc.communicate(json.dumps(payload).encode(), timeout=60)
+        assert proc.returncode == 0 and err == b"", err
+        outputs.append(out)
+    assert answer(outputs[0])["hookSpecificOutput"]["updatedInput"]["model"] == "haiku"
+    private_ledger = tmp / f"cco-hooks-{os.getuid()}" / "cco-hooks" / "ledger.jsonl"
+    records, _ = ledger.read_records(str(private_ledger))
+    assert [r["tool_use_id"] for r in records if r.get("kind") == "spawn"] == ["toolu_1"]
+    assert sorted(p.relative_to(hooks.project) for p in hooks.project.rglob("*")) == before
+    assert not os.path.exists(hooks.ledger)
 
 
 # --------------------------------------------------------------------------- the ledger

@@ -7,6 +7,7 @@ process without site-packages, as Claude Code runs it.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.hookproc import answer
 from tests.support.locations import REPO
 
 SHIM = REPO / "cco_hooks" / "_shim.py"
@@ -40,20 +42,23 @@ def run_shim(shim: Path, *args: str, env_extra: dict | None = None):
 
 
 RECORDING_HOOK_MAIN = """
-import sys
+import os, sys
 def main(argv):
-    print(repr((argv, sys.path[0], sys.dont_write_bytecode)))
+    print(repr((argv, sys.path, os.path.dirname(os.__file__), sys.dont_write_bytecode)))
     return int(argv[1]) if len(argv) > 1 else 0
 """
 
 
-def test_shim_puts_the_package_parent_on_sys_path_and_passes_argv(tmp_path):
-    """sys.path[0] is the package's parent, argv reaches main, bytecode is written, main's return is the exit code."""
+def test_shim_puts_the_package_parent_after_the_stdlib_and_passes_argv(tmp_path):
+    """The package's parent is on sys.path after the stdlib (and the shim's own directory is not),
+    argv reaches main, bytecode is written, main's return is the exit code."""
     shim = fake_package(tmp_path / "site", RECORDING_HOOK_MAIN)
     proc = run_shim(shim, "pre-tool-use")
     assert proc.returncode == 0, proc.stderr
-    argv, path0, dont_write = ast.literal_eval(proc.stdout.decode())
-    assert argv == ["pre-tool-use"] and path0 == str(tmp_path / "site") and dont_write is False
+    argv, path, stdlib, dont_write = ast.literal_eval(proc.stdout.decode())
+    assert argv == ["pre-tool-use"] and dont_write is False
+    assert path[-1] == str(tmp_path / "site") and path.index(stdlib) < len(path) - 1
+    assert str(shim.parent) not in path
     # bytecode is written despite PYTHONDONTWRITEBYTECODE=1
     assert list((tmp_path / "site" / "cco_hooks" / "__pycache__").glob("hook_main.*.pyc"))
     # main's return value is the exit code (2 = block, for PreToolUse)
@@ -126,3 +131,26 @@ def test_shim_passes_a_system_exit_code_through(tmp_path):
     """``main`` raising SystemExit: its int code is the exit code, ``None`` is 0, a message is 1."""
     shim = fake_package(tmp_path / "site", "import sys\ndef main(argv):\n    sys.exit(eval(argv[0]))\n")
     assert [run_shim(shim, arg).returncode for arg in ("3", "None", "'message'")] == [3, 0, 1]
+
+
+def test_a_backport_beside_the_package_does_not_shadow_the_stdlib(hooks, tmp_path):
+    """The real package installed in a site dir that also holds PyPI backports of ``enum``,
+    ``pathlib`` and ``typing`` (enum34 and friends, which fail on this Python): the hook, run as
+    installed, still builds the config (pydantic imports all three) and routes the spawn."""
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "cco_hooks", site / "cco_hooks", ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "cco_hooks" / "_config").mkdir()
+    shutil.copy(REPO / "config" / "default.yaml", site / "cco_hooks" / "_config" / "default.yaml")  # as installed
+    for name in ("enum", "pathlib", "typing"):
+        (site / f"{name}.py").write_text(f"raise ImportError('the PyPI backport {name} shadowed the stdlib')\n")
+    hooks.write_config("version: 1\nagents: {general-purpose: haiku}\n")
+    import sysconfig
+
+    proc = hooks.start(
+        "pre-tool-use",
+        argv=[sys.executable, "-S", str(site / "cco_hooks" / "_shim.py"), "pre-tool-use"],
+        PYTHONPATH=sysconfig.get_paths()["purelib"],  # pydantic and yaml, as in a real site-packages
+    )
+    out, err = proc.communicate(json.dumps(hooks.pre("toolu_1", model="sonnet")).encode(), timeout=60)
+    assert proc.returncode == 0 and err == b"", err
+    assert answer(out)["hookSpecificOutput"]["updatedInput"]["model"] == "haiku", out

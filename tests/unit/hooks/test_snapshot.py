@@ -3,6 +3,8 @@
 import os
 import stat
 
+import pytest
+
 from cco_hooks import snapshot
 
 
@@ -93,3 +95,69 @@ def test_a_snapshot_is_the_routing_config_plus_what_tells_when_to_rebuild(projec
     assert snap["key"] == snapshot.snapshot_key(str(project.root), dict(os.environ))
     assert snap["layer_signature"] == snapshot.layer_signature(str(project.root), dict(os.environ))
     assert snap["told"] is False
+
+
+# --------------------------------------------------------------------------- a broken verdict is cached
+
+
+def test_a_broken_layer_is_cached_by_its_signature_and_never_parsed_again(project, monkeypatch):
+    """A layer over a limit is judged once: the snapshot stores the verdict with the layer's
+    signature, and the next load only stats — the parser is not called again until the file changes."""
+    from cco_hooks.config import bounded
+
+    path = project.write_config("version: 1\nagents: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    parses = []
+    real_parse = bounded.parse
+    monkeypatch.setattr(bounded, "parse", lambda *a, **k: parses.append(a) or real_parse(*a, **k))
+    first = load(project)
+    assert first["broken"] and "64 levels deep" in first["broken"][0] and len(parses) == 2  # default + layer
+    assert load(project) == first and load(project) == first
+    assert len(parses) == 2
+    path.write_text("version: 1\nagents: {python-pro: haiku}\n")
+    fixed = load(project)
+    assert fixed["broken"] == [] and fixed["exact"]["python-pro"]["model"] == "haiku" and len(parses) == 4
+
+
+def test_a_config_that_fails_to_build_is_cached_as_broken_until_a_layer_changes(project, monkeypatch):
+    """The backstop behind the limits: should building raise, the hooks store a broken verdict
+    (fail open, the error logged) under the layers' signature instead of failing on every hook."""
+    from cco_hooks.config import build as config_build
+
+    path = project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    calls = []
+    real_build = config_build.build_routing
+
+    def failing_build(project_dir, env):
+        calls.append(project_dir)
+        if len(calls) == 1:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_build(project_dir, env)
+
+    monkeypatch.setattr(config_build, "build_routing", failing_build)
+    snap = load(project)
+    [problem] = snap["broken"]
+    log = os.path.join(os.environ["HOME"], ".claude", "cco-hooks", "errors.log")
+    assert problem == (
+        "error: config: building the routing config failed (RecursionError); run `cco-hooks config validate` to "
+        f"find the layer, and please report it (details in {log})."
+    )
+    assert snap["on_error"] == "allow" and "RecursionError: maximum recursion depth" in open(log).read()
+    assert load(project) == snap and len(calls) == 1  # the verdict is reused: not built again
+    path.write_text("version: 1\nagents: {python-pro: opus}\n")
+    assert load(project)["exact"]["python-pro"]["model"] == "opus" and len(calls) == 2
+
+
+def test_a_missing_config_builder_is_not_cached(project, monkeypatch):
+    """An ImportError (pydantic or yaml missing) is an install problem: it is raised, not stored,
+    so reinstalling fixes the hooks without touching a layer."""
+    from cco_hooks.config import build as config_build
+
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+
+    def missing(project_dir, env):
+        raise ImportError("No module named 'pydantic'")
+
+    monkeypatch.setattr(config_build, "build_routing", missing)
+    with pytest.raises(ImportError):
+        load(project)
+    assert not os.path.exists(snapshot.snapshot_path(str(project.root), dict(os.environ)))

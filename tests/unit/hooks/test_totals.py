@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cco_hooks import ledger, totals
+from cco_hooks import files, ledger, totals
 from tests.support.hookproc import OPUS_RUN, SID
 
 
@@ -109,3 +109,42 @@ def test_only_priced_spawns_count(hooks):
     )
     ledger.append(hooks.ledger, _priced_record(True, n=3))  # a bool is not money
     assert totals.sync(hooks.ledger)["days"] == {}
+
+
+# --------------------------------------------------------------------------- names others can plant
+
+VICTIM = b"the user's own ~/.bashrc\n"
+
+
+def planted_victim(tmp_path, link):
+    victim = tmp_path / "victim"
+    victim.write_bytes(VICTIM)
+    os.chmod(victim, 0o644)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink(victim, link)
+    return victim
+
+
+def test_a_link_at_the_old_fixed_temporary_name_is_never_written_through(hooks, tmp_path):
+    """``<ledger>.totals.json.tmp`` had one fixed name, opened O_TRUNC: a link planted there
+    overwrote its target on the next priced spawn. The temporary name is now the writer's own."""
+    victim = planted_victim(tmp_path, hooks.ledger + ".totals.json.tmp")
+    hooks.spend(1)
+    assert victim.read_bytes() == VICTIM and stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+    assert totals_file(hooks)["days"][totals.utc_day()]["usd"] == pytest.approx(OPUS_RUN)
+    leftovers = [n for n in os.listdir(os.path.dirname(hooks.ledger)) if n.endswith(".tmp")]
+    assert leftovers == ["ledger.jsonl.totals.json.tmp"], "only the planted link: no temporary file left"
+
+
+def test_a_link_at_the_totals_name_is_neither_read_nor_replaced(hooks, tmp_path):
+    """Budgets count from the ledger in memory; ``sync`` refuses (``UnsafeFile``) and the link stays."""
+    hooks.spend(1)
+    path = totals.totals_path(hooks.ledger)
+    os.unlink(path)
+    victim = planted_victim(tmp_path, path)
+    spent = totals.read_totals(hooks.ledger)
+    assert spent["days"][totals.utc_day()]["usd"] == pytest.approx(OPUS_RUN)
+    with ledger.locked(hooks.ledger), pytest.raises(files.UnsafeFile):
+        totals.sync(hooks.ledger)
+    assert os.path.islink(path) and victim.read_bytes() == VICTIM
+    assert stat.S_IMODE(os.stat(victim).st_mode) == 0o644

@@ -131,12 +131,17 @@ def run_plugin_hook(tmp_path: Path, root: Path, *args: str):
     return subprocess.run(["sh", "-c", command], cwd="/", input=b"", capture_output=True, env=run_env, timeout=60)
 
 
-def test_plugin_hook_puts_the_plugin_root_on_sys_path(tmp_path):
-    hook_main = "import sys\ndef main(argv):\n    print(repr((argv, sys.path[0])))\n    return 0\n"
+def test_plugin_hook_puts_the_plugin_root_on_sys_path_after_the_stdlib(tmp_path):
+    """The plugin root is on sys.path, after the stdlib: an ``enum.py`` in it does not shadow ``enum``."""
+    hook_main = (
+        "import enum, sys\ndef main(argv):\n    print(repr((argv, sys.path[-1], enum.__file__)))\n    return 0\n"
+    )
     root = fake_plugin(tmp_path / "plugin", hook_main)
+    (root / "enum.py").write_text("raise ImportError('a stray enum.py shadowed the stdlib')\n")
     proc = run_plugin_hook(tmp_path, root, "subagent-stop")
     assert proc.returncode == 0, proc.stderr
-    assert ast.literal_eval(proc.stdout.decode()) == (["subagent-stop"], str(root))
+    argv, last, enum_file = ast.literal_eval(proc.stdout.decode())
+    assert argv == ["subagent-stop"] and last == str(root) and not enum_file.startswith(str(root))
     assert list((root / "cco_hooks" / "__pycache__").glob("hook_main.*.pyc"))
 
 

@@ -3,6 +3,9 @@
 import io
 import json
 import os
+import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -11,6 +14,7 @@ from cco_hooks.report.command import run_report
 from cco_hooks.report.progress import Progress
 from cco_hooks.report.render import format_usd
 from tests.support.ledger_records import TODAY, run, run_json, spawn, write_ledger
+from tests.support.locations import REPO
 
 
 def test_empty_ledger(tmp_path):
@@ -138,3 +142,52 @@ def test_pending_spawns_are_counted_on_the_live_ledger_only(tmp_path, ledger_pat
     assert "1 spawn is still pending (running, or waiting for its transcript): in no row yet" in out
     other = write_ledger(tmp_path / "other.jsonl", [spawn()])
     assert run_json([other])["pending"] is None
+
+
+# --------------------------------------------------------------------------- a ledger that is no file
+
+REPORT_TIMEOUT_S = 60  # a report that waited on a pipe or read a device forever fails here
+
+
+def report_process(*args, **env):
+    """``cco-hooks report`` in a process of its own (``python -m cco_hooks``), with a timeout."""
+    return subprocess.run(
+        [sys.executable, "-m", "cco_hooks", "report", *args],
+        capture_output=True,
+        text=True,
+        timeout=REPORT_TIMEOUT_S,
+        env=dict(os.environ, PYTHONPATH=str(REPO), **env),
+    )
+
+
+@pytest.mark.parametrize("how", ["--ledger", "live"])
+def test_a_ledger_on_a_named_pipe_is_refused_never_waited_for(tmp_path, how):
+    fifo = tmp_path / "ledger.jsonl"
+    os.mkfifo(fifo, 0o644)
+    os.chmod(fifo, 0o644)
+    if how == "live":
+        result = report_process(CCO_HOOKS_LEDGER=str(fifo))
+    else:
+        result = report_process("--ledger", str(fifo))
+    assert result.returncode != 0 and result.stdout == ""
+    assert str(fifo) in result.stderr and "named pipe (FIFO)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and stat.S_IMODE(os.lstat(fifo).st_mode) == 0o644
+
+
+def test_a_zero_device_as_the_ledger_is_refused_never_read_forever(tmp_path):
+    """``--ledger /dev/zero`` and a link to it."""
+    (tmp_path / "ledger.jsonl").symlink_to("/dev/zero")
+    for path in ("/dev/zero", str(tmp_path / "ledger.jsonl")):
+        result = report_process("--ledger", path)
+        assert result.returncode != 0 and path in result.stderr and "character device" in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a device needs root")
+def test_a_zero_device_planted_as_the_live_ledger_is_refused(tmp_path):
+    device = tmp_path / "ledger.jsonl"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 5))  # /dev/zero's own numbers
+    os.chmod(device, 0o666)
+    result = report_process(CCO_HOOKS_LEDGER=str(device))
+    assert result.returncode != 0 and str(device) in result.stderr and "character device" in result.stderr
+    assert stat.S_IMODE(os.lstat(device).st_mode) == 0o666

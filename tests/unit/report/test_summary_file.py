@@ -2,11 +2,16 @@
 
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
 from cco_hooks.report import summary_file
 from tests.support.ledger_records import assert_same_as_cold, warm
+from tests.support.locations import REPO
+
+REPO_PATH = str(REPO)
 
 
 def test_summary_is_written_beside_the_ledger_0600(sample_ledger):
@@ -87,3 +92,59 @@ def test_each_time_zone_keeps_its_own_summary_and_never_reads_anothers(tmp_path)
     s = summarize(path, zone=kolkata)
     assert s.rebuilt and {k[0] for k in all_rows(s)} == {"2026-11-25", "2026-11-26"}
     s.close()
+
+
+# --------------------------------------------------------------------------- names others can plant
+
+VICTIM = b"the user's own ~/.bashrc\n"
+
+
+@pytest.fixture
+def victim(tmp_path):
+    path = tmp_path / "victim"
+    path.write_bytes(VICTIM)
+    os.chmod(path, 0o644)
+    return path
+
+
+def test_a_link_at_the_summary_is_neither_read_nor_written_through(sample_ledger, victim):
+    """The summary name holds a link: the report is right (a full scan), the link stays a link and
+    its target keeps its bytes and mode."""
+    os.symlink(victim, sample_ledger + ".summary")
+    s = warm(sample_ledger)
+    assert_same_as_cold(s, sample_ledger)
+    assert os.path.islink(sample_ledger + ".summary")
+    assert victim.read_bytes() == VICTIM and stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+
+
+def test_links_at_the_previous_temporary_names_are_never_written_through(sample_ledger, victim):
+    """The summary's temporary file had a per-process name opened O_TRUNC; links planted at every
+    such name (and the new form, with a fixed random part) are left alone."""
+    directory, name = os.path.split(sample_ledger)
+    planted = [os.path.join(directory, f".{name}.summary.{os.getpid()}.tmp")]
+    for path in planted:
+        os.symlink(victim, path)
+    s = warm(sample_ledger)
+    assert_same_as_cold(s, sample_ledger)
+    assert stat.S_IMODE(os.stat(sample_ledger + ".summary").st_mode) == 0o600
+    assert not os.path.islink(sample_ledger + ".summary")
+    assert victim.read_bytes() == VICTIM and stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+
+
+def test_a_named_pipe_at_the_summary_never_hangs_the_report(sample_ledger):
+    """Read in a process of its own: a report that waited on the pipe would time out."""
+    fifo = sample_ledger + ".summary"
+    os.mkfifo(fifo, 0o600)
+    code = (
+        "from cco_hooks.report import summary_file, update\n"
+        f"print(summary_file.load_saved({sample_ledger!r}), update.summarize({sample_ledger!r}).rebuilt)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=REPO_PATH),
+    )
+    assert result.stdout.split() == ["None", "True"], result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and stat.S_IMODE(os.lstat(fifo).st_mode) == 0o600
