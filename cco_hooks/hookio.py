@@ -134,11 +134,36 @@ def read_payload(stream=None):
     return payload if isinstance(payload, dict) else None
 
 
+# The answer's fields Claude Code shows the user or the model as text. ``updatedInput`` is not one:
+# it is the spawn's own input, passed on exactly.
+SHOWN_FIELDS = ("systemMessage", "stopReason", "reason")
+SHOWN_HOOK_FIELDS = ("permissionDecisionReason", "additionalContext")
+
+
+def shown_as_text(obj):
+    """``obj`` with every text Claude Code shows spelt visibly (``coerce.visible``): its messages
+    and reasons quote agent types, rule names and config keys, and a control character in one
+    would reach the user's terminal raw."""
+    from cco_hooks import coerce  # loaded already by every hook that answers
+
+    obj = dict(obj)
+    for key in SHOWN_FIELDS:
+        if isinstance(obj.get(key), str):
+            obj[key] = coerce.visible(obj[key])
+    specific = obj.get("hookSpecificOutput")
+    if isinstance(specific, dict):
+        specific = obj["hookSpecificOutput"] = dict(specific)
+        for key in SHOWN_HOOK_FIELDS:
+            if isinstance(specific.get(key), str):
+                specific[key] = coerce.visible(specific[key])
+    return obj
+
+
 def emit(obj):
-    """Print one JSON object (or nothing for ``None``) on stdout."""
+    """Print one JSON object (or nothing for ``None``) on stdout, its shown texts spelt visibly."""
     if obj is None:
         return
-    data = (fastjson.dumps(obj) + "\n").encode("ascii")
+    data = (fastjson.dumps(shown_as_text(obj)) + "\n").encode("ascii")
     out = sys.stdout.buffer
     out.write(data)
     out.flush()

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 
 from cco_hooks import paths, snapshot
+from cco_hooks.coerce import visible
 from cco_hooks.config import build as config_build
 
 
@@ -27,12 +28,12 @@ def run_validate(files: list[str], project_dir: str | None, env: dict, out: Call
     for layer in layers:
         status = "broken" if layer["broken"] else "ok"
         out(
-            f"{layer['path']} [{layer['layer']}, {layer['format'] or 'unreadable'}]: {status}, "
+            f"{visible(layer['path'])} [{layer['layer']}, {layer['format'] or 'unreadable'}]: {status}, "
             f"{len(layer['rules'])} rule(s)"
         )
         for problem in layer["problems"]:
             errors += problem["level"] == "error"
-            out("  " + config_build.format_problem(problem))
+            out("  " + visible(config_build.format_problem(problem)))
     if any(layer["broken"] for layer in layers):
         out("While a layer is broken the hooks leave spawns unchanged (with on_error: block they deny them).")
     if not files and not any(layer["layer"] != "default" for layer in layers):
@@ -49,29 +50,30 @@ def run_show(project_dir: str | None, env: dict, fmt: str, out: Callable[[str], 
         shown = {k: v for k, v in snap.items() if k not in ("layer_signature", "agent_signature", "key", "told")}
         out(json.dumps(shown, indent=2))
         return 0
-    out(f"project: {project}")
+    out(f"project: {visible(project)}")
     out("layers (lowest first):")
     for layer in snap["layers"]:
-        out(f"  {layer['layer']:<8} {layer['path']}  [{layer['format']}{', BROKEN' if layer['broken'] else ''}]")
-    out(f"mode: {snap['mode']}  (from {snap['mode_source'] or 'the embedded default'})")
+        broken = ", BROKEN" if layer["broken"] else ""
+        out(f"  {layer['layer']:<8} {visible(layer['path'])}  [{layer['format']}{broken}]")
+    out(f"mode: {snap['mode']}  (from {visible(snap['mode_source'] or 'the embedded default')})")
     out(f"on_error: {snap['on_error']}   route_fork: {snap['route_fork']}   agent_files: {snap['agent_files']}")
     limits = snap["limits"]
     out(f"limits: ceiling={limits['ceiling'] or '-'} floor={limits['floor'] or '-'}")
     default = snap["default"]
     if default:
-        out(f"default: {default['model']} ({default['source']})")
+        out(f"default: {default['model']} ({visible(default['source'])})")
     else:
         out("default: inherit (unconfigured agents untouched)")
     _show_rules(snap, out)
     if snap["budget"]:
         budget = {k: v for k, v in snap["budget"].items() if k not in ("layer", "source", "sources")}
-        out(f"budget: {json.dumps(budget)}  ← {snap['budget']['source']}")
-    out(f"ledger: {paths.ledger_path(snap['ledger_path'], env)}")
+        out(f"budget: {json.dumps(budget)}  ← {visible(snap['budget']['source'])}")
+    out(f"ledger: {visible(paths.ledger_path(snap['ledger_path'], env))}")
     ignored = [p for p in snap["problems"] if p["level"] == "ignored"]
     if ignored:
         out(f"ignored ({len(ignored)}), from a repository's config:")
         for problem in ignored:
-            out("  " + config_build.format_problem(problem))
+            out("  " + visible(config_build.format_problem(problem)))
     problems = [p for p in snap["problems"] if p["level"] != "ignored"]
     errors = sum(p["level"] == "error" for p in problems)
     if problems:
@@ -80,13 +82,17 @@ def run_show(project_dir: str | None, env: dict, fmt: str, out: Callable[[str], 
 
 
 def _show_rules(snap: dict, out: Callable[[str], None]) -> None:
-    """Every rule by name: model, effort and mode, and the layer and file it came from."""
+    """Every rule by name: model, effort and mode, and the layer and file it came from (each value
+    spelt visibly: a rule's name is a key from a config a repository may bring)."""
     rules = list(snap["exact"].items()) + [tuple(glob) for glob in snap["globs"]]
     rules += [(k, r) for k, r in snap["agent_file_rules"].items() if k not in snap["exact"]]
     out(f"rules ({len(rules)}):")
     for _key, rule in sorted(rules, key=lambda item: item[0]):
-        extra = "".join(f" {name}={rule[name]}" for name in ("effort", "mode") if rule.get(name))
-        out(f"  {rule['pattern']:<32} {rule['model']:<7}{extra}  ← {rule['layer']}: {rule['source']}")
+        extra = "".join(f" {name}={visible(rule[name])}" for name in ("effort", "mode") if rule.get(name))
+        out(
+            f"  {visible(rule['pattern']):<32} {visible(rule['model']):<7}{extra}  "
+            f"← {rule['layer']}: {visible(rule['source'])}"
+        )
 
 
 def run_schema(out: Callable[[str], None]) -> int:

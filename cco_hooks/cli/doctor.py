@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from cco_hooks import __version__, accounting, claude_code, files, paths, pending
 from cco_hooks.cli import install
+from cco_hooks.coerce import visible
 from cco_hooks.config import build as config_build
 
 Out = Callable[[str], None]
@@ -61,7 +62,7 @@ def check_installation(project: str, env: dict, out: Out) -> int:
             problems += 1
         out(f"installed: {location.scope} scope, {location.path}: {', '.join(location.events)} [{state}]")
     for scope, path, name in plugins:
-        out(f"plugin enabled: {name} in {path} ({scope})")
+        out(f"plugin enabled: {visible(name)} in {visible(path)} ({scope})")  # a key of a settings file
     if not locations and not plugins:
         problems += 1
         out("NOT INSTALLED: no settings file registers the cco-hooks hooks. Fix: cco-hooks install --scope project")
@@ -77,7 +78,8 @@ def check_config(routing: dict, out: Out) -> int:
     """Which layers load, whether any is broken, and what they add up to."""
     out("config layers (lowest first):")
     for layer in routing["layers"]:
-        out(f"  {layer['layer']:<8} {layer['path']}  [{layer['format']}]" + ("  BROKEN" if layer["broken"] else ""))
+        broken = "  BROKEN" if layer["broken"] else ""
+        out(f"  {layer['layer']:<8} {visible(layer['path'])}  [{layer['format']}]{broken}")
     errors = [p for p in routing["problems"] if p["level"] == "error"]
     problems = 0
     if routing["broken"] or errors:

@@ -7,7 +7,8 @@ import os
 from collections.abc import Callable
 from typing import TextIO
 
-from cco_hooks import paths, policy
+from cco_hooks import hookio, paths, policy
+from cco_hooks.coerce import visible
 from cco_hooks.config import build as config_build
 from cco_hooks.errors import CcoHooksError
 
@@ -62,17 +63,20 @@ def run_explain(
     project = paths.project_dir(cwd, env, chosen=project_dir, default=os.getcwd())
     decision = _decide(tool_name, tool_input, config_build.build_routing(project, env), env)
     hook_out = policy.hook_output(decision)
+    if hook_out is not None:
+        hook_out = hookio.shown_as_text(hook_out)  # exactly what the hook prints
     if as_json:
         out(json.dumps({"decision": decision, "hook_output": hook_out}, indent=2))
         return 0
     agent_type = decision.get("agent_type") or (tool_input or {}).get("subagent_type")
-    out(f"agent:     {agent_type}")
+    # Each value spelt visibly: the agent type comes from the payload, rules from a config.
+    out(f"agent:     {visible(agent_type)}")
     out(f"requested: {decision.get('requested_model') or '(no model)'}")
     target = decision.get("enforced_model")
     verdict = decision["action"] + (f" → {target}" if target and decision["action"] in ("rewrite", "observe") else "")
     out(f"decision:  {verdict}" + (f" (would {decision['would']})" if decision.get("would") else ""))
     if decision.get("rule"):
-        out(f"rule:      {decision['rule']}  ← {decision.get('layer')}: {decision.get('source')}")
-    out(f"reason:    {decision['reason']}")
+        out(f"rule:      {visible(decision['rule'])}  ← {decision.get('layer')}: {visible(decision.get('source'))}")
+    out(f"reason:    {visible(decision['reason'])}")
     out("hook prints: " + (json.dumps(hook_out) if hook_out else "nothing (the spawn proceeds unchanged)"))
     return 0

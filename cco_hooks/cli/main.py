@@ -4,6 +4,9 @@ its own module (``cli/install.py``, ``cli/config_cmd.py``, ``cli/explain.py``, `
 for the verb used.
 
 Every command returns an exit code; a ``CcoHooksError`` becomes one line on stderr and exit 2.
+Everything printed passes ``coerce.visible``: what the commands print quotes config keys, agent
+names, paths and settings from files a repository brings, and no control character in them may
+reach the terminal raw (the lines' own newlines stay).
 """
 
 from __future__ import annotations
@@ -13,19 +16,19 @@ import sys
 
 import click
 
-from cco_hooks import __version__, paths
+from cco_hooks import __version__, coerce, paths
 from cco_hooks.errors import CcoHooksError
 
 
 def _out(text: str) -> None:
-    click.echo(text)
+    click.echo(coerce.visible(text, keep="\n"))
 
 
 def _run(fn, *args, **kwargs) -> None:
     try:
         code = fn(*args, **kwargs)
     except CcoHooksError as exc:
-        click.echo(f"cco-hooks: {exc}", err=True)
+        click.echo(coerce.visible(f"cco-hooks: {exc}", keep="\n"), err=True)
         code = 2
     sys.exit(code or 0)
 

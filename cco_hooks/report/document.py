@@ -144,8 +144,20 @@ def _row_json(key, v):
         "requested_cost_usd": nano_to_usd(requested),
         "requested_unpriced": int(v[REQ_UNPRICED]),
         "savings_usd": nano_to_usd(savings),
-        "savings_pct": round(100 * savings / requested, 2) if requested > 0 else None,
+        "savings_pct": _percent(savings, requested),
     }
+
+
+def _percent(part, whole):
+    """``part`` as a percentage of ``whole`` (nano-dollar integers), or ``None`` when there is no
+    whole or the ratio is past what a float holds (a record of 1e299 USD saved against 1 nano-dollar
+    requested is counted, but its percentage means nothing)."""
+    if whole <= 0:
+        return None
+    try:
+        return round(100 * part / whole, 2)
+    except OverflowError:
+        return None
 
 
 def _sort_rows(rows, group_by):

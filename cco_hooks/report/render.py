@@ -1,10 +1,27 @@
-"""The report document (``document.build_report``) as text: a table, Markdown, CSV or JSON."""
+"""The report document (``document.build_report``) as text: a table, Markdown, CSV or JSON.
+
+Every text in a report comes from the ledger, which quotes payloads and configs: an agent type, a
+project path or a model name may hold any character. So nothing reaches a terminal or a
+spreadsheet as an instruction:
+
+- table and Markdown: each text is spelt visibly (``coerce.visible``: ``\\x1b``, ``\\x9b``,
+  ``\\u202e``, ``\\n``...), so no control character reaches the terminal raw and a row stays one line;
+- CSV: text cells are spelt visibly too (a CSV is often read on the terminal), then neutralised as
+  OWASP recommends for CSV injection: a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab
+  or a carriage return gets a ``'`` in front, so a spreadsheet shows it as text, never runs it as a
+  formula; cells are quoted as the ``csv`` module does (a quote doubled, a cell with a comma, quote
+  or line break in quotes). Numbers are left numbers: a negative saving stays ``-0.12``, and only
+  cells that are text (keys, ids, models, paths) are ever prefixed;
+- JSON escapes every C0 control itself; the C1 controls, DEL and the bidi controls, which JSON
+  allows raw, are written as ``\\u`` escapes too (the same string to any JSON reader).
+"""
 
 import csv
 import io
 import json
 import textwrap
 
+from cco_hooks.coerce import BIDI_CONTROLS, visible
 from cco_hooks.errors import CcoHooksError
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -53,7 +70,7 @@ _NONE_KEY = "(none)"
 
 
 def _key_text(key):
-    return _NONE_KEY if key is None else str(key)
+    return _NONE_KEY if key is None else visible(key)
 
 
 def _cells(row):
@@ -133,7 +150,7 @@ def _footnotes(doc):
         )
     if doc["group_by"] in ("day", "week", "month"):
         zone = doc.get("time_zone") or "UTC"
-        where = "local time" if zone == "local" else zone
+        where = "local time" if zone == "local" else visible(zone)
         notes.append(f"Days are in {where}; weeks are ISO weeks (Monday to Sunday).")
     return notes
 
@@ -212,23 +229,25 @@ def render_drift_text(drift, width=80):
     if drift["listed"]:
         lines.append("")
         header = ["when (UTC)", "session", "agent", "enforced", "actual", "cause"]
-        rows = [
-            [
-                (e["ts"] or "")[:16].replace("T", " "),
-                (e["session_id"] or "-")[:8],
-                e["agent_type"] or _NONE_KEY,
-                e["enforced_model"] or "-",
-                e["actual_model"] or "-",
-                e["cause"],
-            ]
-            for e in drift["listed"]
-        ]
+        rows = [_drift_cells(e) for e in drift["listed"]]
         widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
         for r in [header] + rows:
             lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
         if drift["not_listed"]:
             lines.append(f"({drift['not_listed']} earlier not listed; --limit 0 lists all.)")
     return lines
+
+
+def _drift_cells(entry):
+    """One drifted spawn's cells as the drift lists show them, each spelt visibly (from the ledger)."""
+    return [
+        visible((entry["ts"] or "")[:16].replace("T", " ")),
+        visible((entry["session_id"] or "-")[:8]),
+        visible(entry["agent_type"] or _NONE_KEY),
+        visible(entry["enforced_model"] or "-"),
+        visible(entry["actual_model"] or "-"),
+        visible(entry["cause"]),
+    ]
 
 
 # ---- Markdown ---------------------------------------------------------------------------------
@@ -252,11 +271,8 @@ def render_markdown(doc):
         lines.append("| " + " | ".join(header) + " |")
         lines.append("| --- | " + " | ".join("---:" for _ in header[1:]) + " |")
 
-        def esc(text):
-            return text.replace("|", "\\|")
-
         for r in doc["rows"]:
-            cells = [esc(_key_text(r["key"]))] + [c.strip() for c in _cells(r)]
+            cells = [_markdown_text(_key_text(r["key"]))] + [c.strip() for c in _cells(r)]
             lines.append("| " + " | ".join(cells) + " |")
         cells = ["**total**"] + [f"**{c.strip()}**" for c in _cells(doc["totals"])]
         lines.append("| " + " | ".join(cells) + " |")
@@ -268,6 +284,11 @@ def render_markdown(doc):
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
+
+
+def _markdown_text(text):
+    """A cell's text (already spelt visibly) that cannot end its cell early."""
+    return text.replace("|", "\\|")
 
 
 def render_drift_markdown(drift):
@@ -282,11 +303,7 @@ def render_drift_markdown(drift):
                 "| --- | --- | --- | --- | --- | --- |",
             ]
             for e in drift["listed"]:
-                lines.append(
-                    f"| {(e['ts'] or '')[:16].replace('T', ' ')} | {(e['session_id'] or '-')[:8]} | "
-                    f"{e['agent_type'] or _NONE_KEY} | {e['enforced_model'] or '-'} | "
-                    f"{e['actual_model'] or '-'} | {e['cause']} |"
-                )
+                lines.append("| " + " | ".join(_markdown_text(c) for c in _drift_cells(e)) + " |")
     return lines
 
 
@@ -324,14 +341,30 @@ DRIFT_CSV_FIELDS = (
 )
 
 
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """One CSV cell: ``None`` empty, a number as it is, text spelt visibly and, when it begins as a
+    formula would, behind a ``'`` (see the module docstring)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    text = visible(value)  # a tab or CR is spelt out, yet the cell still gets its quote
+    return "'" + text if value.startswith(FORMULA_STARTS) else text
+
+
 def render_csv(doc):
-    """One row per group then a ``total`` row (column ``row``); with ``--drift``, the drift list."""
+    """One row per group then a ``total`` row (column ``row``); with ``--drift``, the drift list.
+    Text cells are neutralised (``csv_cell``); numbers are written as numbers."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     if "drift" in doc:
         w.writerow(DRIFT_CSV_FIELDS)
         for e in doc["drift"]["listed"]:
-            w.writerow(["" if e[f] is None else e[f] for f in DRIFT_CSV_FIELDS])
+            w.writerow([csv_cell(e[f]) for f in DRIFT_CSV_FIELDS])
         return out.getvalue()
     w.writerow(("row", doc["group_by"]) + CSV_FIELDS)
 
@@ -339,16 +372,22 @@ def render_csv(doc):
         flat = dict(r)
         for name, value in r["tokens"].items():
             flat["tokens_" + name] = value
-        return ["" if flat[f] is None else flat[f] for f in CSV_FIELDS]
+        return [csv_cell(flat[f]) for f in CSV_FIELDS]
 
     for r in doc["rows"]:
-        w.writerow(["group", "" if r["key"] is None else r["key"]] + values(r))
+        w.writerow(["group", csv_cell(r["key"])] + values(r))
     w.writerow(["total", ""] + values(doc["totals"]))
     return out.getvalue()
 
 
+# What JSON allows raw in a string but a terminal acts on: DEL, the C1 controls, the bidi controls.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), *map(ord, BIDI_CONTROLS))}
+
+
 def render_json(doc):
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """The document as JSON (config/report.schema.json), non-ASCII text as it is, except the
+    controls JSON allows raw, written as ``\\u`` escapes: the same strings to a JSON reader."""
+    return json.dumps(doc, indent=2, ensure_ascii=False).translate(_JSON_ESCAPES) + "\n"
 
 
 def render(doc, fmt="table", width=80):

@@ -12,3 +12,14 @@ def cli():
         return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def terminal_cli():
+    """``cli`` as on a terminal: click keeps ANSI sequences (it strips them only from a pipe), so a
+    test sees every character the command printed."""
+
+    def run(*args, input=None):
+        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False, color=True)
+
+    return run

@@ -1,6 +1,10 @@
 """`cco-hooks config validate | show`: exact outputs and exit codes."""
 
+import json
 import re
+
+from tests.support.controls import ALL_RAW, ALL_SPELT, assert_shown_not_run
+from tests.support.project import Project
 
 
 def test_config_validate_names_file_key_and_fix_and_exits_1(project, cli):
@@ -127,3 +131,37 @@ def test_config_validate_names_the_limit_a_billion_laughs_breaks(project, cli):
         "hundred: remove what is not config, or repeated aliases." in result.output
     )
     assert len(result.output) < 2000
+
+
+# ---- hostile keys and paths: shown, never run -------------------------------------------------
+
+
+def test_config_validate_spells_out_a_hostile_key_and_path(tmp_path, terminal_cli):
+    """A repository's config key and directory holding ESC[2J, OSC 52, BEL, CR, 0x9b and U+202E:
+    validate names them spelt out, and prints no raw control character."""
+    project = Project(tmp_path / ALL_RAW)
+    project.write_config(f"version: 1\nagents: {{{json.dumps(ALL_RAW)}: sonet}}\n")
+    result = terminal_cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert_shown_not_run(result.output)
+    assert f"agents.{ALL_SPELT}.model: Unknown model 'sonet'" in result.output
+    assert f"{tmp_path}/{ALL_SPELT}/.claude/cco-hooks.yaml [project, cco-hooks]" in result.output
+
+
+def test_config_show_spells_out_a_hostile_rule_and_path(tmp_path, terminal_cli):
+    """show lists a hostile rule by its name spelt out, on one line, beside its file."""
+    project = Project(tmp_path / ALL_RAW)
+    project.write_config(f"version: 1\nagents: {{{json.dumps(ALL_RAW)}: haiku}}\n")
+    result = terminal_cli("config", "show", "--project", str(project.root))
+    assert result.exit_code == 0
+    assert_shown_not_run(result.output)
+    line = next(row for row in result.output.splitlines() if row.strip().startswith(ALL_SPELT))
+    assert f"haiku    ← project: {tmp_path}/{ALL_SPELT}/.claude/cco-hooks.yaml" in line
+
+
+def test_config_show_spells_a_newline_in_a_rule_name_on_its_line(project, terminal_cli):
+    """A rule name with a line break cannot forge a line of its own in show's list."""
+    project.write_config('version: 1\nagents: {"a\\nmode: enforce": haiku}\n')
+    result = terminal_cli("config", "show", "--project", str(project.root))
+    assert "  a\\nmode: enforce " in result.output
+    assert not any(row.startswith("mode: enforce") for row in result.output.splitlines())

@@ -3,6 +3,7 @@
 import json
 import os
 
+from tests.support.controls import ALL_RAW, ALL_SPELT, assert_shown_not_run
 from tests.support.locations import REPO
 
 
@@ -100,3 +101,17 @@ def test_doctor_names_a_planted_link_or_pipe_beside_the_ledger(project, monkeypa
     assert f"UNSAFE: {ledger}.lock is a symbolic link" in result.output, result.output
     assert f"UNSAFE: {ledger} is a named pipe (FIFO)" in result.output
     assert not (tmp_path / "victim").exists(), "doctor creates nothing through the link"
+
+
+def test_doctor_spells_out_a_hostile_plugin_key_on_its_own_line(project, monkeypatch, terminal_cli):
+    """A committed settings file enabling the plugin under a key with a line break and every hostile
+    control: doctor's line shows the key spelt out and forges no line of its own."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    key = f"cco-hooks@{ALL_RAW}\nok"
+    (project.root / ".claude" / "settings.json").write_text(json.dumps({"enabledPlugins": {key: True}}))
+    result = terminal_cli("doctor", "--project", str(project.root))
+    assert_shown_not_run(result.output)
+    assert f"plugin enabled: cco-hooks@{ALL_SPELT}\\nok in {project.root}/.claude/settings.json (project)\n" in (
+        result.output
+    )
+    assert "\nok in " not in result.output

@@ -5,7 +5,9 @@ import json
 from click.testing import CliRunner
 
 from cco_hooks.cli.main import main
+from tests.support.controls import ALL_RAW, ALL_SPELT, assert_shown_not_run, raw_controls
 from tests.support.locations import PAYLOADS
+from tests.support.project import Project
 
 
 def test_explain_with_agent_and_model(project, cli):
@@ -30,3 +32,28 @@ def test_explain_without_input_is_a_usage_error(project):
     """No payload and no --agent: one clear line, exit 2."""
     result = CliRunner().invoke(main, ["explain", "--project", str(project.root)], input="")
     assert result.exit_code == 2 and "explain needs a PreToolUse payload" in result.output
+
+
+def test_explain_spells_out_a_hostile_agent_rule_and_path(tmp_path, terminal_cli):
+    """A spawn of a hostile agent type under an enforce rule of the same name, in a hostile
+    directory: every line explain prints shows them spelt out, and what the hook prints is the
+    hook's own (escaped) answer."""
+    project = Project(tmp_path / ALL_RAW)
+    project.write_config(f"version: 1\nmode: enforce\nagents: {{{json.dumps(ALL_RAW)}: haiku}}\n")
+    result = terminal_cli("explain", "--agent", ALL_RAW, "--model", "opus", "--project", str(project.root))
+    assert result.exit_code == 0
+    assert_shown_not_run(result.output)
+    assert f"agent:     {ALL_SPELT}\n" in result.output
+    assert f"rule:      {ALL_SPELT}  ← project: {tmp_path}/{ALL_SPELT}/.claude/cco-hooks.yaml\n" in result.output
+    printed = json.loads(result.output.split("hook prints: ", 1)[1])
+    reason = printed["hookSpecificOutput"]["permissionDecisionReason"]
+    assert not raw_controls(reason, keep="") and f"{ALL_SPELT}/.claude" in reason
+
+
+def test_explain_spells_out_a_hostile_agent_from_a_payload(project, terminal_cli):
+    """The agent type of a piped PreToolUse payload, with no rule for it: spelt out too."""
+    payload = json.loads((PAYLOADS / "PreToolUse.json").read_text())
+    payload["tool_input"]["subagent_type"] = ALL_RAW
+    result = terminal_cli("explain", "--project", str(project.root), input=json.dumps(payload))
+    assert result.exit_code == 0
+    assert_shown_not_run(result.output)

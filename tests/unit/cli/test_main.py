@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 from cco_hooks.cli.main import main
+from tests.support.controls import ALL_RAW, ALL_SPELT, assert_shown_not_run
 from tests.support.locations import REPO
+from tests.support.project import Project
 
 
 def test_readme_documents_every_command():
@@ -88,3 +90,28 @@ def test_report_by_week_and_month_in_a_chosen_time_zone(cli, tmp_path):
         "cco-hooks: --tz: unknown time zone 'Mars/Olympus'; use UTC, local, a fixed offset such as +05:30, "
         "or an IANA name such as Europe/Paris.\n"
     )
+
+
+def test_an_error_quoting_hostile_text_is_spelt_out_on_stderr(tmp_path):
+    """The real CLI's one error line quotes what it was given: any control character in it is spelt
+    out, never sent to the terminal raw."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "cco_hooks", "report", "--ledger", str(tmp_path / ALL_RAW)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith(f'cco-hooks: --ledger "{tmp_path}/{ALL_SPELT}" matches no file;')
+    assert_shown_not_run(proc.stderr)
+
+
+def test_every_line_a_command_prints_is_spelt_out(tmp_path, terminal_cli, monkeypatch):
+    """doctor in a repository cloned under a hostile name: every line it prints (here the project
+    and the layers' paths) shows the name spelt out; the lines' own breaks stay."""
+    monkeypatch.setenv("PATH", "/nonexistent")  # no `claude` to ask for its version
+    project = Project(tmp_path / ALL_RAW)
+    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    result = terminal_cli("doctor", "--project", str(project.root))
+    assert_shown_not_run(result.output)
+    assert f"project: {tmp_path}/{ALL_SPELT}\n" in result.output

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from cco_hooks import hookio
+from tests.support.controls import ALL_RAW, ALL_SPELT, assert_shown_not_run
+from tests.support.hookproc import Hooks, answer, check_answer
 
 
 class Raising(io.RawIOBase):
@@ -94,6 +96,57 @@ def test_emit_prints_one_ascii_json_line(monkeypatch):
     out = fake_stdout(monkeypatch)
     hookio.emit({"systemMessage": "café"})
     assert out.getvalue() == b'{"systemMessage":"caf\\u00e9"}\n'
+
+
+def test_emit_spells_out_the_shown_texts_and_passes_the_input_on_exactly(monkeypatch):
+    """The message and the reasons Claude Code shows are spelt visibly; ``updatedInput``, the
+    spawn's own input, goes on byte for byte (escaping it would change the subagent's prompt)."""
+    out = fake_stdout(monkeypatch)
+    hookio.emit(
+        {
+            "systemMessage": f"m {ALL_RAW}",
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecisionReason": f"r {ALL_RAW}",
+                "additionalContext": f"c {ALL_RAW}",
+                "updatedInput": {"prompt": f"p {ALL_RAW}", "model": "haiku"},
+            },
+        }
+    )
+    obj = json.loads(out.getvalue())
+    assert obj["systemMessage"] == f"m {ALL_SPELT}"
+    assert obj["hookSpecificOutput"]["permissionDecisionReason"] == f"r {ALL_SPELT}"
+    assert obj["hookSpecificOutput"]["additionalContext"] == f"c {ALL_SPELT}"
+    assert obj["hookSpecificOutput"]["updatedInput"] == {"prompt": f"p {ALL_RAW}", "model": "haiku"}
+
+
+def test_a_real_hook_denial_shows_a_hostile_project_and_agent_spelt_out(tmp_path, monkeypatch):
+    """Enforce in a repository cloned under a hostile name, for a spawn of a hostile agent type: the
+    real PreToolUse process's deny reason names both, spelt out, with no raw control character."""
+    monkeypatch.chdir(tmp_path)
+    hooks = Hooks(tmp_path, project=tmp_path / ALL_RAW)
+    hooks.write_config(f"version: 1\nmode: enforce\nagents: {{{json.dumps(ALL_RAW)}: haiku}}\n")
+    proc, _ = hooks.run("pre-tool-use", hooks.pre(subagent_type=ALL_RAW, model="opus"))
+    assert proc.returncode == 0, proc.stderr
+    check_answer("pre-tool-use", proc.stdout)
+    spec = answer(proc.stdout)["hookSpecificOutput"]
+    assert spec["permissionDecision"] == "deny"
+    reason = spec["permissionDecisionReason"]
+    assert_shown_not_run(reason, keep="")
+    assert f"{tmp_path}/{ALL_SPELT}/.claude/cco-hooks.yaml" in reason  # the rule's file, whole
+
+
+def test_a_real_hook_system_message_shows_a_hostile_config_key_spelt_out(hooks):
+    """A config problem under a hostile key reaches the user as the real hook's systemMessage with
+    the key spelt out, and no raw control character."""
+    hooks.write_config(f"version: 1\nagents: {{{json.dumps(ALL_RAW)}: sonet}}\n")
+    proc, _ = hooks.run("pre-tool-use", hooks.pre())
+    assert proc.returncode == 0, proc.stderr
+    check_answer("pre-tool-use", proc.stdout)
+    message = answer(proc.stdout)["systemMessage"]
+    assert "config problem" in message
+    assert_shown_not_run(message, keep="")
+    assert f"agents.{ALL_SPELT}" in message
 
 
 def test_emit_none_prints_nothing(monkeypatch):

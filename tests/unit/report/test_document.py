@@ -6,6 +6,7 @@ import jsonschema
 import pytest
 
 from cco_hooks.errors import CcoHooksError
+from cco_hooks.report import document
 from cco_hooks.report.document import GROUPS
 from tests.support.ledger_records import SCHEMA, SESSION_A, run, run_json, session, spawn, unpriced, write_ledger
 
@@ -212,3 +213,11 @@ def test_a_day_that_is_no_date_is_its_own_week(tmp_path):
     )
     assert [r["key"] for r in run_json([path], group_by="week")["rows"]] == ["2026-02-30", "2026-W09"]
     assert [r["key"] for r in run_json([path], group_by="month")["rows"]] == ["2026-02"]
+
+
+def test_a_savings_percentage_past_what_a_float_holds_is_null_not_a_crash():
+    """Hypothesis found it: a priced record of ~1e299 USD saved against one nano-dollar requested.
+    The record is counted; only its percentage is undefined."""
+    assert document._percent(10**300, 1) is None
+    assert document._percent(5, 0) is None
+    assert document._percent(1, 4) == 25.0

@@ -1,5 +1,7 @@
 """The report rendered: exact tables (snapshots), Markdown, CSV, and the numbers' formats."""
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -7,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cco_hooks.report.document import GROUPS
-from cco_hooks.report.render import format_tokens, format_usd
+from cco_hooks.report.render import csv_cell, format_tokens, format_usd
+from tests.support.controls import ALL_RAW, assert_shown_not_run, raw_controls
 from tests.support.ledger_records import run, spawn, write_ledger
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -162,3 +165,99 @@ def test_pending_spawns_are_told_in_table_and_markdown(sample_ledger, pending, n
             assert "pending" not in text
         else:
             assert note in text.replace("\n  ", " ")
+
+
+# ---- hostile text: shown, never run ---------------------------------------------------------
+
+
+def hostile_ledger(tmp_path):
+    """A ledger whose agent type, project and models carry every hostile control, one of them drifted."""
+    path = str(tmp_path / "hostile.jsonl")
+    write_ledger(
+        path,
+        [
+            spawn(agent_type=ALL_RAW, project=f"/home/{ALL_RAW}", tool_use_id="toolu_h1"),
+            spawn(
+                agent_type=ALL_RAW,
+                project=f"/home/{ALL_RAW}",
+                tool_use_id="toolu_h2",
+                enforced_model="haiku",
+                actual_model=f"claude-{ALL_RAW}",
+            ),
+        ],
+    )
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+@pytest.mark.parametrize("group_by", ["agent", "project", "model"])
+def test_hostile_names_are_spelt_out_in_table_markdown_and_csv(tmp_path, fmt, group_by):
+    """ESC[2J, OSC 52, BEL, CR, 0x9b and U+202E in agent types, projects and models reach no
+    terminal raw: each report format shows them spelt out."""
+    code, out, err = run([hostile_ledger(tmp_path)], fmt=fmt, group_by=group_by, width=250)
+    assert code == 0 and err == ""
+    assert_shown_not_run(out)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_the_drift_list_spells_out_hostile_text(tmp_path, fmt):
+    """--drift lists each drifted spawn's agent and models: spelt out in every format."""
+    code, out, err = run([hostile_ledger(tmp_path)], fmt=fmt, drift=True, width=250)
+    assert code == 0 and err == ""
+    assert_shown_not_run(out)
+
+
+def test_json_writes_the_controls_it_allows_raw_as_escapes(tmp_path):
+    """JSON escapes C0 itself; C1, DEL and bidi controls (allowed raw in JSON) are escaped too,
+    and the strings read back are the ones in the ledger."""
+    code, out, _ = run([hostile_ledger(tmp_path)], fmt="json", group_by="agent")
+    assert code == 0
+    assert not raw_controls(out)
+    assert "\\u009b" in out and "\\u202e" in out
+    assert [row["key"] for row in json.loads(out)["rows"]] == [ALL_RAW]
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1:A9)", "\tx", "\rx"]
+
+
+def test_csv_text_cells_that_start_a_formula_are_prefixed_and_numbers_are_not(tmp_path):
+    """OWASP: a text cell beginning with =, +, -, @, tab or CR gets a leading quote (tab and CR are
+    spelt out first); a negative saving stays a number."""
+    path = str(tmp_path / "formulas.jsonl")
+    write_ledger(
+        path,
+        [
+            spawn(agent_type=name, tool_use_id=f"toolu_f{i}", cost_usd=0.05, requested_cost_usd=0.0123)
+            for i, name in enumerate(FORMULAS)
+        ],
+    )
+    code, out, _ = run([path], fmt="csv", group_by="agent")
+    rows = list(csv.reader(io.StringIO(out)))
+    header = rows[0]
+    cells = {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:] if row[0] == "group"}
+    assert set(cells) == {'\'=HYPERLINK("http://x")', "'+1+2", "'-2+3", "'@SUM(A1:A9)", "'\\tx", "'\\rx"}
+    for row in cells.values():
+        assert float(row["savings_usd"]) < 0 and row["savings_usd"].startswith("-")  # a number, no quote
+    total = next(row for row in rows if row[0] == "total")
+    assert total[header.index("savings_usd")].startswith("-")
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\t=1", "'\\t=1"),
+        ("\r=1", "'\\r=1"),
+        ("a=1", "a=1"),
+        ("python-pro", "python-pro"),
+        (-0.12, -0.12),
+        (-3, -3),
+        (None, ""),
+    ],
+)
+def test_csv_cell(value, cell):
+    """Text is neutralised; numbers and the empty cell are left as they are."""
+    assert csv_cell(value) == cell
