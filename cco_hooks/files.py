@@ -141,19 +141,7 @@ def read_own_json_object(path, cap):
         raise
     except (OSError, ValueError):
         return None
-    try:
-        data = os.read(fd, cap + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(data) > cap:
-        return None
-    try:
-        obj = fastjson.loads(data)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) else None
+    return _json_object_from(fd, cap)
 
 
 def stable_name(text):
@@ -220,6 +208,12 @@ def read_json_object(path, cap):
         fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
     except (OSError, ValueError):
         return None
+    return _json_object_from(fd, cap)
+
+
+def _json_object_from(fd, cap):
+    """The JSON object in the file open on ``fd`` (closed here), or ``None``: unreadable, over
+    ``cap`` bytes, not JSON, not an object."""
     try:
         data = os.read(fd, cap + 1)
     except OSError:
