@@ -10,6 +10,7 @@ import pytest
 
 from cco_hooks import files
 from tests.support.disk_full import DiskFull
+from tests.support.planted import untouched
 
 
 def mode(path):
@@ -230,20 +231,6 @@ def test_write_private_through_a_wide_leftover_temp_file_is_private(tmp_path):
 
 
 # --------------------------------------------------------------------------- names others can plant
-
-VICTIM = b"the user's own ~/.bashrc\n"
-
-
-@pytest.fixture
-def victim(tmp_path):
-    path = tmp_path / "victim"
-    path.write_bytes(VICTIM)
-    os.chmod(path, 0o644)
-    return path
-
-
-def untouched(victim):
-    return victim.read_bytes() == VICTIM and mode(victim) == 0o644
 
 
 def test_write_private_never_writes_through_a_link_at_the_temporary_name_it_is_given(tmp_path, victim):

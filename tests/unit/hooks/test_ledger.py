@@ -15,6 +15,7 @@ import pytest
 from cco_hooks import files, ledger
 from tests.support.disk_full import DiskFull
 from tests.support.locations import REPO
+from tests.support.planted import untouched
 
 
 def mode(path):
@@ -275,16 +276,6 @@ def test_an_append_that_fails_half_way_takes_its_half_line_back(tmp_path, error)
 
 # --------------------------------------------------------------------------- names others can plant
 
-VICTIM = b"the user's own ~/.bashrc\n"
-
-
-@pytest.fixture
-def victim(tmp_path):
-    path = tmp_path / "victim"
-    path.write_bytes(VICTIM)
-    os.chmod(path, 0o644)
-    return path
-
 
 @pytest.mark.parametrize("planted", ["ledger.jsonl", "ledger.jsonl.lock"])
 def test_append_never_writes_through_a_link_at_the_ledger_or_its_lock(tmp_path, victim, planted):
@@ -293,7 +284,7 @@ def test_append_never_writes_through_a_link_at_the_ledger_or_its_lock(tmp_path, 
     with pytest.raises(files.UnsafeFile) as raised:
         ledger.append(str(tmp_path / "ledger.jsonl"), {"v": 1})
     assert raised.value.filename == str(tmp_path / planted)
-    assert victim.read_bytes() == VICTIM and mode(victim) == 0o644
+    assert untouched(victim)
     assert os.path.islink(tmp_path / planted)
 
 

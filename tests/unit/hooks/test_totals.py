@@ -9,6 +9,7 @@ import pytest
 
 from cco_hooks import files, ledger, totals
 from tests.support.hookproc import OPUS_RUN, SID
+from tests.support.planted import make_victim, untouched
 
 
 def totals_file(hooks):
@@ -113,13 +114,9 @@ def test_only_priced_spawns_count(hooks):
 
 # --------------------------------------------------------------------------- names others can plant
 
-VICTIM = b"the user's own ~/.bashrc\n"
-
 
 def planted_victim(tmp_path, link):
-    victim = tmp_path / "victim"
-    victim.write_bytes(VICTIM)
-    os.chmod(victim, 0o644)
+    victim = make_victim(tmp_path)
     os.makedirs(os.path.dirname(link), exist_ok=True)
     os.symlink(victim, link)
     return victim
@@ -130,7 +127,7 @@ def test_a_link_at_the_old_fixed_temporary_name_is_never_written_through(hooks, 
     overwrote its target on the next priced spawn. The temporary name is now the writer's own."""
     victim = planted_victim(tmp_path, hooks.ledger + ".totals.json.tmp")
     hooks.spend(1)
-    assert victim.read_bytes() == VICTIM and stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+    assert untouched(victim)
     assert totals_file(hooks)["days"][totals.utc_day()]["usd"] == pytest.approx(OPUS_RUN)
     leftovers = [n for n in os.listdir(os.path.dirname(hooks.ledger)) if n.endswith(".tmp")]
     assert leftovers == ["ledger.jsonl.totals.json.tmp"], "only the planted link: no temporary file left"
@@ -146,5 +143,5 @@ def test_a_link_at_the_totals_name_is_neither_read_nor_replaced(hooks, tmp_path)
     assert spent["days"][totals.utc_day()]["usd"] == pytest.approx(OPUS_RUN)
     with ledger.locked(hooks.ledger), pytest.raises(files.UnsafeFile):
         totals.sync(hooks.ledger)
-    assert os.path.islink(path) and victim.read_bytes() == VICTIM
+    assert os.path.islink(path) and untouched(victim)
     assert stat.S_IMODE(os.stat(victim).st_mode) == 0o644

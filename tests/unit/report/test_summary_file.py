@@ -10,6 +10,7 @@ import pytest
 from cco_hooks.report import summary_file
 from tests.support.ledger_records import assert_same_as_cold, warm
 from tests.support.locations import REPO
+from tests.support.planted import untouched
 
 REPO_PATH = str(REPO)
 
@@ -96,16 +97,6 @@ def test_each_time_zone_keeps_its_own_summary_and_never_reads_anothers(tmp_path)
 
 # --------------------------------------------------------------------------- names others can plant
 
-VICTIM = b"the user's own ~/.bashrc\n"
-
-
-@pytest.fixture
-def victim(tmp_path):
-    path = tmp_path / "victim"
-    path.write_bytes(VICTIM)
-    os.chmod(path, 0o644)
-    return path
-
 
 def test_a_link_at_the_summary_is_neither_read_nor_written_through(sample_ledger, victim):
     """The summary name holds a link: the report is right (a full scan), the link stays a link and
@@ -114,7 +105,7 @@ def test_a_link_at_the_summary_is_neither_read_nor_written_through(sample_ledger
     s = warm(sample_ledger)
     assert_same_as_cold(s, sample_ledger)
     assert os.path.islink(sample_ledger + ".summary")
-    assert victim.read_bytes() == VICTIM and stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+    assert untouched(victim)
 
 
 def test_links_at_the_previous_temporary_names_are_never_written_through(sample_ledger, victim):
@@ -128,7 +119,7 @@ def test_links_at_the_previous_temporary_names_are_never_written_through(sample_
     assert_same_as_cold(s, sample_ledger)
     assert stat.S_IMODE(os.stat(sample_ledger + ".summary").st_mode) == 0o600
     assert not os.path.islink(sample_ledger + ".summary")
-    assert victim.read_bytes() == VICTIM and stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+    assert untouched(victim)
 
 
 def test_a_named_pipe_at_the_summary_never_hangs_the_report(sample_ledger):
