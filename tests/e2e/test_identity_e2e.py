@@ -49,25 +49,22 @@ def run_session(claude_bin, project, home, ledger, marker, background):
     return result
 
 
+def report_and_read(ledger, project, home):
+    """Settle with ``cco-hooks report`` (as a user would); the ledger's spawn records."""
+    report = cco_hooks_cli(
+        "report", "--ledger", str(ledger), project=project, home=home, env_extra={"CCO_HOOKS_LEDGER": str(ledger)}
+    )
+    assert report.returncode == 0, report.stderr
+    return [r for r in ledger_mod.iter_records(str(ledger)) if r.get("kind") == "spawn"]
+
+
 def test_two_sessions_reusing_toolu_1_are_each_recorded_once(claude_bin, e2e_project, e2e_home, tmp_path):
     ledger = tmp_path / "ledger.jsonl"
     assert cco_hooks_cli("install", "--scope", "project", project=e2e_project, home=e2e_home).returncode == 0
     first = run_session(claude_bin, e2e_project, e2e_home, ledger, "SUB-ONE", background=False)
     second = run_session(claude_bin, e2e_project, e2e_home, ledger, "SUB-TWO", background=True)
     assert first.session_id != second.session_id
-    report = cco_hooks_cli(
-        "report",
-        "--format",
-        "json",
-        "--ledger",
-        str(ledger),
-        project=e2e_project,
-        home=e2e_home,
-        env_extra={"CCO_HOOKS_LEDGER": str(ledger)},
-    )
-    assert report.returncode == 0, report.stderr
-
-    spawns = [r for r in ledger_mod.iter_records(str(ledger)) if r.get("kind") == "spawn"]
+    spawns = report_and_read(ledger, e2e_project, e2e_home)
     assert sorted((r["session_id"], r["tool_use_id"], r["agent_id"]) for r in spawns) == sorted(
         [
             (first.session_id, "toolu_1", first.agent_id_for("SUB-ONE")),
@@ -81,13 +78,4 @@ def test_two_sessions_reusing_toolu_1_are_each_recorded_once(claude_bin, e2e_pro
         assert abs(record["cost_usd"] - PRICES.cost(record["actual_model"], usages)) < 1e-9
 
     # a second report (settling again, replaying nothing) changes nothing
-    again = cco_hooks_cli(
-        "report",
-        "--ledger",
-        str(ledger),
-        project=e2e_project,
-        home=e2e_home,
-        env_extra={"CCO_HOOKS_LEDGER": str(ledger)},
-    )
-    assert again.returncode == 0, again.stderr
-    assert len([r for r in ledger_mod.iter_records(str(ledger)) if r.get("kind") == "spawn"]) == 2
+    assert report_and_read(ledger, e2e_project, e2e_home) == spawns
