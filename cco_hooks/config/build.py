@@ -30,9 +30,9 @@ import os
 
 from pydantic import ValidationError
 
-from cco_hooks import agents, claude_code, models, paths, zones
+from cco_hooks import agents, claude_code, files, models, paths, zones
 from cco_hooks.config import bounded, cco_format
-from cco_hooks.config.schema import AgentRule, Config
+from cco_hooks.config.schema import AgentRule, Budget, Config
 
 # Claude Code's own JSON files (plugin registry, settings), read best effort; not config layers.
 MAX_SETTINGS_BYTES = 4 * 1024 * 1024
@@ -521,8 +521,10 @@ def _merge_budget(budget, section, path, problems) -> dict:
                 problems.append(_problem("error", path, "budget.timezone", f"{exc} The caps' days stay UTC."))
             else:
                 budget["timezone"] = value
-        else:
+        elif key in Budget.model_fields:
             budget[key] = value
+        # An unknown key (a typo, a newer release's) is warned about by validation; it is not
+        # carried into the snapshot the hooks read, where nothing would use it.
     return budget
 
 
@@ -557,10 +559,12 @@ def agent_file_rules(project, env, problems) -> dict:
 
 def _read_json(path):
     """A small JSON file as an object, or ``None`` (missing, unreadable, not JSON, not an object)."""
+    raw = files.read_head(path, MAX_SETTINGS_BYTES)  # a pipe or a device there: not read
+    if raw is None:
+        return None
     try:
-        with open(path, "rb") as f:
-            value = json.loads(f.read(MAX_SETTINGS_BYTES))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nested thousands deep
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return value if isinstance(value, dict) else None
 

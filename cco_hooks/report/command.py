@@ -10,7 +10,7 @@ import shutil
 import sys
 import time
 
-from cco_hooks import paths, pending, zones
+from cco_hooks import coerce, paths, pending, zones
 from cco_hooks.errors import CcoHooksError
 from cco_hooks.report.document import DRIFT_LIMIT, GROUPS, build_report
 from cco_hooks.report.progress import Progress
@@ -116,7 +116,8 @@ def _settle_live(ledger_path, stderr):
         if getattr(exc, "filename", None) == ledger_path and not os.path.isfile(ledger_path):
             return  # the ledger is a pipe or a device: reading it says so, once
         stderr.write(
-            f"cco-hooks report: pending spawns were not settled ({exc}); the report shows what the ledger holds.\n"
+            f"cco-hooks report: pending spawns were not settled ({coerce.visible(exc)}); "
+            "the report shows what the ledger holds.\n"
         )
 
 
@@ -126,7 +127,7 @@ def _summaries(ledger_paths, use_saved, save_summary, stderr, zone):
     show_progress = bool(isatty and isatty())
     found = []
     for path in ledger_paths:
-        progress = Progress(stderr, os.path.basename(path)) if show_progress else None
+        progress = Progress(stderr, coerce.visible(os.path.basename(path))) if show_progress else None
         try:
             found.append(summarize(path, use_saved=use_saved, save_summary=save_summary, progress=progress, zone=zone))
         except OSError as exc:

@@ -109,6 +109,16 @@ def test_routing_config_carries_no_snapshot_fields(project):
     assert not snapshot_fields & set(routing)
 
 
+def test_unknown_budget_keys_are_warned_about_and_not_carried_to_the_hooks(project):
+    """A typo in the budget section is a warning; only the caps the hooks know reach the snapshot
+    (a big unknown value would otherwise be copied into every hook's read)."""
+    project.write_user_config("version: 1\nbudget: {daily_usd: 5, daily_usd_typo: 1, junk: {a: [1, 2, 3]}}\n")
+    snap = project.routing()
+    assert {k: v for k, v in snap["budget"].items() if k not in ("layer", "source", "sources")} == {"daily_usd": 5}
+    warned = {p["key_path"] for p in snap["problems"] if p["level"] == "warning"}
+    assert {"budget.daily_usd_typo", "budget.junk"} <= warned
+
+
 def test_budget_timezone_is_checked_and_kept(project):
     """budget.timezone reaches the hooks when it is a zone; else it is an error naming the forms,
     and the caps' days stay UTC."""
