@@ -277,7 +277,10 @@ def _drift(drift):
     if not drift["spawns"]:
         return '<p class="muted">No spawn ran on another model than the enforced one.</p>'
     causes = [[text(c), str(n), text(drift["causes"].get(c, ""))] for c, n in drift["by_cause"].items()]
-    out = ["<h3>Drift by cause</h3>", _table("cause", ["spawns", "meaning"], causes, "drift-causes", classes=["", "t"])]
+    out = [
+        "<h3>Drift by cause</h3>",
+        _table("cause", ["spawns", "meaning"], causes, table_id="drift-causes", classes=["", "t"]),
+    ]
     if drift["listed"]:
         listed = [
             [
