@@ -21,8 +21,9 @@ import math
 from cco_hooks.coerce import visible
 from cco_hooks.report.render import _footnotes, format_pct, format_tokens, format_usd
 
-# Colour-blind-safe series colours (Okabe and Ito), readable on both the light and dark background.
-PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#8c8c8c", "#b07aa1")
+# Series colours (Okabe and Ito's colour-blind-safe set, then brown), readable on both the light and
+# dark background; the last, grey, is the agent types summed as "other" (dashboard.TOP_AGENTS + 1).
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#a6761d", "#8c8c8c")
 CHART_WIDTH = 960
 CHART_HEIGHT = 260
 _MARGIN = {"left": 72, "right": 12, "top": 12, "bottom": 28}

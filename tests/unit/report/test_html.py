@@ -254,3 +254,11 @@ def test_an_empty_ledger_is_a_page_that_says_so(tmp_path):
     text = html_report(ledger, tmp_path).read_text(encoding="utf-8")
     assert "No spawns recorded." in text and "<svg" not in text
     assert parse(text).totals["cost_usd"] == ["0.0", "$0"]
+
+
+def test_every_series_has_a_colour_of_its_own():
+    """The daily charts' series (``TOP_AGENTS`` types, then "other") never share a colour."""
+    from cco_hooks.report.dashboard import TOP_AGENTS
+    from cco_hooks.report.html import PALETTE
+
+    assert len(set(PALETTE)) == len(PALETTE) == TOP_AGENTS + 1
