@@ -89,8 +89,21 @@ def export_signal(ledger_path, env, signal, state, stats) -> bool:
 def run_export(ledger=None, project=None, env=None, out=print, background=False, wait_s=60.0) -> int:
     """Export once; 0 when everything in the ledger has been acknowledged, 1 when the collector
     did not take all of it (it stays for the next run), 2 (``CcoHooksError``) for a setup error."""
-    env = dict(os.environ) if env is None else env
+    from cco_hooks.export import otlp
+
+    env = otlp.otel_environment(dict(os.environ) if env is None else env)
     ledger_path = ledger or _configured_ledger(project, env)
+    # the SDK's exporters and Resource read os.environ themselves: give them the same variables
+    saved = dict(os.environ)
+    os.environ.update({key: value for key, value in env.items() if key.startswith("OTEL_")})
+    try:
+        return _run_export(ledger_path, env, out, background, wait_s)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _run_export(ledger_path, env, out, background, wait_s) -> int:
     from cco_hooks.export import otlp
 
     signals = otlp.enabled_signals(env)

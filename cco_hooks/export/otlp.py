@@ -49,6 +49,43 @@ TOKEN_TYPES = (
 )
 
 
+def settings_files(env) -> list[str]:
+    """The Claude Code settings whose ``env`` block may configure telemetry, lowest precedence
+    first: the user's ``settings.json``, then the managed settings (which Claude Code lets nothing
+    override). A project's settings are not read: a cloned repository must not choose where your
+    spend is sent."""
+    return [
+        os.path.join(paths.claude_config_dir(env), "settings.json"),
+        env.get("CCO_HOOKS_MANAGED_SETTINGS") or "/etc/claude-code/managed-settings.json",
+    ]
+
+
+def otel_environment(env) -> dict:
+    """``env`` with the ``OTEL_*`` (and ``CLAUDE_CODE_ENABLE_TELEMETRY``) values of Claude Code's
+    settings ``env`` blocks added where ``env`` has none.
+
+    Claude Code removes every ``OTEL_*`` variable from the environment of the hooks it runs (both
+    tested releases), so the exporter a hook starts never sees the variables Claude Code was given;
+    the settings files are where a team configures Claude Code's telemetry, and so ours. A variable
+    set in the exporter's own environment (``cco-hooks export`` from a shell, cron, CI) wins."""
+    from cco_hooks import files
+
+    merged: dict = {}
+    for path in settings_files(env):
+        try:
+            data = files.read_json_object(path, 4 << 20)
+        except (OSError, ValueError):
+            continue
+        block = coerce.mapping(coerce.mapping(data).get("env"))
+        for key, value in block.items():
+            if isinstance(key, str) and key.startswith("OTEL_") and isinstance(value, (str, int, float)):
+                merged[key] = str(value)
+    result = dict(env)
+    for key, value in merged.items():
+        result.setdefault(key, value)
+    return result
+
+
 def _import_sdk():
     try:
         from opentelemetry.sdk import metrics as sdk_metrics  # noqa: F401

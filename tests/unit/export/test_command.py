@@ -237,3 +237,42 @@ def test_a_replaced_ledger_is_exported_from_its_start(tmp_path, receiver):
     code, text = run(ledger)
     assert code == 0 and "from its start" in text
     assert receiver.logs[-1].attributes["cco_hooks.agent_type"] == "after-rotation" and len(receiver.logs) == 6
+
+
+def test_claude_codes_user_and_managed_settings_configure_the_export(tmp_path, otel_env, project):
+    """Claude Code strips OTEL_* from its hooks' environment: the exporter a hook starts reads them
+    from the settings' env blocks, the user's and the managed ones (managed wins); a variable of its
+    own environment wins over both; a project's settings are never read."""
+    from cco_hooks import paths
+    from cco_hooks.export import otlp
+
+    user_settings = os.path.join(paths.claude_config_dir(), "settings.json")
+    os.makedirs(os.path.dirname(user_settings), exist_ok=True)
+    with open(user_settings, "w") as f:
+        json.dump({"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://user:4318", "OTEL_SERVICE_NAME": "mine"}}, f)
+    managed = tmp_path / "managed-settings.json"
+    managed.write_text(json.dumps({"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://managed:4318", "PATH": "/x"}}))
+    project.write_config(json.dumps({"env": {"OTEL_EXPORTER_OTLP_HEADERS": "x=1"}}), name="settings.json")
+    env = {"CCO_HOOKS_MANAGED_SETTINGS": str(managed), "HOME": os.environ["HOME"], "CLAUDE_PROJECT_DIR": "x"}
+    env["CLAUDE_CONFIG_DIR"] = paths.claude_config_dir()
+    merged = otlp.otel_environment(env)
+    assert merged["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://managed:4318"
+    assert merged["OTEL_SERVICE_NAME"] == "mine"
+    assert "OTEL_EXPORTER_OTLP_HEADERS" not in merged and "PATH" not in merged
+    own = otlp.otel_environment(dict(env, OTEL_EXPORTER_OTLP_ENDPOINT="http://own:4318"))
+    assert own["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://own:4318"
+
+
+def test_the_export_runs_on_the_settings_endpoint_and_leaves_the_environment_as_it_was(tmp_path, otel_env):
+    from cco_hooks import paths
+    from tests.support.otlp_receiver import HttpReceiver
+
+    with HttpReceiver() as r:
+        user_settings = os.path.join(paths.claude_config_dir(), "settings.json")
+        os.makedirs(os.path.dirname(user_settings), exist_ok=True)
+        with open(user_settings, "w") as f:
+            json.dump({"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": r.endpoint, "OTEL_LOGS_EXPORTER": "otlp"}}, f)
+        before = dict(os.environ)
+        assert run(_ledger(tmp_path, _records()))[0] == 0
+        assert dict(os.environ) == before
+        assert len(r.received.logs) == 5 and r.received.points == []
