@@ -86,6 +86,14 @@ def _prices(snap):
     return pricing.load_prices(override_path=(snap or {}).get("pricing_file"))
 
 
+def _export_after_settling(snap, ledger_path):
+    """With ``export: {otlp: true}``, start the detached exporter (it does nothing on this path)."""
+    if (snap or {}).get("export_otlp"):
+        from cco_hooks import export_start
+
+        export_start.start(ledger_path)
+
+
 def pre_tool_use(payload, state):
     tool_name = _text(payload, "tool_name")
     if tool_name not in claude_code.SPAWN_TOOLS:
@@ -133,6 +141,7 @@ def post_tool_use(payload, state):
     from cco_hooks import accounting
 
     accounting.on_post_tool_use(payload, _ledger_path(snap), _prices(snap))  # settles what it completes
+    _export_after_settling(snap, _ledger_path(snap))
     return _told(state)
 
 
@@ -141,6 +150,7 @@ def subagent_stop(payload, state):
     from cco_hooks import accounting
 
     accounting.on_subagent_stop(payload, _ledger_path(snap), _prices(snap))  # settles what it completes
+    _export_after_settling(snap, _ledger_path(snap))
     return _told(state)
 
 
@@ -150,6 +160,7 @@ def stop(payload, state):
     from cco_hooks import accounting
 
     accounting.settle(_ledger_path(snap), _prices(snap))
+    _export_after_settling(snap, _ledger_path(snap))
     return _told(state)
 
 
@@ -161,6 +172,7 @@ def session_end(payload, state):
     ledger, prices = _ledger_path(snap), _prices(snap)
     accounting.settle(ledger, prices)
     accounting.on_session_end(payload, ledger)
+    _export_after_settling(snap, ledger)
     return _told(state)
 
 

@@ -239,6 +239,25 @@ def report_cmd(
     )
 
 
+@main.command("export")
+@click.option("--ledger", "ledger", metavar="PATH", help="The ledger to export (default: the live one).")
+@click.option(
+    "--background", is_flag=True, help="As a hook starts it: leave at once if another export runs; print nothing."
+)
+@project_option
+def export_cmd(ledger: str | None, background: bool, project_dir: str | None) -> None:
+    """Send the ledger's records not yet exported to an OpenTelemetry collector (OTEL_* variables), once."""
+    from cco_hooks.export.command import run_export
+
+    _run(
+        run_export,
+        ledger=ledger,
+        project=paths.project_dir(env=os.environ, chosen=project_dir, default=os.getcwd()),
+        background=background,
+        out=_out,
+    )
+
+
 @main.command()
 @click.option(
     "--format",

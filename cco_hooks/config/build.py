@@ -241,7 +241,7 @@ def _warn_native_keys(config, non_empty, path, problems):
                 "unknown key, ignored. See config/cco-hooks.schema.json for the keys.",
             )
         )
-    for section_name in ("default", "limits", "ledger", "pricing", "budget"):
+    for section_name in ("default", "limits", "ledger", "pricing", "budget", "export"):
         section = getattr(config, section_name)
         for extra in sorted(getattr(section, "model_extra", None) or {}):
             problems.append(
@@ -345,6 +345,7 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
         "floor": (None, None, None),
         "ledger_path": (None, None, None),
         "pricing_file": (None, None, None),
+        "export_otlp": (False, "default", None),
         "budget": ({}, None, None),
         "budget_sources": {},
         "rules": {},
@@ -371,6 +372,8 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
             merged["ledger_path"] = (_resolve_relative(cfg["ledger"]["path"], path), name, path)
         if (cfg.get("pricing") or {}).get("file"):
             merged["pricing_file"] = (_resolve_relative(cfg["pricing"]["file"], path), name, path)
+        if (cfg.get("export") or {}).get("otlp") is not None:
+            merged["export_otlp"] = (bool(cfg["export"]["otlp"]), name, path)
         if cfg.get("budget"):
             merged["budget"] = (_merge_budget(merged["budget"][0], cfg["budget"], path, problems), name, path)
             _note_cap_sources(merged["budget_sources"], cfg["budget"], path)
@@ -412,6 +415,15 @@ def _repository_view(cfg, merged, path, problems, user_config) -> dict:
             else "a repository's config cannot set prices"
         )
         problems.append(_ignored(path, f"pricing.{key}", f"{why}; set it in {user_config}."))
+    for key in sorted(cfg.pop("export", None) or {}):
+        problems.append(
+            _ignored(
+                path,
+                f"export.{key}",
+                "a repository's config cannot send your spend to a collector or start processes; "
+                f"set it in {user_config}.",
+            )
+        )
     current_on_error, _layer, on_error_source = merged["on_error"]
     if cfg.get("on_error") == "allow" and current_on_error == "block":
         cfg.pop("on_error")
@@ -687,6 +699,7 @@ def build_routing(project, env) -> dict:
         "agent_models": agent_models(project, env, plugin_dirs),
         "ledger_path": merged["ledger_path"][0],
         "pricing_file": merged["pricing_file"][0],
+        "export_otlp": bool(merged["export_otlp"][0]),
         "budget": (
             dict(budget_value, layer=budget_layer, source=budget_source, sources=dict(merged["budget_sources"]))
             if budget_value

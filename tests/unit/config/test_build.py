@@ -467,3 +467,23 @@ def test_claude_code_settings_nested_50000_deep_are_ignored_not_an_internal_erro
     routing = project.routing()
     assert routing["broken"] == [] and routing["plugin_agent_dirs"] == []
     assert routing["exact"]["python-pro"]["model"] == "haiku"
+
+
+def test_export_otlp_is_off_by_default_and_yours_to_turn_on(project):
+    assert project.routing()["export_otlp"] is False
+    project.write_user_config("version: 1\nexport: {otlp: true}\n")
+    assert project.routing()["export_otlp"] is True
+    assert project.snapshot()["export_otlp"] is True
+
+
+@pytest.mark.parametrize("layer", ["project", "local"])
+def test_a_repository_layer_cannot_turn_export_on_or_off(project, layer):
+    """Export sends your spend to a collector and starts a process after each settle: a cloned
+    repository must not decide that, either way."""
+    project.write_config("version: 1\nexport: {otlp: true}\n", name=REPOSITORY_LAYER_FILES[layer])
+    routing = project.routing()
+    assert routing["export_otlp"] is False
+    assert "cannot send your spend to a collector" in ignored(routing)["export.otlp"]["message"]
+    project.write_user_config("version: 1\nexport: {otlp: true}\n")
+    project.write_config("version: 1\nexport: {otlp: false}\n", name=REPOSITORY_LAYER_FILES[layer])
+    assert project.routing()["export_otlp"] is True
