@@ -80,3 +80,9 @@ def test_pricing_at_80_columns_lists_what_moved_out_of_the_table(project):
     assert "Long-prompt rates (input/output/5m write/1h write/cache read): claude-haiku-5-5 >100,000:" in text
     assert "Fast-mode rates (input/output/5m write/1h write/cache read): claude-opus-4-6 30/150/37.5/60/3" in text
     assert "Dated IDs: claude-3-5-haiku = claude-3-5-haiku-20241022," in text
+
+
+def test_pricing_names_its_source_and_what_an_unlisted_model_is(project):
+    text = " ".join(pricing_in(project, 80).output.split())
+    assert text.startswith("Price table dated 2026-11-25 — the model catalog built into Claude Code 2.1.328")
+    assert "A model not listed here is recorded as unpriced (never 0)." in text
