@@ -89,7 +89,9 @@ def _prices(snap):
 def pre_tool_use(payload, state):
     tool_name = _text(payload, "tool_name")
     if tool_name not in claude_code.SPAWN_TOOLS:
-        return None
+        # PreToolUse is registered for every tool, for the caps of running subagents: a main-loop
+        # tool call (no agent_id) leaves here, before any snapshot or further import.
+        return subagent_tool_use(payload, state) if "agent_id" in payload else None
     from cco_hooks import policy
 
     project, snap = _load_snapshot(payload)
@@ -124,6 +126,21 @@ def pre_tool_use(payload, state):
     if messages:
         out = dict(out or {}, systemMessage=" ".join(messages))
     return out
+
+
+def subagent_tool_use(payload, state):
+    """A tool call inside a running subagent: its caps (``caps``), when any are configured. Fails
+    open whatever ``on_error`` says: our error never denies a subagent's own work."""
+    try:
+        _project, snap = _load_snapshot(payload)
+        if snap.get("broken") or not snap.get("caps_any"):
+            return None
+        from cco_hooks import caps
+
+        return caps.check(payload, snap, _ledger_path(snap))
+    except Exception:
+        _report_internal("pre-tool-use caps", sys.exc_info(), state, "the tool call proceeds unchanged")
+        return _told(state)
 
 
 def post_tool_use(payload, state):
