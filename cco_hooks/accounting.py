@@ -167,6 +167,10 @@ def on_pre_tool_use(payload, decision, ledger_path, would_run=None) -> None:
             "decision": records.decision_fields(decision),
         }
     )
+    reserve = coerce.number(decision.get("reserve_usd"))
+    if reserve and reserve > 0:  # held against the budgets until the spawn stops (``budget.reservations``)
+        pre["reserve_usd"] = reserve
+        pre["reserve_basis"] = coerce.text(decision.get("reserve_basis"), 200)
     if isinstance(would_run, dict) and would_run.get("source") in claude_code.REQUESTED_SOURCES:
         pre.update(
             {

@@ -18,12 +18,14 @@ one call may then go uncounted, never one counted twice.
 Stdlib only: imported by the PreToolUse hook only for tool calls made inside a subagent.
 """
 
-import os
 import time
 
-from cco_hooks import agents, coerce, hookio, live, paths, transcript
+from cco_hooks import agents, coerce, hookio, paths
 
+# Loaded when a subagent's tool call is checked; ``budget.reservation`` needs none of them.
+live = hookio.OnFirstUse("live", globals())
 pricing = hookio.OnFirstUse("pricing", globals())
+transcript = hookio.OnFirstUse("transcript", globals())
 
 CAP_KEYS = ("max_usd", "max_requests", "max_tool_calls", "max_minutes")
 DEFAULT_WARN_AT = 0.8
@@ -178,8 +180,3 @@ def capped(ledger_path, session_id, agent_id):
     if not isinstance(hit, dict) or hit.get("cap") not in WHAT:
         return None
     return {key: hit.get(key) for key in ("cap", "limit", "at")}
-
-
-def cursor_exists(ledger_path, session_id, agent_id):
-    path = live.cursor_path(ledger_path, session_id, agent_id)
-    return bool(path) and os.path.exists(path)
