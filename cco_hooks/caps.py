@@ -7,7 +7,9 @@ a subagent makes, with its ``agent_id`` and ``agent_type``: at ``warn_at`` (defa
 the subagent is told once, through ``additionalContext``, to wrap up; once a cap is reached its
 tool calls are denied with a reason telling it to stop and report what it has, so its final
 answer still reaches the parent. A denied call is answered to the subagent as the tool's error; the
-subagent then writes its report (one more API request: a cap on cost or requests holds to within it).
+subagent then writes its report, one more API request, which the cost and request caps leave room
+for: ``max_requests: 5`` is five requests, the report included; ``max_usd`` is reached once one more
+request like the latest would pass it, so a spawn ends within about one request of its cost cap.
 
 What the subagent has done so far is kept in its cursor (``live``): the running cost and requests
 read incrementally from its transcript, the tool calls counted here, when it started, whether it
@@ -29,6 +31,7 @@ transcript = hookio.OnFirstUse("transcript", globals())
 
 CAP_KEYS = ("max_usd", "max_requests", "max_tool_calls", "max_minutes")
 DEFAULT_WARN_AT = 0.8
+LINE_WAIT_S = 2.0  # at most, for the transcript line of the response that made the tool call
 WHAT = {
     "max_usd": "cost",
     "max_requests": "API requests",
@@ -114,17 +117,31 @@ def check(payload, snap, ledger_path, now=None):
     prices = None
     if "max_usd" in limits:
         prices = pricing.load_prices(override_path=snap.get("pricing_file"))
-    state = live.read_running(path, previous, prices, transcript.read_roots(session_transcript))
+    roots = transcript.read_roots(session_transcript)
+    tool_use_id = payload.get("tool_use_id")
+    if ("max_usd" in limits or "max_requests" in limits) and path and paths.safe_name(tool_use_id):
+        # the response that made this call must be counted: wait for its line (it lags a little)
+        if transcript.allowed(path, roots):
+            live.wait_for_line(path, f'"{tool_use_id}"'.encode(), LINE_WAIT_S)
+    state = live.read_running(path, previous, prices, roots)
     state["agent_type"] = agent_type
     state.setdefault("seen_at", now)
     state["tool_calls"] = int(coerce.number(state.get("tool_calls")) or 0) + 1  # this call included
     measures = _measures(state, now)
-    # Tool calls: this one is the n-th; allowed up to the cap. The others: reached once used ≥ cap.
+    # Tool calls: this one is the n-th, allowed up to the cap; minutes: reached at the cap. Cost and
+    # requests leave room for the one request that must still come, the report: reached once one
+    # more like the latest would pass the cap, so the spawn ends within about one request of it.
+    upcoming = {
+        "max_usd": coerce.number(state.get("last_usd_now")) or 0.0,
+        "max_requests": 1,
+        "max_tool_calls": 0,
+        "max_minutes": 0,
+    }
     hit = state.get("capped") if isinstance(state.get("capped"), dict) else None
     if hit is None:
         for key, cap in limits.items():
             used = measures[key]
-            if used > cap if key == "max_tool_calls" else used >= cap:
+            if used + upcoming[key] > cap if key != "max_minutes" else used >= cap:
                 hit = {"cap": key, "limit": cap, "at": round(used, 9), "ts": now}
                 state["capped"] = hit
                 break
@@ -137,7 +154,7 @@ def check(payload, snap, ledger_path, now=None):
         if near and not state.get("warned"):
             state["warned"] = near[0]
             out = _wrap_up(near[0], measures[near[0]], limits[near[0]])
-    for key in ("usd_now", "requests_now"):
+    for key in ("usd_now", "requests_now", "last_usd_now"):
         state.pop(key, None)
     try:
         live.save_cursor(cursor, state)

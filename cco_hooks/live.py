@@ -9,10 +9,11 @@ lines (one per content block) may still be coming.
 Public API (also for the status line and feedback, which want the same figures):
 
 - ``read_running(transcript_path, previous=None, prices=None, roots=None)`` → a new state dict:
-  ``usd`` (running cost, the latest response included), ``requests``, ``unpriced`` (responses on a
-  model with no known price), ``first_ts`` (epoch seconds of the transcript's first line), and the
-  cursor fields. ``previous`` is the state the last call returned (or ``None``: from the start);
-  a transcript replaced or cut shorter is counted again from its start.
+  ``usd_now`` (running cost, the latest response included), ``requests_now``, ``last_usd_now``
+  (the latest response's cost), ``unpriced`` (responses on a model with no known price),
+  ``first_ts`` (epoch seconds of the transcript's first line), and the cursor fields.
+  ``previous`` is the state the last call returned (or ``None``: from the start); a transcript
+  replaced or cut shorter is counted again from its start.
 - ``cursor_path(ledger_path, session_id, agent_id)``, ``load_cursor(path)``, ``save_cursor(path,
   state)``: the small per-agent state file in ``<ledger dir>/live/`` (0600, written whole).
 - ``forget(ledger_path, session_id, agent_id)``: drop an agent's cursor (its spawn is settled).
@@ -26,7 +27,7 @@ imports it for tool calls inside a subagent when a cap is configured.
 import os
 import stat
 
-from cco_hooks import fastjson, files, paths, pending, transcript
+from cco_hooks import fastjson, files, hookio, paths, pending, transcript
 
 LIVE_DIRNAME = "live"
 CURSOR_CAP = 1 << 16
@@ -134,10 +135,52 @@ def read_running(transcript_path, previous=None, prices=None, roots=None):
     return _with_totals(state, prices)
 
 
+def wait_for_line(path, needle, timeout, tail=1 << 18):
+    """Wait (polling, at most ``timeout`` seconds and never past the hook's deadline) until the last
+    ``tail`` bytes of ``path`` hold ``needle``: Claude Code writes a transcript's lines a little after
+    the response they record, so a hook that fires on a tool call can be earlier than the line of
+    the response that made it. ``True`` once it is there."""
+    import time
+
+    end = hookio.wait_until(timeout)
+    delay = 0.005
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | files.O_NOFOLLOW | files.O_NONBLOCK)
+        except (OSError, TypeError, ValueError):
+            fd = None
+        if fd is not None:
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISREG(st.st_mode):
+                    os.lseek(fd, max(0, st.st_size - tail), os.SEEK_SET)
+                    if needle in _read_upto(fd, tail):
+                        return True
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+        left = end - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(delay, left))
+        delay = min(delay * 2, 0.05)
+
+
 def _with_totals(state, prices):
     state["usd_now"] = running_usd(state, prices)
     state["requests_now"] = running_requests(state)
+    state["last_usd_now"] = last_request_usd(state, prices)
     return state
+
+
+def last_request_usd(state, prices):
+    """The cost of the latest response: what the next one is likely to cost at least (a subagent's
+    context only grows), e.g. the request that will write its report."""
+    current = state.get("current")
+    if isinstance(current, dict) and prices is not None:
+        return prices.cost(current.get("model"), current.get("usage") or {}) or 0.0
+    return _number(state.get("last_usd"))
 
 
 def _read_upto(fd, size):
@@ -209,3 +252,4 @@ def _commit(state, prices):
         state["unpriced"] = int(_number(state.get("unpriced"))) + 1
     else:
         state["usd"] = _number(state.get("usd")) + cost
+        state["last_usd"] = cost

@@ -68,3 +68,25 @@ def test_a_missing_or_unsafe_transcript_changes_nothing(tmp_path):
     outside = tmp_path.parent / "outside.jsonl"
     assert live.read_running(str(outside), None, hooks.prices, roots=[str(hooks.config)])["offset"] == 0
     assert live.cursor_path(hooks.ledger, "s", "../x") is None
+
+
+def test_wait_for_line_sees_a_line_written_after_the_call_began(tmp_path):
+    """Claude Code writes a response's line a little after the hook of its tool call may run."""
+    import threading
+
+    hooks = Hooks(tmp_path)
+    path = hooks.write_transcript("a4", upto=2)
+    late = '{"type":"assistant","message":{"id":"m9","content":[{"type":"tool_use","id":"toolu_late"}]}}\n'
+
+    def append():
+        with open(path, "a") as f:
+            f.write(late)
+
+    timer = threading.Timer(0.05, append)
+    timer.start()
+    try:
+        assert live.wait_for_line(str(path), b'"toolu_late"', 10.0)
+    finally:
+        timer.join()
+    assert not live.wait_for_line(str(path), b'"toolu_never"', 0.0)
+    assert not live.wait_for_line(str(tmp_path / "missing.jsonl"), b"x", 0.0)
