@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from cco_hooks import hookio, paths, policy
+from cco_hooks.budget import format_usd
 from cco_hooks.coerce import visible
 from cco_hooks.config import build as config_build
 from cco_hooks.errors import CcoHooksError
@@ -61,12 +62,14 @@ def run_explain(
     """What the PreToolUse hook would decide for a payload (stdin) or an agent/model pair."""
     tool_name, tool_input, cwd = _spawn_from(payload_text, agent, model, tool)
     project = paths.project_dir(cwd, env, chosen=project_dir, default=os.getcwd())
-    decision = _decide(tool_name, tool_input, config_build.build_routing(project, env), env)
+    routing = config_build.build_routing(project, env)
+    decision = _decide(tool_name, tool_input, routing, env)
+    reservation = _reservation(tool_input, routing, env)
     hook_out = policy.hook_output(decision)
     if hook_out is not None:
         hook_out = hookio.shown_as_text(hook_out)  # exactly what the hook prints
     if as_json:
-        out(json.dumps({"decision": decision, "hook_output": hook_out}, indent=2))
+        out(json.dumps({"decision": decision, "hook_output": hook_out, "reservation": reservation}, indent=2))
         return 0
     agent_type = decision.get("agent_type") or (tool_input or {}).get("subagent_type")
     # Each value spelt visibly: the agent type comes from the payload, rules from a config.
@@ -78,5 +81,31 @@ def run_explain(
     if decision.get("rule"):
         out(f"rule:      {visible(decision['rule'])}  ← {decision.get('layer')}: {visible(decision.get('source'))}")
     out(f"reason:    {visible(decision['reason'])}")
+    if reservation is not None:
+        out(
+            f"reserves:  {format_usd(reservation['usd'])} ({visible(reservation['basis'] or 'nothing to reserve')}) "
+            f"against the budgets while it runs; running spawns hold {format_usd(reservation['held_usd'])} now "
+            f"({reservation['held_spawns']})"
+        )
+    if reservation is not None or routing.get("caps_any"):
+        from cco_hooks import caps
+
+        limits = caps.effective(routing, agent_type)
+        if limits:
+            shown = ", ".join(f"{key}: {value:g}" for key, value in limits.items())
+            out(f"caps:      {shown} (enforced on the subagent's own tool calls)")
     out("hook prints: " + (json.dumps(hook_out) if hook_out else "nothing (the spawn proceeds unchanged)"))
     return 0
+
+
+def _reservation(tool_input, routing: dict, env: dict) -> dict | None:
+    """What the spawn would reserve against the budgets (only when a budget is set), and what
+    running spawns hold reserved now beside the ledger."""
+    if not routing.get("budget") or routing.get("broken"):
+        return None
+    from cco_hooks import budget
+
+    ledger_path = paths.ledger_path(routing.get("ledger_path"), env)
+    usd, basis = budget.reservation({"tool_input": tool_input or {}}, routing, ledger_path=ledger_path)
+    held = budget.reserved_now(ledger_path, routing)
+    return {"usd": usd, "basis": basis, "held_usd": held["usd"], "held_spawns": held["spawns"]}

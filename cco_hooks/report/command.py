@@ -83,6 +83,8 @@ def run_report(
             summaries, group_by, filters, ledger_paths, drift=drift, drift_limit=drift_limit, pending=pending_count
         ),
     )
+    if pending_count is not None:
+        doc["reserved"] = _reserved(live)
     if width is None:
         width = shutil.get_terminal_size((80, 24)).columns
     stdout.write(render(doc, fmt, width))
@@ -93,6 +95,16 @@ def run_report(
         )
         return 1
     return 0
+
+
+def _reserved(live):
+    """What running spawns hold reserved against the budgets now (``budget.reservations``)."""
+    from cco_hooks import budget
+
+    try:
+        return budget.reserved_now(live, None)
+    except Exception:  # noqa: BLE001 - a figure on the side never breaks the report
+        return None
 
 
 def _check_options(fmt, group_by, fail_over):
