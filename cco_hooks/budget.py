@@ -151,8 +151,8 @@ def check(payload, snap, ledger_path, now=None, reserve=0.0):
             )
             if used < cap:
                 so_far += f"; this spawn would reserve {format_usd(reserve)} more"
-            message = f"cco-hooks: {what} of {format_usd(cap)} is {'spent' if used >= cap else 'taken'} "
-                f"({so_far}; set in {cap_source}). " + (
+            state = "spent" if used >= cap else "taken"
+            message = f"cco-hooks: {what} of {format_usd(cap)} is {state} ({so_far}; set in {cap_source}). " + (
                 "New spawns are denied until it resets; raise the budget to continue."
                 if action == "deny"
                 else f"New spawns run on {downgrade_to}."
