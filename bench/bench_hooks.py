@@ -15,6 +15,10 @@ Commands (all with this interpreter, ``sys.executable``, never a pyenv shell shi
   ``bare`` costs without this machine's site-packages ``.pth`` start-up hooks (see README)
 - ``pre``             PreToolUse of a real spawn payload, project config with rules and a budget
 - ``pre, default``    PreToolUse with no config file at all (the embedded default)
+- ``pre, main-loop tool``  PreToolUse of a main-loop Bash call (PreToolUse is registered for every
+  tool): it leaves before the snapshot is read
+- ``pre, subagent tool``  PreToolUse of a Bash call inside a running subagent: its caps checked
+  (snapshot, cursor read and written, the transcript read from its last offset)
 - ``pre, broken layer``  PreToolUse under a project layer that is a "billion laughs" (over the
   config limits): the stored broken verdict costs a stat, like a good layer's snapshot
 - ``stop, fg``        SubagentStop of a foreground spawn (records its part; PostToolUse follows)
@@ -30,7 +34,7 @@ that the hooks load their modules from those ``.pyc`` files. Each subagent trans
 built from the real lines of ``payloads-2.1.328/subagent-transcript.jsonl`` (distinct message ids,
 repeated content-block lines, big tool results); every spawn must end priced in the ledger.
 
-Targets: pre ≤ 1.3x bare (wall) and ≤ 1.2x bare (peak RSS); post and stop ≤ 2x bare.
+Targets: pre and pre, main-loop tool ≤ 1.3x bare (wall) and ≤ 1.2x bare (peak RSS); post and stop ≤ 2x bare.
 No timing is asserted anywhere in the tests.
 """
 
@@ -65,7 +69,7 @@ BILLION_LAUGHS = (
     + "agents: {python-pro: *a8}\n"
 )
 
-TARGETS = {"pre": (1.3, 1.2), "post, fg": (2.0, None), "stop, bg": (2.0, None)}
+TARGETS = {"pre": (1.3, 1.2), "pre, main-loop tool": (1.3, 1.2), "post, fg": (2.0, None), "stop, bg": (2.0, None)}
 
 
 def load_payload(name):
@@ -146,6 +150,8 @@ class Setup:
             f.write(
                 "version: 1\nbudget: {daily_usd: 1000000, session_usd: 1000000, "
                 "per_agent: {python-pro: 1000000}, on_exceed: deny, warn_at: 0.8}\n"
+                # caps on every spawn: checked on each tool call a subagent makes
+                "caps: {max_tool_calls: 1000000, max_minutes: 100000}\n"
             )
         with open(os.path.join(self.hostile_project, ".claude", "cco-hooks.yaml"), "w") as f:
             f.write(BILLION_LAUGHS)
@@ -204,6 +210,15 @@ class Setup:
         with open(path[: -len(".jsonl")] + ".meta.json", "w") as f:
             json.dump(meta, f)
         return path
+
+    def tool_payloads(self, tag):
+        """PreToolUse of a Bash call: {"main": in the main loop, "sub": inside a running subagent}."""
+        common = {"session_id": SESSION, "transcript_path": self.session_transcript, "cwd": self.project}
+        main = load_payload("PreToolUse.json")
+        main.update(common, tool_use_id=f"toolu_{tag}m", tool_name="Bash")
+        main["tool_input"] = {"command": "ls -la", "description": "list files"}
+        sub = dict(main, tool_use_id=f"toolu_{tag}s", agent_id="abenchsub", agent_type="python-pro")
+        return {k: self._write(f"{tag}.tool-{k}.json", v) for k, v in (("main", main), ("sub", sub))}
 
     def spawn_payloads(self, tag, background, project=None):
         """Payload files of one spawn: {"pre", "post", "stop"}."""
@@ -418,6 +433,9 @@ def _run(args, root):
             ]
         )
         groups.append([("pre, default config", hook_argv("pre-tool-use"), setup.plain_env, plain["pre"])])
+        tools = setup.tool_payloads(tag)
+        groups.append([("pre, main-loop tool", hook_argv("pre-tool-use"), setup.env, tools["main"])])
+        groups.append([("pre, subagent tool", hook_argv("pre-tool-use"), setup.env, tools["sub"])])
         hostile = setup.spawn_payloads(tag + "h", background=False, project=setup.hostile_project)
         groups.append([("pre, broken layer", hook_argv("pre-tool-use"), setup.hostile_env, hostile["pre"])])
         return groups

@@ -167,6 +167,10 @@ def on_pre_tool_use(payload, decision, ledger_path, would_run=None) -> None:
             "decision": records.decision_fields(decision),
         }
     )
+    reserve = coerce.number(decision.get("reserve_usd"))
+    if reserve and reserve > 0:  # held against the budgets until the spawn stops (``budget.reservations``)
+        pre["reserve_usd"] = reserve
+        pre["reserve_basis"] = coerce.text(decision.get("reserve_basis"), 200)
     if isinstance(would_run, dict) and would_run.get("source") in claude_code.REQUESTED_SOURCES:
         pre.update(
             {
@@ -532,6 +536,19 @@ def _remove_parts(group: dict) -> None:
     for part in ("pre", "post", "stop"):
         if group.get(part):
             pending.remove(group[part].get("_file"))
+    if group.get("live_cursor"):
+        pending.remove(group["live_cursor"])
+
+
+def _note_capped(ledger_path: str, group: dict, record: dict) -> None:
+    """A spawn its caps stopped (``caps``: the subagent's tool calls were denied at a cap) says so
+    in its record: ``capped: {cap, limit, at}``; its live cursor goes with its parts."""
+    from cco_hooks import caps, live
+
+    hit = caps.capped(ledger_path, group["session_key"], group["agent_id"])
+    if hit is not None:
+        record["capped"] = hit
+    group["live_cursor"] = live.cursor_path(ledger_path, group["session_key"], group["agent_id"])
 
 
 def _settle_locked(ledger_path: str, prices, now: float, force: bool) -> int:
@@ -548,6 +565,7 @@ def _settle_locked(ledger_path: str, prices, now: float, force: bool) -> int:
     if not (pres or posts or stops):
         return 0
     written = 0
+    live_dir = os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(ledger_path)), "live"))
     for group in _join(pdir, ledger_path, pres, posts, stops).values():
         try:
             record = completion.record_if_complete(group, prices, now, force)
@@ -555,6 +573,8 @@ def _settle_locked(ledger_path: str, prices, now: float, force: bool) -> int:
             record = completion.record_after_failure(group, prices, now)
         if record is None or _already_recorded(pdir, ledger_path, group):
             continue
+        if live_dir and group.get("agent_id"):
+            _note_capped(ledger_path, group, record)
         if not _write_record(
             pdir, ledger_path, group["session_key"], group.get("tool_use_id"), group.get("agent_id"), record
         ):

@@ -9,12 +9,15 @@ Stdlib only and import-free: every hook imports it.
 # friends are other tools.)
 SPAWN_TOOLS = ("Agent", "Task")
 SPAWN_TOOL_MATCHER = "Task|Agent"
+# PreToolUse runs for every tool: inside a subagent, its tool calls are where its caps are enforced
+# (the payload carries ``agent_id``); a main-loop call that is no spawn leaves the hook at once.
+EVERY_TOOL_MATCHER = "*"
 
 # The hook events cco-hooks registers: (Claude Code's event name, our command's argument, matcher,
 # timeout in seconds). SessionEnd, not Stop, records the session: Claude Code writes the session's
 # ``cost-state`` line only when it exits, and Stop fires after every main-loop turn.
 HOOK_EVENTS = (
-    ("PreToolUse", "pre-tool-use", SPAWN_TOOL_MATCHER, 10),
+    ("PreToolUse", "pre-tool-use", EVERY_TOOL_MATCHER, 10),
     ("PostToolUse", "post-tool-use", SPAWN_TOOL_MATCHER, 30),
     ("SubagentStop", "subagent-stop", None, 30),
     ("Stop", "stop", None, 30),

@@ -106,7 +106,9 @@ def _export_after_settling(snap, ledger_path):
 def pre_tool_use(payload, state):
     tool_name = _text(payload, "tool_name")
     if tool_name not in claude_code.SPAWN_TOOLS:
-        return None
+        # PreToolUse is registered for every tool, for the caps of running subagents: a main-loop
+        # tool call (no agent_id) leaves here, before any snapshot or further import.
+        return subagent_tool_use(payload, state) if "agent_id" in payload else None
     from cco_hooks import policy
 
     project, snap = _load_snapshot(payload)
@@ -119,16 +121,56 @@ def pre_tool_use(payload, state):
         return out
 
     tool_input = payload.get("tool_input")
-    budget_verdict = None
     if snap.get("budget") and isinstance(tool_input, dict):
-        from cco_hooks import budget
+        # Checked and recorded under the ledger's lock: the spawns of one parallel fan-out are decided
+        # one after another, each seeing what the ones before it reserved (``budget.reservation``).
+        lock = _fan_out_lock(_ledger_path(snap))
+        try:
+            decision, message = _decide_with_budget(payload, snap, tool_name, tool_input, message, state)
+        finally:
+            if lock is not None:
+                lock.__exit__(None, None, None)
+    else:
+        decision = policy.decide(tool_name, tool_input, snap, os.environ, None)
+        _record_pre(payload, snap, decision, state)
+    out = policy.hook_output(decision)
+    messages = [m for m in (message, state.pop("told", None)) if m]
+    if messages:
+        out = dict(out or {}, systemMessage=" ".join(messages))
+    return out
 
-        budget_verdict = budget.check(payload, snap, _ledger_path(snap))
-        if budget_verdict and budget_verdict.get("warning"):
-            message = " ".join(m for m in (message, budget_verdict["warning"]) if m)
-    decision = policy.decide(tool_name, tool_input, snap, os.environ, budget_verdict)
+
+def _fan_out_lock(ledger_path):
+    """The ledger's lock, held (``None`` when its name is not ours: the check then runs unlocked, and
+    the accounting tells the user about the name). Not had by the deadline: unlocked too."""
+    from cco_hooks import ledger
+
+    lock = ledger.locked(ledger_path)
+    try:
+        lock.__enter__()
+    except (files.UnsafeFile, OSError):
+        return None
+    return lock
+
+
+def _decide_with_budget(payload, snap, tool_name, tool_input, message, state):
+    from cco_hooks import budget, policy
+
+    ledger_path = _ledger_path(snap)
+    reserve, basis = budget.reservation(payload, snap, ledger_path=ledger_path)
+    verdict = budget.check(payload, snap, ledger_path, reserve=reserve)
+    if verdict and verdict.get("warning"):
+        message = " ".join(m for m in (message, verdict["warning"]) if m)
+    decision = policy.decide(tool_name, tool_input, snap, os.environ, verdict)
     # A budget downgrade changes the model the user asked for: they are told, as a denial tells them.
     message = " ".join(m for m in (message, policy.budget_downgrade_message(decision)) if m) or None
+    if reserve > 0 and decision.get("action") != "deny":
+        decision = dict(decision, reserve_usd=reserve, reserve_basis=basis)
+    _record_pre(payload, snap, decision, state)
+    return decision, message
+
+
+def _record_pre(payload, snap, decision, state):
     try:
         from cco_hooks import accounting, counterfactual
 
@@ -138,11 +180,21 @@ def pre_tool_use(payload, state):
         # Accounting must never change what routing decided; the error is logged and told once.
         outcome = "the spawn proceeds as routed, but may be missing from the ledger"
         _report_internal("pre-tool-use accounting", sys.exc_info(), state, outcome)
-    out = policy.hook_output(decision)
-    messages = [m for m in (message, state.pop("told", None)) if m]
-    if messages:
-        out = dict(out or {}, systemMessage=" ".join(messages))
-    return out
+
+
+def subagent_tool_use(payload, state):
+    """A tool call inside a running subagent: its caps (``caps``), when any are configured. Fails
+    open whatever ``on_error`` says: our error never denies a subagent's own work."""
+    try:
+        _project, snap = _load_snapshot(payload)
+        if snap.get("broken") or not snap.get("caps_any"):
+            return None
+        from cco_hooks import caps
+
+        return caps.check(payload, snap, _ledger_path(snap))
+    except Exception:
+        _report_internal("pre-tool-use caps", sys.exc_info(), state, "the tool call proceeds unchanged")
+        return _told(state)
 
 
 def post_tool_use(payload, state):

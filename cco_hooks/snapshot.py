@@ -16,7 +16,7 @@ import sys
 from cco_hooks import __version__, agents, fastjson, files, paths
 
 # 2: every snapshot carries the agent definitions' models (``agent_models``) for the counterfactual.
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3  # 3: per-spawn caps (caps, caps_any, rule caps)
 SNAPSHOT_CAP = 16 * 1024 * 1024  # bytes; a bounded config makes one of a few hundred KB at most
 
 

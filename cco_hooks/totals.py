@@ -32,6 +32,7 @@ ledger = hookio.OnFirstUse("ledger", globals())
 TOTALS_SUFFIX = ".totals.json"
 KEEP_DAYS = 8
 KEEP_SESSIONS = 500
+KEEP_RECENT = 20  # the latest priced spawns' costs kept per agent type, for its p90 (``budget.reservation``)
 FILE_CAP = 1 << 20
 
 
@@ -113,6 +114,14 @@ def _add(totals, record, zone=None):
     if record.get("kind") != "spawn" or cost is None or cost <= 0:
         return
     add_cost(totals, _record_day(record, zone), record.get("session_id"), record.get("agent_type"), cost)
+    recent = totals.get("recent")
+    if not isinstance(recent, dict):
+        recent = totals["recent"] = {}
+    agent = agent_key(record.get("agent_type"))
+    costs = recent.get(agent) if isinstance(recent.get(agent), list) else []
+    recent[agent] = (costs + [cost])[-KEEP_RECENT:]
+    while len(recent) > KEEP_SESSIONS:  # agent types are few; a flood of names cannot grow the file
+        del recent[next(iter(recent))]
 
 
 def _ledger_id(ledger_path):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from cco_hooks import budget, claude_code, hookio, models, paths, policy
+from cco_hooks.budget import format_usd
 from cco_hooks.coerce import visible
 from cco_hooks.config import build as config_build
 from cco_hooks.errors import CcoHooksError
@@ -109,6 +110,7 @@ def run_explain(
     else:
         verdict = _budget_verdict(payload, tool_name, tool_input, routing, env)
         decision = policy.decide(tool_name, tool_input, routing, env, verdict)
+    reservation = _reservation(tool_input, routing, env)
     hook_out = policy.hook_output(decision)
     downgrade = policy.budget_downgrade_message(decision)
     if downgrade:
@@ -116,7 +118,12 @@ def run_explain(
     if hook_out is not None:
         hook_out = hookio.shown_as_text(hook_out)  # exactly what the hook prints
     if as_json:
-        out(json.dumps({"decision": decision, "hook_output": hook_out, "budget": verdict}, indent=2))
+        out(
+            json.dumps(
+                {"decision": decision, "hook_output": hook_out, "budget": verdict, "reservation": reservation},
+                indent=2,
+            )
+        )
         return 1 if broken else 0
     if broken:
         out(
@@ -147,5 +154,29 @@ def run_explain(
     budget_line = None if broken else _budget_line(routing, verdict, payload)
     if budget_line:
         out(f"budget:    {visible(budget_line)}")
+    if reservation is not None:
+        out(
+            f"reserves:  {format_usd(reservation['usd'])} ({visible(reservation['basis'] or 'nothing to reserve')}) "
+            f"against the budgets while it runs; running spawns hold {format_usd(reservation['held_usd'])} now "
+            f"({reservation['held_spawns']})"
+        )
+    if not broken and (reservation is not None or routing.get("caps_any")):
+        from cco_hooks import caps
+
+        limits = caps.effective(routing, agent_type)
+        if limits:
+            shown = ", ".join(f"{key}: {value:g}" for key, value in limits.items())
+            out(f"caps:      {shown} (enforced on the subagent's own tool calls)")
     out("hook prints: " + (json.dumps(hook_out) if hook_out else "nothing (the spawn proceeds unchanged)"))
     return 1 if broken else 0
+
+
+def _reservation(tool_input, routing: dict, env: dict) -> dict | None:
+    """What the spawn would reserve against the budgets (only when a budget is set), and what
+    running spawns hold reserved now beside the ledger."""
+    if not routing.get("budget") or routing.get("broken"):
+        return None
+    ledger_path = paths.ledger_path(routing.get("ledger_path"), env)
+    usd, basis = budget.reservation({"tool_input": tool_input or {}}, routing, ledger_path=ledger_path)
+    held = budget.reserved_now(ledger_path, routing)
+    return {"usd": usd, "basis": basis, "held_usd": held["usd"], "held_spawns": held["spawns"]}

@@ -45,6 +45,8 @@ REPOSITORY_LAYERS = ("project", "local")
 # Where a user sets what a repository's config may not (the ``~`` form when none is given).
 USER_CONFIG_HINT = "~/.claude/cco-hooks.yaml"
 DEFAULT_WARN_AT = 0.8
+# The per-spawn caps (``caps`` at the top and in an agent rule; enforced by ``cco_hooks.caps``).
+CAP_KEYS = ("max_usd", "max_requests", "max_tool_calls", "max_minutes", "warn_at")
 DEFAULT_DOWNGRADE_TO = "haiku"
 
 
@@ -113,7 +115,7 @@ def _rule_from(name, value, file, layer, problems):
                 "warning",
                 file,
                 f"{key_path}.{bounded.shorten(extra)}",
-                "unknown key, ignored; expected model, effort or mode.",
+                "unknown key, ignored; expected model, effort, mode or caps.",
             )
         )
     alias, why = models.to_alias(rule.model)
@@ -128,10 +130,15 @@ def _rule_from(name, value, file, layer, problems):
             )
         )
         return None
+    caps = rule.caps.model_dump(exclude_none=True, exclude={"__pydantic_extra__"}) if rule.caps else {}
+    caps = {k: v for k, v in caps.items() if k in CAP_KEYS}
     return {
         "model": alias,
         "effort": rule.effort,
         "mode": rule.mode,
+        "caps": caps or None,
+        # the keys a layer the user trusts set: only these may be above the top-level caps
+        "caps_trusted": [] if layer in REPOSITORY_LAYERS else sorted(caps),
         "pattern": name,
         "layer": layer,
         "source": file + (f" ({origin})" if origin else ""),
@@ -348,6 +355,7 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
         "export_otlp": (False, "default", None),
         "budget": ({}, None, None),
         "budget_sources": {},
+        "caps": ({}, None, None),
         "rules": {},
     }
     for layer in layers:
@@ -377,7 +385,11 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
         if cfg.get("budget"):
             merged["budget"] = (_merge_budget(merged["budget"][0], cfg["budget"], path, problems), name, path)
             _note_cap_sources(merged["budget_sources"], cfg["budget"], path)
-        merged["rules"].update(layer["rules"])
+        if cfg.get("caps"):
+            caps = {k: v for k, v in cfg["caps"].items() if k in CAP_KEYS and v is not None}
+            merged["caps"] = (dict(merged["caps"][0], **caps), name, path)
+        for key, rule in layer["rules"].items():
+            merged["rules"][key] = _carry_caps(merged["rules"].get(key), rule)
     ceiling, floor = merged["ceiling"][0], merged["floor"][0]
     if ceiling and floor and models.tier(floor) > models.tier(ceiling):
         source = merged["floor"][2]
@@ -437,7 +449,50 @@ def _repository_view(cfg, merged, path, problems, user_config) -> dict:
         )
     if cfg.get("budget"):
         cfg["budget"] = _tighter_budget(cfg["budget"], merged, path, problems, user_config)
+    if cfg.get("caps"):
+        cfg["caps"] = _tighter_caps(cfg["caps"], merged, path, problems, user_config)
     return cfg
+
+
+def _tighter_caps(section, merged, path, problems, user_config) -> dict:
+    """The part of a repository's ``caps`` that tightens the caps in force: a lower cap or a new one,
+    an earlier ``warn_at``. A higher one is reported and dropped."""
+    caps, _layer, where = merged["caps"]
+    kept = {}
+    for key in CAP_KEYS:
+        value = section.get(key)
+        if value is None:
+            continue
+        current = caps.get(key)
+        if key == "warn_at":
+            current = DEFAULT_WARN_AT if current is None else current
+        if current is None or value <= current:
+            kept[key] = value
+        else:
+            problems.append(
+                _ignored(
+                    path,
+                    f"caps.{key}",
+                    f"a repository's config can only tighten the caps: {value:g} is above {current:g} set in "
+                    f"{where or 'the embedded default'}; raise it there or in {user_config}.",
+                )
+            )
+    return kept
+
+
+def _carry_caps(previous, rule):
+    """A rule that replaces another for the same agent keeps the caps the earlier one set, per key,
+    under its own; one from a repository's layer can only lower them."""
+    if not isinstance(rule, dict) or not isinstance(previous, dict) or not previous.get("caps"):
+        return rule
+    caps = dict(previous["caps"])
+    own_trusted = rule.get("caps_trusted") or []
+    for key, value in (rule.get("caps") or {}).items():
+        if key not in own_trusted and key in caps and value > caps[key]:
+            continue
+        caps[key] = value
+    trusted = sorted(set(previous.get("caps_trusted") or []) | set(own_trusted))
+    return dict(rule, caps=caps, caps_trusted=trusted)
 
 
 def _tighter_budget(section, merged, path, problems, user_config) -> dict:
@@ -705,6 +760,10 @@ def build_routing(project, env) -> dict:
             if budget_value
             else None
         ),
+        "caps": merged["caps"][0] or None,
+        "caps_source": merged["caps"][2],
+        # whether any cap is set anywhere: a subagent's tool call leaves at once when none is
+        "caps_any": bool(merged["caps"][0]) or any(r.get("caps") for r in merged["rules"].values()),
         "problems": problems,
         "broken": broken,
     }

@@ -28,10 +28,26 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class Caps(_Section):
+    """Per-spawn caps, enforced on the subagent's own tool calls while it runs. From a project's config
+    (.claude/cco-hooks*) only what tightens them applies."""
+
+    max_usd: float | None = Field(
+        None, ge=0, description="Cost cap of one spawn (USD); also what a budget reserves for it while it runs."
+    )
+    max_requests: int | None = Field(None, ge=0, description="API requests one spawn may make.")
+    max_tool_calls: int | None = Field(None, ge=0, description="Tool calls one spawn may make; the next are denied.")
+    max_minutes: float | None = Field(None, ge=0, description="Minutes one spawn may run.")
+    warn_at: float | None = Field(
+        None, ge=0, le=1, description="Tell the subagent once to wrap up at this share of a cap (default 0.8)."
+    )
+
+
 class AgentRule(_Section):
     model: ModelSpelling = Field(description=_MODEL_DOC + " `inherit` leaves the model alone.")
     effort: Effort | None = Field(None, description="Reasoning effort to set on the spawn (rewrite mode).")
     mode: Mode | None = Field(None, description="Overrides the top-level mode for this agent.")
+    caps: Caps | None = Field(None, description="This agent's per-spawn caps, over the top-level `caps` per key.")
 
 
 class DefaultRule(_Section):
@@ -96,6 +112,12 @@ class Budget(_Section):
     warn_at: float | None = Field(
         None, ge=0, le=1, description="Tell the user when this share of a cap is spent (default 0.8)."
     )
+    reserve_usd: float | None = Field(
+        None,
+        ge=0,
+        description="What a running spawn reserves against every budget it falls under when neither a per-spawn "
+        "`caps.max_usd` nor its agent type's recent p90 cost says more (default 0).",
+    )
 
 
 class Config(_Section):
@@ -130,6 +152,9 @@ class Config(_Section):
     pricing: PricingSection | None = None
     budget: Budget | None = None
     export: ExportSection | None = None
+    caps: Caps | None = Field(
+        None, description="Per-spawn caps for every spawn; an agent rule's `caps` override per key."
+    )
 
 
 def json_schema() -> dict:

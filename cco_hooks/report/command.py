@@ -89,6 +89,8 @@ def run_report(
         return doc, build_dashboard(summaries, doc, filters, ledger_paths)
 
     doc, views = _report(ledger_paths, use_summary, stderr, zone, build)
+    if pending_count is not None:
+        doc["reserved"] = _reserved(live)
     if fmt == HTML:
         from cco_hooks.report.html import render_html
 
@@ -108,6 +110,16 @@ def run_report(
         )
         return 1
     return 0
+
+
+def _reserved(live):
+    """What running spawns hold reserved against the budgets now (``budget.reservations``)."""
+    from cco_hooks import budget
+
+    try:
+        return budget.reserved_now(live, None)
+    except Exception:  # noqa: BLE001 - a figure on the side never breaks the report
+        return None
 
 
 HTML = "html"  # one self-contained page (report/html.py), beside the text formats of render.py

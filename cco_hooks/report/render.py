@@ -191,6 +191,13 @@ def _footnotes(doc, shortened_models=False):
             f"{'their' if n != 1 else 'its'} transcript): in no row yet; a later report counts "
             f"{'them' if n != 1 else 'it'}."
         )
+    reserved = doc.get("reserved") or {}
+    if reserved.get("spawns"):
+        n = reserved["spawns"]
+        notes.append(
+            f"{format_usd(reserved['usd'])} is reserved against the budgets by {n} running spawn{'s' * (n != 1)} "
+            "(each holds its caps.max_usd, its agent type's recent p90 cost, or budget.reserve_usd until it ends)."
+        )
     if doc["group_by"] in ("day", "week", "month"):
         zone = doc.get("time_zone") or "UTC"
         where = "local time" if zone == "local" else visible(zone)

@@ -137,6 +137,10 @@ class Spawn:
     # answer this subagent's requests only once this file exists (at most 60 s): ties the subagent's
     # progress to an event elsewhere (e.g. a hook of the main loop), not to the machine's speed
     wait_for_file: str | None = None
+    # a model that obeys a hook's denial: once its last tool call was denied by a hook (the
+    # tool_result is an error beginning "PreToolUse:"), it answers its report at once (the last
+    # scripted turn's usage), instead of going on with the script
+    reports_when_denied: bool = False
 
     def __post_init__(self) -> None:
         if not self.marker:
@@ -249,6 +253,23 @@ class RecordedRequest:
     def tool_names(self) -> list[str]:
         tools = self.body.get("tools") if isinstance(self.body, dict) else None
         return [t.get("name") for t in tools or () if isinstance(t, dict)]
+
+
+def _last_tool_call_denied(messages: list) -> bool:
+    """The last user message answers a tool call with a hook's denial (``PreToolUse:…`` error)."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    content = users[-1].get("content") if users else None
+    for block in content if isinstance(content, list) else ():
+        if isinstance(block, dict) and block.get("type") == "tool_result" and block.get("is_error"):
+            if _text_of_result(block.get("content")).startswith("PreToolUse:"):
+                return True
+    return False
+
+
+def _text_of_result(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(c.get("text", "") for c in content or () if isinstance(c, dict))
 
 
 def _text_of(content: Any) -> str:
@@ -588,6 +609,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if marker is not None:
             spawn = scenario.spawn(marker)
             turn = sum(1 for m in messages[start + 1 :] if isinstance(m, dict) and m.get("role") == "assistant")
+            if spawn.reports_when_denied and turn < len(spawn.turns) and _last_tool_call_denied(messages):
+                return marker, turn, [_text_block(spawn.report_text)], "end_turn", spawn.turns[-1], "final"
             if turn < len(spawn.turns) - 1:
                 block = {
                     "type": "tool_use",

@@ -124,10 +124,27 @@ def test_real_hook_processes_load_no_heavy_module(recorder):
 
 
 def test_pre_tool_use_loads_no_accounting_reader(recorder):
-    """PreToolUse (the spawn waits for it) loads neither the transcript reader, the price table nor
-    the ledger lock: it only writes a pending part."""
+    """PreToolUse (the spawn waits for it) loads neither the transcript reader nor the price table:
+    it only writes a pending part. Under a budget it holds the ledger lock while it decides, so the
+    spawns of a parallel fan-out see each other's reservations; without one, not even the lock."""
     mods = recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_9", "python-pro"))
+    assert not mods & {"cco_hooks.transcript", "cco_hooks.pricing"}
+    assert "cco_hooks.ledger" in mods
+    recorder.hooks.write_config("version: 1\nagents: {python-pro: haiku}\n")
+    recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_warm2"))  # rebuilds the snapshot
+    mods = recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_10", "python-pro"))
     assert not mods & {"cco_hooks.transcript", "cco_hooks.pricing", "cco_hooks.ledger", "fcntl"}
+
+
+def test_a_main_loop_tool_call_that_is_no_spawn_leaves_before_the_snapshot(recorder):
+    """PreToolUse runs for every tool (the caps of running subagents): a main-loop Bash call leaves
+    before the config snapshot is read or anything past the preloaded modules is imported."""
+    recorder.hooks.write_config("version: 1\ncaps: {max_usd: 1}\n")
+    recorder.modules("pre-tool-use", recorder.hooks.pre("toolu_warm2"))  # rebuilds the snapshot
+    payload = dict(recorder.hooks.pre("toolu_11"), tool_name="Bash", tool_input={"command": "ls"})
+    mods = recorder.run("pre-tool-use", payload)
+    assert not {"cco_hooks.caps", "cco_hooks.live", "cco_hooks.budget", "cco_hooks.transcript"} & set(mods)
+    assert all(preloaded for name, preloaded in mods.items() if name.startswith("cco_hooks."))
 
 
 def test_the_shim_writes_and_then_uses_bytecode_despite_pythondontwritebytecode(tmp_path, monkeypatch):
@@ -177,7 +194,7 @@ def hook_modules_of(loaded):
 def test_each_event_preloads_what_it_runs_and_imports_only_the_budget(recorder):
     """Every module in cco_hooks.HOOK_MODULES[event] is preloaded from its bytecode, and the only
     hook modules a real process still imports the usual way are the budget's (loaded only when a
-    budget is configured, as here)."""
+    budget is configured, as here: the check, the running totals, and the ledger lock it is made under)."""
     h = recorder.hooks
     h.write_transcript("a1")
     runs = {
@@ -191,7 +208,7 @@ def test_each_event_preloads_what_it_runs_and_imports_only_the_budget(recorder):
         modules = hook_modules_of(loaded)
         listed = set(cco_hooks.HOOK_MODULES[event])
         assert {name for name, preloaded in modules.items() if preloaded} == listed, event
-        assert set(modules) - listed <= {"budget", "totals"}, event
+        assert set(modules) - listed <= {"budget", "totals", "ledger"}, event
     assert {"budget", "totals"} <= set(hook_modules_of(runs["pre-tool-use"])), "the budget check ran"
 
 

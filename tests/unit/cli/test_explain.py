@@ -174,3 +174,20 @@ def test_explain_within_every_cap(tmp_path, project, cli):
 def test_explain_without_a_budget_prints_no_budget_line(project, cli):
     result = cli("explain", "--agent", "python-pro", "--project", str(project.root))
     assert "budget:" not in result.output
+
+
+def test_explain_shows_the_reservation_and_what_running_spawns_hold(tmp_path, cli):
+    """Under a budget, explain says what the spawn would reserve and why, what running spawns
+    hold reserved now, and the caps its subagent runs under."""
+    from tests.support.hookproc import Hooks
+
+    hooks = Hooks(tmp_path)
+    hooks.write_config("version: 1\ncaps: {max_usd: 0.4, max_tool_calls: 30}\nbudget: {session_usd: 5}\n")
+    assert hooks.run_main("pre-tool-use", hooks.pre("toolu_r1"))[0] == 0  # a running spawn: holds $0.40
+    result = cli("explain", "--agent", "general-purpose", "--project", str(hooks.project))
+    assert result.exit_code == 0, result.output
+    assert "reserves:  $0.4000 (caps.max_usd)" in result.output
+    assert "running spawns hold $0.4000 now (1)" in result.output
+    assert "caps:      max_usd: 0.4, max_tool_calls: 30" in result.output
+    data = json.loads(cli("explain", "--json", "--agent", "general-purpose", "--project", str(hooks.project)).output)
+    assert data["reservation"] == {"usd": 0.4, "basis": "caps.max_usd", "held_usd": 0.4, "held_spawns": 1}

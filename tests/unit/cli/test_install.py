@@ -164,7 +164,7 @@ def test_install_creates_missing_file_and_dir(env, project):
     assert list(settings["hooks"]) == EVENTS
     assert_installed_once(settings)
     assert settings["hooks"]["PreToolUse"][0] == {
-        "matcher": "Task|Agent",
+        "matcher": "*",  # every tool: the caps of running subagents act on their own tool calls
         "hooks": [{"type": "command", "command": inst.hook_command("pre-tool-use"), "timeout": 10}],
     }
     assert settings["hooks"]["PostToolUse"][0]["hooks"][0]["timeout"] == 30
@@ -261,7 +261,7 @@ def test_uninstall_keeps_foreign_hooks_sharing_our_group(env, project):
     settings["hooks"]["PreToolUse"][0]["hooks"].append(foreign)
     write_settings(path, settings)
     inst.uninstall("project", str(project), env)
-    assert load(path) == {"hooks": {"PreToolUse": [{"matcher": "Task|Agent", "hooks": [foreign]}]}}
+    assert load(path) == {"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [foreign]}]}}
 
 
 def test_uninstall_leaves_groups_that_were_already_empty(env, project):
@@ -321,7 +321,7 @@ def test_stale_copies_are_replaced_not_duplicated(env, project):
     pre = settings["hooks"]["PreToolUse"]
     assert pre[0] == stale["hooks"]["PreToolUse"][0]
     assert pre[1] == {"matcher": "Task", "hooks": [{"type": "command", "command": "echo keep-me"}]}
-    assert pre[2]["matcher"] == "Task|Agent"
+    assert pre[2]["matcher"] == "*"
     assert settings["hooks"]["Stop"] == [{"hooks": [inst.desired_hooks()["Stop"]]}]  # updated in place
     assert inst.install("project", str(project), env).changed is False
 

@@ -487,3 +487,32 @@ def test_a_repository_layer_cannot_turn_export_on_or_off(project, layer):
     project.write_user_config("version: 1\nexport: {otlp: true}\n")
     project.write_config("version: 1\nexport: {otlp: false}\n", name=REPOSITORY_LAYER_FILES[layer])
     assert project.routing()["export_otlp"] is True
+
+
+@pytest.mark.parametrize(
+    ("user", "repository", "expected", "ignored_keys"),
+    [
+        ("max_usd: 1", "max_usd: 5", {"max_usd": 1}, {"caps.max_usd"}),
+        ("max_usd: 1", "max_usd: 0.5, max_tool_calls: 9", {"max_usd": 0.5, "max_tool_calls": 9}, set()),
+        ("max_usd: 1", "warn_at: 0.9", {"max_usd": 1}, {"caps.warn_at"}),
+        ("max_usd: 1, warn_at: 0.5", "warn_at: 0.4", {"max_usd": 1, "warn_at": 0.4}, set()),
+    ],
+)
+def test_repository_caps_can_only_tighten(project, user, repository, expected, ignored_keys):
+    project.write_user_config(f"version: 1\ncaps: {{{user}}}\n")
+    path = project.write_config(f"version: 1\ncaps: {{{repository}}}\n")
+    routing = project.routing()
+    assert routing["caps"] == expected and routing["caps_any"] is True
+    found = ignored(routing)
+    assert set(found) == ignored_keys
+    for problem in found.values():
+        assert problem["file"] == str(path) and "can only tighten the caps" in problem["message"]
+
+
+def test_an_agent_rule_keeps_the_caps_an_earlier_rule_set_for_it(project):
+    """A repository's rule for the same agent replaces its model, not the user's caps for it."""
+    project.write_user_config("version: 1\nagents:\n  python-pro: {model: sonnet, caps: {max_usd: 2}}\n")
+    project.write_config("version: 1\nagents:\n  python-pro: {model: haiku, caps: {max_usd: 9, max_requests: 5}}\n")
+    rule = project.routing()["exact"]["python-pro"]
+    assert rule["model"] == "haiku"
+    assert rule["caps"] == {"max_usd": 2, "max_requests": 5} and rule["caps_trusted"] == ["max_usd"]

@@ -334,3 +334,54 @@ def test_totals_counted_in_another_zone_are_rebuilt_not_trusted(hooks):
     with open(path, "w") as f:
         json.dump(data, f)
     assert totals.read_totals(hooks.ledger, paris)["days"] == counted["days"]
+
+
+# --------------------------------------------------------------------------- reservations
+
+
+def test_running_spawns_reserve_their_cost_cap_so_a_fan_out_stays_within_the_session_budget(hooks):
+    """Each launched spawn reserves its caps.max_usd: the third of a fan-out under a $1 session
+    budget would overrun it and is denied, naming what is reserved; settling releases it."""
+    hooks.write_config("version: 1\ncaps: {max_usd: 0.4}\nbudget: {session_usd: 1}\n")
+    assert denial(pre(hooks, "toolu_f1")) is None
+    assert denial(pre(hooks, "toolu_f2")) is None
+    assert budget.reserved_now(hooks.ledger, {"budget": {}}) == {"usd": pytest.approx(0.8), "spawns": 2}
+    reason = denial(pre(hooks, "toolu_f3"))
+    assert "this session's budget" in reason and "$0.8000 reserved by running spawns" in reason
+    assert "would reserve $0.4000 more" in reason
+    records, _ = hooks.read_ledger()
+    assert [r["status"] for r in records] == ["denied"]  # a denied spawn reserves nothing
+    assert budget.reserved_now(hooks.ledger, {"budget": {}})["spawns"] == 2
+
+
+def test_a_stopped_spawn_counts_by_its_transcript_not_its_reservation(hooks):
+    hooks.write_config("version: 1\ncaps: {max_usd: 5}\nbudget: {session_usd: 100}\n")
+    hooks.write_transcript("a1")
+    hooks.write_meta("a1", "toolu_1")
+    hooks.run_main("pre-tool-use", hooks.pre("toolu_1"))
+    assert budget.reserved_now(hooks.ledger, {})["usd"] == 5
+    hooks.run_main("subagent-stop", hooks.stop("a1"))  # foreground: its PostToolUse settles it
+    stopped = set()
+    costs = budget.unsettled_costs(hooks.ledger, {}, None, stopped)
+    assert [c[3] for c in costs] == [pytest.approx(OPUS_RUN)]
+    assert budget.reservations(hooks.ledger, skip=stopped) == []
+    hooks.run_main("post-tool-use", hooks.post_completed("toolu_1", "a1"))
+    assert budget.reserved_now(hooks.ledger, {}) == {"usd": 0, "spawns": 0}  # settled: released
+
+
+def test_without_a_cap_a_spawn_reserves_its_agent_types_recent_p90_else_reserve_usd(hooks):
+    hooks.write_config("version: 1\nbudget: {daily_usd: 100, reserve_usd: 0.05}\n")
+    payload = hooks.pre("toolu_x", "python-pro")
+    snap = {"budget": {"reserve_usd": 0.05}}
+    assert budget.reservation(payload, snap, ledger_path=hooks.ledger) == (0.05, "budget.reserve_usd")
+    for n in range(3):
+        hooks.spend(n, agent_type="python-pro")
+    usd, basis = budget.reservation(payload, snap, ledger_path=hooks.ledger)
+    assert usd == pytest.approx(OPUS_RUN) and basis == "p90 of the last 3 python-pro spawns"
+
+
+@pytest.mark.parametrize(
+    ("costs", "expected"), [([1.0], 1.0), ([1.0, 2.0], 2.0), ([float(n) for n in range(1, 11)], 9.0)]
+)
+def test_p90_is_the_nearest_rank(costs, expected):
+    assert budget.p90(costs) == expected

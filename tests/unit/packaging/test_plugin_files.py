@@ -63,7 +63,7 @@ def test_hooks_file_registers_the_four_events():
         if spec.matcher is None:
             assert "matcher" not in group
         else:
-            assert group["matcher"] == "Task|Agent"
+            assert group["matcher"] == spec.matcher
         [hook] = group["hooks"]
         assert hook["type"] == "command" and hook["timeout"] == spec.timeout
         match = PLUGIN_COMMAND.match(hook["command"])

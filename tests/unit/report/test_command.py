@@ -191,3 +191,19 @@ def test_a_zero_device_planted_as_the_live_ledger_is_refused(tmp_path):
     result = report_process(CCO_HOOKS_LEDGER=str(device))
     assert result.returncode != 0 and str(device) in result.stderr and "character device" in result.stderr
     assert stat.S_IMODE(os.lstat(device).st_mode) == 0o666
+
+
+def test_the_live_report_shows_what_running_spawns_reserve(tmp_path):
+    from tests.support.hookproc import Hooks
+
+    hooks = Hooks(tmp_path)
+    hooks.write_config("version: 1\ncaps: {max_usd: 0.25}\nbudget: {daily_usd: 10}\n")
+    hooks.spend(1)
+    for n in (1, 2):
+        assert hooks.run_main("pre-tool-use", hooks.pre(f"toolu_run{n}"))[0] == 0
+    out, err = io.StringIO(), io.StringIO()
+    assert run_report(ledgers=[hooks.ledger], fmt="json", stdout=out, stderr=err, settle=False) == 0
+    assert json.loads(out.getvalue())["reserved"] == {"usd": 0.5, "spawns": 2}
+    out = io.StringIO()
+    run_report(ledgers=[hooks.ledger], fmt="table", stdout=out, stderr=err, settle=False, width=200)
+    assert "$0.5000 is reserved against the budgets by 2 running spawns" in out.getvalue()
