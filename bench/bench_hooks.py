@@ -25,6 +25,10 @@ Commands (all with this interpreter, ``sys.executable``, never a pyenv shell shi
 - ``post, fg``        PostToolUse ``completed``: joins and prices the 1 MB transcript, one record
 - ``post, bg``        PostToolUse ``async_launched`` of a background spawn (nothing to price yet)
 - ``stop, bg``        SubagentStop of that background spawn: prices the 1 MB transcript, one record
+- ``statusline``      ``cco-hooks statusline`` as ``install --statusline`` registers it, on the status
+  JSON of a session with a running subagent (its 1 MB transcript unchanged since the last refresh,
+  so its cost comes from the cache) and a budget; the ledger grows by the other rows' records
+  between runs, so each run also reads the new ledger lines and the running totals
 
 The hook commands are ``<python> -S <repo>/cco_hooks/_shim.py <event>`` (``install.hook_command``),
 run with the environment Claude Code gives hooks (``CLAUDE_PROJECT_DIR``, ``CLAUDE_CONFIG_DIR``...)
@@ -34,7 +38,8 @@ that the hooks load their modules from those ``.pyc`` files. Each subagent trans
 built from the real lines of ``payloads-2.1.328/subagent-transcript.jsonl`` (distinct message ids,
 repeated content-block lines, big tool results); every spawn must end priced in the ledger.
 
-Targets: pre and pre, main-loop tool ≤ 1.3x bare (wall) and ≤ 1.2x bare (peak RSS); post and stop ≤ 2x bare.
+Targets: pre and pre, main-loop tool ≤ 1.3x bare (wall) and ≤ 1.2x bare (peak RSS); post and stop ≤ 2x
+bare; statusline ≤ 1.5x bare.
 No timing is asserted anywhere in the tests.
 """
 
@@ -69,7 +74,14 @@ BILLION_LAUGHS = (
     + "agents: {python-pro: *a8}\n"
 )
 
-TARGETS = {"pre": (1.3, 1.2), "pre, main-loop tool": (1.3, 1.2), "post, fg": (2.0, None), "stop, bg": (2.0, None)}
+TARGETS = {
+    "pre": (1.3, 1.2),
+    "pre, main-loop tool": (1.3, 1.2),
+    "post, fg": (2.0, None),
+    "stop, bg": (2.0, None),
+    "statusline": (1.5, None),
+}
+STATUS_SESSION = "5a7e11e0-0000-4000-8000-000000000001"  # the session the status line is drawn for
 
 
 def load_payload(name):
@@ -252,6 +264,27 @@ class Setup:
         )
         return {k: self._write(f"{tag}.{k}.json", v) for k, v in (("pre", pre), ("post", post), ("stop", stop))}
 
+    def status_payload(self):
+        """The status JSON Claude Code's UI pipes to the statusLine command, for a session of its own
+        with one running subagent (a 1 MB transcript, not in the ledger)."""
+        subagents = os.path.join(self.session_dir, STATUS_SESSION, "subagents")
+        os.makedirs(subagents, exist_ok=True)
+        os.link(self.transcript, os.path.join(subagents, "agent-arunning.jsonl"))
+        transcript = os.path.join(self.session_dir, STATUS_SESSION + ".jsonl")
+        shutil.copy(self.session_transcript, transcript)
+        status = {
+            "session_id": STATUS_SESSION,
+            "transcript_path": transcript,
+            "cwd": self.project,
+            "model": {"id": "claude-opus-5-5", "display_name": "Opus 5.5"},
+            "workspace": {"current_dir": self.project, "project_dir": self.project, "added_dirs": []},
+            "version": "2.1.332",
+            "output_style": {"name": "default"},
+            "cost": {"total_cost_usd": 1.25, "total_duration_ms": 1, "total_api_duration_ms": 1},
+            "exceeds_200k_tokens": False,
+        }
+        return self._write("status.json", status)
+
 
 # ----------------------------------------------------------------------------- running
 
@@ -404,6 +437,7 @@ def _run(args, root):
     hook = install.hook_command("pre-tool-use")  # the command string as installed, for the record
     out = os.path.join(root, "out")
     nothing = setup._write("empty.json", {})
+    status = setup.status_payload()
     venv_py = None if args.no_venv else make_venv(root)
 
     def hook_argv(event):
@@ -438,6 +472,7 @@ def _run(args, root):
         groups.append([("pre, subagent tool", hook_argv("pre-tool-use"), setup.env, tools["sub"])])
         hostile = setup.spawn_payloads(tag + "h", background=False, project=setup.hostile_project)
         groups.append([("pre, broken layer", hook_argv("pre-tool-use"), setup.hostile_env, hostile["pre"])])
+        groups.append([("statusline", hook_argv("statusline"), setup.env, status)])
         return groups
 
     results = {}
@@ -464,7 +499,10 @@ def _run(args, root):
                     err = f.read()
                 with open(out, encoding="utf-8", errors="replace") as f:
                     stdout = f.read()
-                if code != 0 or err or (stdout.strip() and not isinstance(json.loads(stdout), dict)):
+                if name == "statusline":
+                    if code != 0 or err or not stdout.startswith("cco-hooks │ session $1.25 · subagents $"):
+                        errors.append(f"{name}: exit {code}, stderr {err[:300]!r}, stdout {stdout[:300]!r}")
+                elif code != 0 or err or (stdout.strip() and not isinstance(json.loads(stdout), dict)):
                     errors.append(f"{name}: exit {code}, stderr {err[:300]!r}, stdout {stdout[:300]!r}")
                 if r >= args.warmup:
                     results.setdefault(name, []).append(wall)

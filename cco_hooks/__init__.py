@@ -14,6 +14,7 @@ HOOK_MODULES = {
     "subagent-stop": _ROUTING + _RECORDING + _SETTLING,
     "stop": _ROUTING + _RECORDING + _SETTLING,
     "session-end": _ROUTING + _RECORDING + _SETTLING,
+    "statusline": ("fastjson", "files", "paths", "hookio", "coerce", "agents", "snapshot", "statusline"),
 }
 
 

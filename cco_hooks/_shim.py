@@ -30,8 +30,12 @@ try:
     # shadow the stdlib modules the hook imports.
     del sys.path[0]
     sys.path.append(package_parent)
-    cco_hooks.load_hook_modules(sys.argv[1] if len(sys.argv) > 1 else "")  # faster than import: see there
-    from cco_hooks.hook_main import main
+    event = sys.argv[1] if len(sys.argv) > 1 else ""
+    cco_hooks.load_hook_modules(event)  # faster than import: see there
+    if event == "statusline":  # Claude Code's statusLine command, not a hook: its own entry point
+        from cco_hooks.statusline import main
+    else:
+        from cco_hooks.hook_main import main
 except Exception as exc:  # noqa: BLE001 - fail open
     sys.stderr.write(
         "cco-hooks: cannot load the hook from %s (%s: %s); hook skipped\n" % (package_parent, type(exc).__name__, exc)

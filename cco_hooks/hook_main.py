@@ -134,6 +134,8 @@ def pre_tool_use(payload, state):
         decision = policy.decide(tool_name, tool_input, snap, os.environ, None)
         _record_pre(payload, snap, decision, state)
     out = policy.hook_output(decision)
+    if snap.get("feedback") is True:
+        out = _with_feedback_figures(out, decision, payload, snap, state)
     messages = [m for m in (message, state.pop("told", None)) if m]
     if messages:
         out = dict(out or {}, systemMessage=" ".join(messages))
@@ -205,7 +207,39 @@ def post_tool_use(payload, state):
 
     accounting.on_post_tool_use(payload, _ledger_path(snap), _prices(snap))  # settles what it completes
     _export_after_settling(snap, _ledger_path(snap))
-    return _told(state)
+    out = _told(state)
+    if snap.get("feedback") is True:
+        try:
+            from cco_hooks import feedback
+
+            context = feedback.after_spawn(payload, snap, _ledger_path(snap))
+        except Exception:
+            _report_internal("post-tool-use feedback", sys.exc_info(), state, "the spawn's cost is not told to Claude")
+            return _told(state) or out
+        out = dict(out or {}, hookSpecificOutput={"hookEventName": "PostToolUse", "additionalContext": context})
+    return out
+
+
+def _with_feedback_figures(out, decision, payload, snap, state):
+    """``feedback: true``: a denial's reason, and a budget downgrade (as ``additionalContext``: a
+    rewrite has no reason Claude sees), carry the model and the budget left."""
+    specific = (out or {}).get("hookSpecificOutput")
+    budget_rewrite = decision.get("action") == "rewrite" and str(decision.get("rule") or "").startswith("budget.")
+    if not isinstance(specific, dict) or not (decision.get("action") == "deny" or budget_rewrite):
+        return out
+    try:
+        from cco_hooks import feedback
+
+        figures = feedback.with_figures(decision, payload, snap, _ledger_path(snap))
+    except Exception:
+        _report_internal("pre-tool-use feedback", sys.exc_info(), state, "the decision stands, without its figures")
+        return out
+    specific = dict(specific)
+    if decision.get("action") == "deny":
+        specific["permissionDecisionReason"] = f"{specific.get('permissionDecisionReason', '')} {figures}".strip()
+    else:
+        specific["additionalContext"] = f"{decision.get('reason')} {figures}"
+    return dict(out, hookSpecificOutput=specific)
 
 
 def subagent_stop(payload, state):

@@ -20,7 +20,7 @@ MAX_PAYLOAD_BYTES = 64 * 1024 * 1024  # real payloads are a few KiB; a prompt ca
 # others 30 s). Past it, Claude Code would kill the hook: a PreToolUse denial would silently become
 # "proceed", and a part being written could be lost. Once the deadline has passed every wait gives
 # up at once: the decision is still answered and the spawn's part is left for a later settle.
-WAIT_BUDGET_S = {"pre-tool-use": 5.0}
+WAIT_BUDGET_S = {"pre-tool-use": 5.0, "statusline": 3.0}  # the status line runs on every refresh
 DEFAULT_WAIT_BUDGET_S = 20.0
 READ_CHUNK = 1 << 16
 

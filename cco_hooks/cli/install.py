@@ -384,13 +384,21 @@ def install(
     *,
     python: str | None = None,
     shim: str | None = None,
+    statusline: bool = False,
 ) -> InstallResult:
-    """Merge our four hooks into the scope's settings file. Idempotent; keeps everything else."""
+    """Merge our four hooks into the scope's settings file (and, with ``statusline``, our status
+    line, wrapping one already there). Idempotent; keeps everything else."""
     _check_scope(scope)
     path = settings_path(scope, project_dir, env)
     settings, existed = _load(path)
     before = json.dumps(settings)
     added, removed = merge(settings, python, shim, path)
+    if statusline:
+        from cco_hooks.cli import statusline_install
+
+        ours = hook_command(statusline_install.ARG, python, shim)
+        if statusline_install.merge(settings, ours, is_shim_path, path):
+            added.append(statusline_install.SETTING)
     result = InstallResult("install", scope, path, changed=False, created=not existed, added=added, removed=removed)
     if json.dumps(settings) == before and existed:
         return result
@@ -405,6 +413,10 @@ def uninstall(scope: str = "project", project_dir: str | None = None, env: dict 
     path = settings_path(scope, project_dir, env)
     settings, existed = _load(path)
     removed = unmerge(settings, path) if existed else 0
+    if existed:
+        from cco_hooks.cli import statusline_install
+
+        removed += statusline_install.unmerge(settings, is_shim_path, path)  # theirs, if ours wrapped one, comes back
     result = InstallResult("uninstall", scope, path, changed=False, removed=removed)
     if removed:
         result.backup = _write_settings(path, settings, existed)
@@ -412,9 +424,11 @@ def uninstall(scope: str = "project", project_dir: str | None = None, env: dict 
     return result
 
 
-def run_install(scope: str, project_dir: str | None, env: dict, out: Callable[[str], None]) -> int:
+def run_install(
+    scope: str, project_dir: str | None, env: dict, out: Callable[[str], None], statusline: bool = False
+) -> int:
     """``cco-hooks install``: register the hooks in the scope's settings file; say what changed."""
-    out(describe(install(scope, project_dir, env)))
+    out(describe(install(scope, project_dir, env, statusline=statusline)))
     return 0
 
 

@@ -60,11 +60,17 @@ scope_option = click.option(
 @main.command()
 @scope_option
 @project_option
-def install(scope: str, project_dir: str | None) -> None:
+@click.option(
+    "--statusline",
+    is_flag=True,
+    help="Also set Claude Code's statusLine to `cco-hooks statusline` (a status line already set is kept, "
+    "shown first; uninstall restores it).",
+)
+def install(scope: str, project_dir: str | None, statusline: bool) -> None:
     """Register the hooks in a Claude Code settings file (idempotent, backed up)."""
     from cco_hooks.cli.install import run_install
 
-    _run(run_install, scope, project_dir, dict(os.environ), _out)
+    _run(run_install, scope, project_dir, dict(os.environ), _out, statusline=statusline)
 
 
 @main.command()
@@ -75,6 +81,17 @@ def uninstall(scope: str, project_dir: str | None) -> None:
     from cco_hooks.cli.install import run_uninstall
 
     _run(run_uninstall, scope, project_dir, dict(os.environ), _out)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--wrap", "wrapped", default=None, help="Run this status line command first and show its output.")
+def statusline(wrapped: str | None) -> None:
+    """Print the status line for the status JSON on stdin (what Claude Code's statusLine runs).
+
+    `install --statusline` registers the fast entry (`python -S .../_shim.py statusline`), not this."""
+    from cco_hooks import statusline as status
+
+    sys.exit(status.main([status.WRAP_FLAG, wrapped] if wrapped else []))
 
 
 @main.group()

@@ -347,6 +347,7 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
         "on_error": ("allow", "default", None),
         "agent_files": (False, "default", None),
         "route_fork": (False, "default", None),
+        "feedback": (False, "default", None),
         "default": ({"model": "inherit", "effort": None}, "default", None),
         "ceiling": (None, None, None),
         "floor": (None, None, None),
@@ -365,7 +366,7 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
         problems = layer["problems"]
         if name in REPOSITORY_LAYERS:
             cfg = _repository_view(cfg, merged, path, problems, user_config)
-        for key in ("mode", "on_error", "agent_files", "route_fork"):
+        for key in ("mode", "on_error", "agent_files", "route_fork", "feedback"):
             if key in cfg:
                 merged[key] = (cfg[key], name, path)
         if "default" in cfg:
@@ -737,6 +738,7 @@ def build_routing(project, env) -> dict:
         "mode_source": merged["mode"][2],
         "on_error": merged["on_error"][0],
         "route_fork": bool(merged["route_fork"][0]),
+        "feedback": merged["feedback"][0] is True,
         "agent_files": agent_files_on,
         "default": _default_rule(merged),
         "limits": {

@@ -148,6 +148,11 @@ class Config(_Section):
         None, description="Use the `model:` frontmatter of .claude/agents/<name>.md (project, then user) as rules."
     )
     route_fork: bool | None = Field(None, description="Apply rules to `fork` spawns (Claude Code ignores their model).")
+    feedback: bool | None = Field(
+        None,
+        description="Tell Claude each spawn's model, cost and the budget left (PostToolUse additionalContext), "
+        "and put the same figures in denial and budget-downgrade reasons.",
+    )
     ledger: LedgerSection | None = None
     pricing: PricingSection | None = None
     budget: Budget | None = None
