@@ -3,7 +3,6 @@
 import json
 import multiprocessing
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -144,22 +143,25 @@ def test_the_reference_session_agrees_with_claude_codes_cost_state(hooks):
     assert share == pytest.approx((0.4865 + 0.24325 + 0.0516125) / 0.7826825, abs=1e-9)
 
 
-def test_final_line_landing_during_the_bounded_wait(hooks):
+def test_final_line_landing_during_the_bounded_wait(hooks, monkeypatch):
+    """SubagentStop fired before the final message was on disk; it lands during the hook's bounded
+    wait (on a fake clock: the first poll's sleep is when Claude Code writes it), and the hook then
+    records the spawn itself, without waiting out the rest of its window."""
     hooks.run_pre("toolu_2", model="haiku", background=True)
     hooks.run_post(hooks.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
     hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5", upto=3)
+    clock = {"now": 1000.0, "sleeps": 0}
 
-    def finish():
-        time.sleep(0.1)
-        hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
+    def sleep(seconds):
+        clock["now"] += seconds
+        clock["sleeps"] += 1
+        if clock["sleeps"] == 1:  # the final line lands while the hook waits
+            hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
 
-    thread = threading.Thread(target=finish)
-    thread.start()
-    start = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(time, "sleep", sleep)
     accounting.on_subagent_stop(hooks.stop("ab89ef272c1ab95db"), hooks.ledger, hooks.prices)
-    elapsed = time.monotonic() - start
-    thread.join()
-    assert elapsed < 0.45
+    assert clock["sleeps"] == 1  # it stopped waiting once the line was there
     r = only(hooks.records())  # recorded by the SubagentStop hook itself
     assert r["requests"] == 2
 
@@ -174,10 +176,12 @@ def test_replaying_every_hook_twice_gives_one_record(hooks):
     assert len(hooks.records()) == 1
     assert hooks.pending() == []
     assert hooks.settle(later=completion.ORPHAN_S + 1, force=True) == 0
-    # a late replay does not wait 0.5 s: the tombstone is checked first
-    start = time.monotonic()
-    accounting.on_subagent_stop(hooks.stop("a887642912c4f6be6"), hooks.ledger, hooks.prices)
-    assert time.monotonic() - start < 0.3
+    # a late replay does not wait for a final message: the tombstone is checked first
+    slept = []
+    with pytest.MonkeyPatch.context() as fake:
+        fake.setattr(time, "sleep", slept.append)
+        accounting.on_subagent_stop(hooks.stop("a887642912c4f6be6"), hooks.ledger, hooks.prices)
+    assert slept == []
     assert len(hooks.records()) == 1
 
 
@@ -429,9 +433,11 @@ def test_pre_tool_use_does_not_wait_for_the_ledger_lock(hooks):
     holder.start()
     try:
         assert ready.wait(10)
-        start = time.monotonic()
-        hooks.run_pre("toolu_3", model="opus")
-        assert time.monotonic() - start < 0.2
+        slept = []
+        with pytest.MonkeyPatch.context() as fake:
+            fake.setattr(time, "sleep", slept.append)
+            hooks.run_pre("toolu_3", model="opus")
+        assert slept == []  # PreToolUse never waits for the lock to write its part
         assert hooks.pending() == [f"{SID}.toolu_3.pre.json"]
     finally:
         release.set()

@@ -9,13 +9,16 @@ from cco_hooks import accounting, completion
 from tests.support.hookproc import COST, only
 
 
-def test_stop_before_the_transcript_exists_is_settled_later_exactly_once(hooks):
+def test_stop_before_the_transcript_exists_is_settled_later_exactly_once(hooks, monkeypatch):
     hooks.run_pre("toolu_2", model="haiku", background=True)
     hooks.run_post(hooks.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
-    start = time.monotonic()
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(time, "sleep", lambda s: clock.__setitem__("now", clock["now"] + s))
     hooks.run_stop(hooks.stop("ab89ef272c1ab95db"))
-    elapsed = time.monotonic() - start
-    assert 0.4 <= elapsed < 1.5  # the bounded wait, then it is left pending
+    monkeypatch.undo()
+    # the bounded wait (on the fake clock), then it is left pending
+    assert accounting.stop_wait_s() <= clock["now"] - 1000.0 < accounting.stop_wait_s() + 0.2
     assert hooks.records() == []
     assert any(n.endswith(".stop.json") for n in hooks.pending())
     hooks.write_transcript("ab89ef272c1ab95db", model="claude-haiku-5-5")
@@ -124,9 +127,11 @@ def test_transcript_that_may_not_be_read(hooks, tmp_path, where):
         reason = "transcript_not_regular"
     hooks.run_pre("toolu_2", model="haiku", background=True)
     hooks.run_post(hooks.post_async("toolu_2", "ab89ef272c1ab95db", model_in="haiku"))
-    start = time.monotonic()
-    hooks.run_stop(hooks.stop("ab89ef272c1ab95db", path=path))
-    assert time.monotonic() - start < 0.4  # no point waiting for such a file
+    slept = []
+    with pytest.MonkeyPatch.context() as fake:
+        fake.setattr(time, "sleep", slept.append)
+        hooks.run_stop(hooks.stop("ab89ef272c1ab95db", path=path))
+    assert slept == []  # no point waiting for such a file
     r = only(hooks.records())
     assert r["status"] == "unpriced" and r["unpriced_reason"] == reason
 

@@ -208,10 +208,14 @@ def test_lock_timeout_returns_false_and_append_still_lands(tmp_path):
     holder.start()
     try:
         assert ready.wait(10)
-        start = time.monotonic()
-        with ledger.locked(path, timeout=0.1) as ok:
-            assert not ok
-        assert time.monotonic() - start < 2
+        slept = []
+        with pytest.MonkeyPatch.context() as fake:
+            fake.setattr(time, "sleep", slept.append)
+            clock = {"now": 1000.0}
+            fake.setattr(time, "monotonic", lambda: clock["now"] + sum(slept))
+            with ledger.locked(path, timeout=0.1) as ok:
+                assert not ok
+        assert 0.1 <= sum(slept) < 0.1 + 0.021  # waited its timeout (on a fake clock), no longer
     finally:
         release.set()
         holder.join(10)
