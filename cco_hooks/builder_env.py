@@ -6,7 +6,8 @@ PATH Claude Code sees, often a bare one. So when that import fails, the hook doe
 internal error: it starts, in the background and detached from the hook (never inside its timeout),
 a setup that makes a venv under the plugin's data directory (``CLAUDE_PLUGIN_DATA``, which Claude
 Code gives plugin hooks; else cco-hooks' state directory) and pip-installs ``REQUIREMENTS`` into
-it; the spawn proceeds unchanged and the user is told once what is happening. Once the setup has
+it; the spawn proceeds unchanged and the user is told once what is happening. Only the plugin's
+own hooks do this (``runs_as_plugin``); elsewhere the message says what to install. Once the setup has
 written ``ready.json``, later hooks add that environment's site-packages after their own path and
 build the config as usual. A setup that fails says why, and what to do, once; it is tried again an
 hour later, or at once with ``python3 <plugin>/hooks/cco-hook setup``.
@@ -96,6 +97,8 @@ def unavailable(import_error, env=None, now=None):
 
     env = os.environ if env is None else env
     now = time.time() if now is None else now
+    if not runs_as_plugin(env):
+        return _missing(import_error)
     root = env_root(env)
     status = read_status(root)
     state = status.get("state")
@@ -114,14 +117,41 @@ def unavailable(import_error, env=None, now=None):
     )
 
 
+def package_parent():
+    """The directory holding the ``cco_hooks`` package: a plugin's root, or a site-packages."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def runs_as_plugin(env):
+    """Whether this hook is the plugin's (Claude Code's ``CLAUDE_PLUGIN_ROOT`` is our package's
+    parent). Only the plugin sets itself up: ``cco-hooks install`` registers a Python that pip gave
+    the packages already, so there a missing one is a broken install, fixed by installing."""
+    root = env.get("CLAUDE_PLUGIN_ROOT")
+    try:
+        return bool(root) and os.path.samefile(root, package_parent())
+    except (OSError, ValueError):
+        return False
+
+
+def _install_hint():
+    return f"`{sys.executable} -m pip install {' '.join(repr(r) for r in REQUIREMENTS)}`"
+
+
+def _missing(import_error):
+    return BuilderUnavailable(
+        f"cco-hooks: spawns are left unchanged: this python3 ({sys.executable}) cannot import the packages its "
+        f"config builder needs ({type(import_error).__name__}: {str(import_error)[:200]}). Fix: install them for "
+        f"it ({_install_hint()}), or reinstall cco-hooks with it.",
+        f"builder-missing:{sys.executable}",
+    )
+
+
 def _failed(root, reason, since):
-    exe = sys.executable
-    plugin_hook = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hooks", "cco-hook")
-    requirements = " ".join(f"'{r}'" for r in REQUIREMENTS)
+    plugin_hook = os.path.join(package_parent(), "hooks", "cco-hook")
     return BuilderUnavailable(
         f"cco-hooks: spawns are left unchanged: the packages its config builder needs could not be set up in "
-        f"{root} ({reason}). Fix: install them for this python3 (`{exe} -m pip install {requirements}`), or "
-        f"fix the cause and run `{exe} {plugin_hook} setup` (log: {_log_path(root)}).",
+        f"{root} ({reason}). Fix: install them for this python3 ({_install_hint()}), or fix the cause and run "
+        f"`{sys.executable} {plugin_hook} setup` (log: {_log_path(root)}).",
         f"builder-failed:{root}:{since}",
     )
 
@@ -146,7 +176,6 @@ def start_setup(root, env, now):
     except OSError:
         return int(now)
     _write_status(root, state="running", since=int(now), python=sys.version)
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = (
         "import sys; sys.path.append(sys.argv[1]); from cco_hooks import builder_env; "
         "raise SystemExit(builder_env.setup(sys.argv[2]))"
@@ -154,7 +183,7 @@ def start_setup(root, env, now):
     log_fd = os.open(_log_path(root), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | files.O_NOFOLLOW, 0o600)
     try:
         subprocess.Popen(
-            [sys.executable, "-S", "-c", code, package_parent, root],
+            [sys.executable, "-S", "-c", code, package_parent(), root],
             stdin=subprocess.DEVNULL,
             stdout=log_fd,
             stderr=log_fd,

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -89,16 +87,6 @@ def test_installed_from_the_marketplace_the_plugin_routes(claude_bin, run_e2e, f
     assert list((marketplace / "cco_hooks" / "__pycache__").glob("hook_main.*.pyc"))
 
 
-def bare_python(tmp_path: Path) -> Path:
-    """A venv with no pip and no site packages: `python3` there imports nothing third-party."""
-    venv = tmp_path / "bare-python"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python3"
-    probe = subprocess.run([str(python), "-c", "import pydantic"], capture_output=True, timeout=60)
-    assert probe.returncode != 0, "the bare python3 must not import pydantic"
-    return venv / "bin"
-
-
 def wait_for_setup(config_dir: Path) -> dict:
     """The private environment's status, once its setup has ended (ready or failed)."""
     deadline = time.monotonic() + SETUP_WAIT_S
@@ -116,14 +104,9 @@ def test_on_a_bare_python3_the_plugin_sets_itself_up_then_routes_yaml_and_json(
     claude_bin, run_e2e, fake_api, e2e_home, e2e_project, tmp_path
 ):
     install_from_marketplace(claude_bin, e2e_home, tmp_path)
-    bare_bin = bare_python(tmp_path)
+    bare_bin = wheelhouse.bare_python(tmp_path / "bare-python")
     wheels = wheelhouse.build(list(builder_env.REQUIREMENTS), tmp_path / "wheelhouse")
-    env_extra = {
-        "PATH": f"{bare_bin}:/usr/bin:/bin",
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheels),
-        "PIP_CONFIG_FILE": "/dev/null",
-    }
+    env_extra = {"PATH": f"{bare_bin}:/usr/bin:/bin", **wheelhouse.offline_pip_env(wheels)}
     write_agents(e2e_project, "python-pro", "chief-architect")
     # both formats: the user's layer in JSON, the project's in YAML
     (e2e_home / ".claude" / "cco-hooks.json").write_text('{"version": 1, "agents": {"chief-architect": "sonnet"}}')

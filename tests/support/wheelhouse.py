@@ -70,3 +70,21 @@ def build(requirements: list[str], directory: Path) -> Path:
     for name in closure(requirements):
         repack(name, directory)
     return directory
+
+
+def bare_python(directory: Path) -> Path:
+    """A venv made ``--without-pip`` and without system site packages: its ``bin/python3`` imports
+    nothing third-party, as a stock python3 with no packages. Returns its ``bin`` directory."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(directory)], check=True, timeout=120)
+    python = directory / "bin" / "python3"
+    probe = subprocess.run([str(python), "-c", "import pydantic"], capture_output=True, timeout=60)
+    assert probe.returncode != 0, f"{python} must not import pydantic"
+    return directory / "bin"
+
+
+def offline_pip_env(wheels: Path) -> dict[str, str]:
+    """pip, installing only from ``wheels`` (no index, no pip config of the machine's)."""
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_CONFIG_FILE": "/dev/null"}
