@@ -108,7 +108,10 @@ def unavailable(import_error, env=None, now=None):
     if state == "failed" and now - since < RETRY_AFTER_S:
         return _failed(root, str(status.get("reason") or "unknown"), since)
     if state != "running" or now - since >= STALE_RUN_S:
-        since = start_setup(root, env, now)
+        try:
+            since = start_setup(root, env, now)
+        except (OSError, ValueError) as exc:  # e.g. a data directory we cannot write
+            return _failed(root, f"the setup could not start: {type(exc).__name__}: {exc}", int(now))
     return BuilderUnavailable(
         f"cco-hooks: first use with this python3 ({sys.executable}, {sys.version.split()[0]}): setting up the "
         f"packages its config builder needs ({', '.join(REQUIREMENTS)}) in {root}, in the background; until it "

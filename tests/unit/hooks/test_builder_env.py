@@ -142,6 +142,28 @@ def test_a_setup_that_cannot_install_says_what_to_do(plugin_run, tmp_path):
     assert plugin_run(pre_tool_use(plugin_run.project), pip_env) == {}  # once; the spawn proceeds
     assert status_of(plugin_run.root) == status  # not retried within the hour
 
+    # The fix the message names: the setup in the foreground, here with a wheelhouse that has them.
+    wheels = wheelhouse.build(list(builder_env.REQUIREMENTS), tmp_path / "wheels")
+    setup = subprocess.run(
+        [str(bare_python), "-S", str(REPO / "hooks" / "cco-hook"), "setup"],
+        capture_output=True,
+        env={**plugin_run.env, **wheelhouse.offline_pip_env(wheels)},
+        timeout=SETUP_WAIT_S,
+    )
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    assert f"setting up the config builder's packages in {plugin_run.root}".encode() in setup.stdout
+    assert status_of(plugin_run.root)["state"] == "ready"
+    (plugin_run.project / ".claude" / "cco-hooks.yaml").write_text("version: 1\nagents: {python-pro: haiku}\n")
+    routed = plugin_run(pre_tool_use(plugin_run.project), pip_env)
+    assert routed["hookSpecificOutput"]["updatedInput"]["model"] == "haiku"
+
+
+def test_a_data_directory_it_cannot_write_is_told_with_the_fix(tmp_path):
+    env = plugin_env(tmp_path)
+    (tmp_path / "data").write_text("a file where the plugin's data directory should be")
+    error = builder_env.unavailable(ImportError("No module named 'pydantic'"), env)
+    assert "the setup could not start" in error.message and "-m pip install" in error.message
+
 
 def write_status(root: Path, **status) -> None:
     root.mkdir(parents=True, exist_ok=True)
