@@ -54,6 +54,9 @@ def _ignored_message(snap):
 
 
 def _problem_message(project, snap, session=None):
+    unbuilt = snap.get("unbuilt")
+    if isinstance(unbuilt, dict):  # the config builder's packages are missing: told once per setup attempt
+        return hookio.tell_once(str(unbuilt.get("topic")), str(unbuilt.get("message")))
     if snap.get("broken"):
         return _broken_message(snap, session)
     if snap.get("told"):

@@ -106,8 +106,10 @@ def load(project, env=None):
     layers_signed = layer_signature(project, env)
     try:
         snap = build(project, env)
-    except ImportError:
-        raise  # an install problem (pydantic or yaml missing): fixed by reinstalling, not by a layer edit
+    except ImportError as exc:
+        # pydantic or yaml missing: an install problem, fixed by installing, not by a layer edit, so
+        # the verdict is never stored. The plugin on a bare python3 sets them up (builder_env).
+        return _unbuilt(project, env, layers_signed, exc)
     except Exception:
         snap = _unbuildable(project, env, layers_signed, sys.exc_info())
     try:
@@ -127,7 +129,14 @@ def build(project, env):
         import site
 
         site.main()
-    from cco_hooks.config import build as config_build
+    try:
+        from cco_hooks.config import build as config_build
+    except ImportError:
+        from cco_hooks import builder_env  # a bare python3: the plugin's private environment, when ready
+
+        if not builder_env.activate(env):
+            raise
+        from cco_hooks.config import build as config_build
 
     routing = config_build.build_routing(project, env)
     return {
@@ -168,8 +177,34 @@ def _unbuildable(project, env, layers_signed, exc_info):
     }
 
 
+def _unbuilt(project, env, layers_signed, import_error):
+    """A snapshot that says the config builder's packages are missing (spawns proceed unchanged),
+    never stored: once they are there, the next hook builds the config. ``unbuilt`` is the message,
+    told once per setup attempt (``hook_main``)."""
+    from cco_hooks import builder_env
+
+    error = import_error if isinstance(import_error, builder_env.BuilderUnavailable) else None
+    error = error or builder_env.unavailable(import_error, env)
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "package_version": __version__,
+        "key": snapshot_key(project, env),
+        "project": project,
+        "layer_signature": layers_signed,
+        "agent_signature": [],
+        "plugin_agent_dirs": [],
+        "on_error": "allow",  # the layers' own on_error could not be read: fail open
+        "problems": [],
+        "broken": [f"error: {error.message.removeprefix('cco-hooks: ')}"],
+        "unbuilt": {"topic": error.topic, "message": error.message},
+        "told": False,
+    }
+
+
 def mark_told(project, env, snap):
     """Remember that this snapshot's problems were shown, so the user is told once."""
+    if snap.get("unbuilt"):
+        return  # never stored: see _unbuilt
     snap["told"] = True
     try:
         files.write_private(snapshot_path(project, env), fastjson.dumps(snap))

@@ -3,8 +3,6 @@
 import os
 import stat
 
-import pytest
-
 from cco_hooks import snapshot
 
 
@@ -145,19 +143,3 @@ def test_a_config_that_fails_to_build_is_cached_as_broken_until_a_layer_changes(
     assert load(project) == snap and len(calls) == 1  # the verdict is reused: not built again
     path.write_text("version: 1\nagents: {python-pro: opus}\n")
     assert load(project)["exact"]["python-pro"]["model"] == "opus" and len(calls) == 2
-
-
-def test_a_missing_config_builder_is_not_cached(project, monkeypatch):
-    """An ImportError (pydantic or yaml missing) is an install problem: it is raised, not stored,
-    so reinstalling fixes the hooks without touching a layer."""
-    from cco_hooks.config import build as config_build
-
-    project.write_config("version: 1\nagents: {python-pro: haiku}\n")
-
-    def missing(project_dir, env):
-        raise ImportError("No module named 'pydantic'")
-
-    monkeypatch.setattr(config_build, "build_routing", missing)
-    with pytest.raises(ImportError):
-        load(project)
-    assert not os.path.exists(snapshot.snapshot_path(str(project.root), dict(os.environ)))

@@ -24,6 +24,7 @@ from tests.support.claude_cli import ensure_claude, versions_under_test
 from tests.support.locations import REPO
 
 MANIFEST = REPO / ".claude-plugin" / "plugin.json"
+MARKETPLACE = REPO / ".claude-plugin" / "marketplace.json"
 HOOKS_FILE = REPO / "hooks" / "hooks.json"
 HOOK_SCRIPT = REPO / "hooks" / "cco-hook"
 PLUGIN_COMMAND = re.compile(r'^python3 -S "\$\{CLAUDE_PLUGIN_ROOT\}/hooks/cco-hook" ([a-z-]+)$')
@@ -47,6 +48,15 @@ def test_manifest_metadata():
     assert manifest["description"]
     # hooks/hooks.json is discovered by Claude Code; naming it again would load it twice
     assert "hooks" not in manifest
+
+
+def test_marketplace_lists_this_repository_as_the_plugin():
+    """`claude plugin marketplace add <repo>` then `claude plugin install cco-hooks@cco-hooks`."""
+    marketplace, manifest = load(MARKETPLACE), load(MANIFEST)
+    assert marketplace["name"] == "cco-hooks" and marketplace["owner"]["name"] == manifest["author"]["name"]
+    [entry] = marketplace["plugins"]
+    assert entry["name"] == manifest["name"] and entry["source"] == "./"
+    assert entry["version"] == manifest["version"] and entry["description"] == manifest["description"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,6 +183,9 @@ def _cli_env_base(home: str | None = None) -> dict:
 
 @pytest.mark.parametrize("version", versions_under_test(), ids=lambda version: f"cc{version}")
 def test_claude_plugin_validate_strict_passes(tmp_path, version):
+    """The repository (which the CLI then validates as the marketplace it holds), its plugin.json and
+    its marketplace.json pass `--strict`, with no advice: the README has the install line the CLI
+    looks for (`plugin install cco-hooks@…`)."""
     cli = ensure_claude(version)
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
@@ -185,21 +198,25 @@ def test_claude_plugin_validate_strict_passes(tmp_path, version):
     )
     output = proc.stdout.decode() + proc.stderr.decode()
     assert proc.returncode == 0, output
-    assert "Validation passed" in output
+    assert "Validation passed" in output and "Advice" not in output
 
-    proc = subprocess.run(
-        [str(cli), "plugin", "validate", "--strict", "--json", str(REPO)],
-        capture_output=True,
-        timeout=300,
-        env=_cli_env_base(str(home)),
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
-    report = json.loads(proc.stdout)
-    assert report["success"] is True and report["strict"] is True
-    assert report["manifest"]["errors"] == [] and report["manifest"]["warnings"] == []
-    provided = [(h["event"], h.get("matcher"), h["command"]) for h in report["provides"]["hooks"]]
-    assert provided == [
-        (spec.event, spec.matcher, f'python3 -S "${{CLAUDE_PLUGIN_ROOT}}/hooks/cco-hook" {spec.arg}')
-        for spec in inst.HOOKS
-    ]
+    for target, kind in ((REPO, "marketplace"), (MARKETPLACE, "marketplace"), (MANIFEST, "plugin")):
+        proc = subprocess.run(
+            [str(cli), "plugin", "validate", "--strict", "--json", str(target)],
+            capture_output=True,
+            timeout=300,
+            env=_cli_env_base(str(home)),
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+        report = json.loads(proc.stdout)
+        assert report["success"] is True and report["strict"] is True
+        assert report["manifest"]["type"] == kind, target
+        assert report["manifest"]["errors"] == [] and report["manifest"]["warnings"] == []
+        assert report["advice"] == [], target
+        if target == MANIFEST:
+            provided = [(h["event"], h.get("matcher"), h["command"]) for h in report["provides"]["hooks"]]
+            assert provided == [
+                (spec.event, spec.matcher, f'python3 -S "${{CLAUDE_PLUGIN_ROOT}}/hooks/cco-hook" {spec.arg}')
+                for spec in inst.HOOKS
+            ]
