@@ -199,6 +199,16 @@ def our_event_arg(command: object) -> str | None:
     return None
 
 
+def uses_path_command(command: object) -> bool:
+    """Whether one of our commands runs ``cco-hook`` from PATH (the portable registration)."""
+    if not isinstance(command, str) or PATH_COMMAND not in command:
+        return False
+    try:
+        return PATH_COMMAND in shlex.split(command)
+    except ValueError:
+        return False
+
+
 def is_shim_path(word: str) -> bool:
     """Whether a command word names a script that runs our hooks (any directory, ``/`` or ``\\``)."""
     parts = word.replace("\\", "/").rstrip("/").split("/")
