@@ -20,7 +20,10 @@ from tests.support.locations import REPO
 
 def build_wheel(dest: Path) -> Path:
     source = dest / "src"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".cache", "build", "*.egg-info", "__pycache__"))
+    # Only what the wheel is built from (no dot-directories: .git, .cache and any work directory
+    # inside the checkout, which ``dest`` may be in)
+    skip = shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "tests", "bench", "docs")
+    shutil.copytree(REPO, source, ignore=skip)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dest), str(source)],
         check=True,
