@@ -82,6 +82,11 @@ def load_payload(name):
 # ----------------------------------------------------------------------------- fixtures
 
 
+def compact(obj):
+    """A transcript line as Claude Code writes it: JSON with no space after separators."""
+    return json.dumps(obj, separators=(",", ":"))
+
+
 def build_transcript(path, size):
     """A realistic subagent transcript of about ``size`` bytes, from the real captured lines.
 
@@ -91,7 +96,7 @@ def build_transcript(path, size):
     to dedupe and price request by request."""
     with open(os.path.join(PAYLOADS, "subagent-transcript.jsonl"), encoding="utf-8") as f:
         first, tool_use, tool_result, final = (json.loads(line) for line in f if line.strip())
-    lines = [json.dumps(first)]
+    lines = [compact(first)]
     filler = "".join(f"{i:05d} the quick brown fox jumps over the lazy dog; " for i in range(200))
     turn = 0
     total = len(lines[0]) + 1
@@ -112,12 +117,12 @@ def build_transcript(path, size):
         result["message"]["content"][0]["tool_use_id"] = tool_id
         result["message"]["content"][0]["content"] = filler[: 2000 + turn * 997 % 6000]
         for obj in (thinking, msg, result):
-            line = json.dumps(obj)
+            line = compact(obj)
             lines.append(line)
             total += len(line) + 1
     end = copy.deepcopy(final)
     end["message"]["id"] = "msg_bench_final"
-    lines.append(json.dumps(end))
+    lines.append(compact(end))
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     return turn + 1  # API requests

@@ -388,17 +388,42 @@ def on_session_end(payload, ledger_path) -> None:
     record = session_record(records.jsonl_path(payload.get("transcript_path")), session_id, _project(payload))
     if record is None:
         return
-    marker = pending.session_marker_path(pending.pending_dir(ledger_path), session_id)
-    signature = {"cost": record["session_cost_usd"], "models": record["model_costs"]}
-    with ledger.locked(ledger_path):
-        last = pending.read_part(marker)
-        if last is not None and last.get("cost") == signature["cost"] and last.get("models") == signature["models"]:
-            return  # nothing new since the last SessionEnd: no duplicate line
-        _append(ledger_path, record)
+    pdir = pending.pending_dir(ledger_path)
+    with ledger.locked(ledger_path) as ok:
+        if ok:
+            _append_session_record(pdir, ledger_path, session_id, record)
+            return
+        # Another process holds the lock past this hook's deadline: the record is not appended
+        # unlocked (the duplicate check below needs the lock); it waits as a part, and the next
+        # settle (any accounting hook, or the report) appends it.
         try:
-            pending.write_part(marker, signature)
+            pending.write_part(pending.session_end_path(pdir, session_id), record)
         except OSError:
             pass
+
+
+def _append_session_record(pdir, ledger_path, session_id, record) -> None:
+    """Append a session record, under the ledger lock, unless the last one for this session said
+    the same (SessionEnd fires again on a resumed session with nothing new)."""
+    marker = pending.session_marker_path(pdir, session_id)
+    signature = {"cost": record.get("session_cost_usd"), "models": record.get("model_costs")}
+    last = pending.read_part(marker)
+    if last is not None and last.get("cost") == signature["cost"] and last.get("models") == signature["models"]:
+        return  # nothing new since the last SessionEnd: no duplicate line
+    _append(ledger_path, record)
+    try:
+        pending.write_part(marker, signature)
+    except OSError:
+        pass
+
+
+def _append_deferred_session_records(pdir, ledger_path) -> None:
+    """The session records SessionEnd left as parts (the lock was busy), appended now (locked)."""
+    for session_id, path in pending.session_end_parts(pdir):
+        record = pending.read_part(path)
+        if record is not None and record.get("kind") == "session" and record.get("session_id") == session_id:
+            _append_session_record(pdir, ledger_path, session_id, record)
+        pending.remove(path)
 
 
 # --------------------------------------------------------------------------- settling
@@ -517,6 +542,7 @@ def _settle_locked(ledger_path: str, prices, now: float, force: bool) -> int:
         pending.migrate_legacy(pdir, ledger_path)
     except OSError:
         pass  # finished by a later settle; the old tombstones stay until then
+    _append_deferred_session_records(pdir, ledger_path)
     pres, posts, stops = pending.load_parts(pdir, now, ledger_path)
     pending.sweep(pdir, now, force)
     if not (pres or posts or stops):

@@ -8,6 +8,8 @@ Stdlib only, no ``re`` or ``fnmatch`` (both import ``re``, ~6 ms): imported by t
 
 import os
 
+from cco_hooks import files
+
 _SEPARATORS = str.maketrans({" ": "-", "_": "-", "\t": "-"})
 GLOB_CHARS = "*?"
 
@@ -84,11 +86,10 @@ def read_frontmatter(path, limit=65536):
     A line parser, not YAML: real agent files often hold descriptions that are not valid YAML
     (unquoted colons), and only top-level ``key: value`` lines matter here.
     """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(limit).decode("utf-8", "replace")
-    except OSError:
+    raw = files.read_head(path, limit)  # never a pipe or a device put in place of an agent file
+    if raw is None:
         return {}
+    head = raw.decode("utf-8", "replace")
     lines = head.splitlines()
     if not lines or lines[0].strip() != "---":
         return {}

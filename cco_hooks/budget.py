@@ -37,12 +37,15 @@ def format_usd(value):
     return f"${value:.6f}".rstrip("0").rstrip(".") if value >= 0.000001 else f"${value:.2g}"
 
 
-def check(payload, snap, ledger_path, now=None):
+def check(payload, snap, ledger_path, now=None, tell=None):
     """The budget verdict for the next spawn: ``None`` when no cap is reached, else a dict.
 
     ``{"exceeded": key, "action": "deny"|"downgrade", "downgrade_to": alias, "message": ...}`` once a
     cap is spent, or ``{"warning": ...}`` (told once per cap and period) past ``warn_at``.
+    ``tell(topic, text)`` says whether a warning is shown (``hookio.tell_once`` by default;
+    ``cco-hooks explain`` shows it every time without using up the hooks' once).
     """
+    tell = hookio.tell_once if tell is None else tell
     budget = coerce.mapping(snap.get("budget"))
     now = time.time() if now is None else now
     zone = day_zone(budget)
@@ -79,7 +82,7 @@ def check(payload, snap, ledger_path, now=None):
                 "source": cap_source,
             }
         if cap > 0 and used >= warn_at * cap:
-            told = hookio.tell_once(
+            told = tell(
                 f"budget-warn:{key}:{period}",
                 f"cco-hooks: {format_usd(used)} of {what} of {format_usd(cap)} is spent ({used / cap:.0%}).",
             )

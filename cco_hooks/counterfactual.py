@@ -16,7 +16,7 @@ when a third-party provider is on (the first-party map is the same in every vers
 Stdlib only and import-light: the PreToolUse hook imports it.
 """
 
-from cco_hooks import agents, claude_code
+from cco_hooks import agents, claude_code, files
 
 VERSION_HEAD_BYTES = 64 * 1024  # the session transcript's first lines carry "version"
 _VERSION_KEY = b'"version"'
@@ -118,10 +118,8 @@ def read_version(transcript_path):
     """The Claude Code version on the first lines of a session transcript, or ``None``."""
     if not isinstance(transcript_path, str) or not transcript_path.endswith(".jsonl") or "\0" in transcript_path:
         return None
-    try:
-        with open(transcript_path, "rb") as f:
-            head = f.read(VERSION_HEAD_BYTES)
-    except (OSError, ValueError):
+    head = files.read_head(transcript_path, VERSION_HEAD_BYTES)
+    if head is None:
         return None
     at = head.find(_VERSION_KEY)
     if at < 0:

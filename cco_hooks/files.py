@@ -201,6 +201,33 @@ def tighten_mode(fd, mode=0o600):
     return True
 
 
+def read_head(path, limit):
+    """Up to ``limit`` bytes from the start of a regular file, or ``None`` (missing, unreadable, not
+    a regular file). For files others may have put in place (agent definitions, Claude Code's own
+    settings and transcripts, our snapshot): opened non-blocking and checked on the descriptor, so
+    a named pipe or a device there can neither hang a hook nor feed it without end."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | O_NONBLOCK | _O_NOCTTY)
+    except (OSError, ValueError, TypeError):
+        return None
+    try:
+        if (os.fstat(fd).st_mode & 0o170000) != 0o100000:
+            return None
+        chunks = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_json_object(path, cap):
     """The JSON object in a small file we own, or ``None`` (missing, not regular, over ``cap``
     bytes, not JSON, not an object). Opened non-blocking, so a named pipe cannot hang a hook."""

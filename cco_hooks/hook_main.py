@@ -24,10 +24,11 @@ def _load_snapshot(payload):
     return project, snapshot.load(project)
 
 
-def _config_messages(project, snap):
-    """Problems with the config, shown to the user once per config state, and the keys a
-    repository's config may not set, told once for each set of them."""
-    texts = [m for m in (_problem_message(project, snap), _ignored_message(snap)) if m]
+def _config_messages(project, snap, session=None):
+    """Problems with the config, shown to the user once per config state (a broken layer: once per
+    session while it stays broken), and the keys a repository's config may not set, told once for
+    each set of them."""
+    texts = [m for m in (_problem_message(project, snap, session), _ignored_message(snap)) if m]
     return " ".join(texts) if texts else None
 
 
@@ -52,28 +53,36 @@ def _ignored_message(snap):
     return hookio.tell_once("ignored-config:" + "|".join(names), text)
 
 
-def _problem_message(project, snap):
+def _problem_message(project, snap, session=None):
+    if snap.get("broken"):
+        return _broken_message(snap, session)
     if snap.get("told"):
         return None
-    if snap.get("broken"):
-        text = (
-            "cco-hooks: a config layer is broken, so spawns are left unchanged"
-            + (" (on_error: block denies them)" if snap.get("on_error") == "block" else "")
-            + ": "
-            + " | ".join(snap["broken"][:3])
-        )
-    else:
-        errors = [p for p in snap.get("problems") or () if p.get("level") == "error"]
-        if not errors:
-            return None
-        first = errors[0]
-        text = (
-            f"cco-hooks: {len(errors)} config problem(s); the affected rules are ignored. First: "
-            f"{first.get('file')}: {first.get('key_path')}: {first.get('message')} "
-            f"Run `cco-hooks config validate` for all."
-        )
+    errors = [p for p in snap.get("problems") or () if p.get("level") == "error"]
+    if not errors:
+        return None
+    first = errors[0]
+    text = (
+        f"cco-hooks: {len(errors)} config problem(s); the affected rules are ignored. First: "
+        f"{first.get('file')}: {first.get('key_path')}: {first.get('message')} "
+        f"Run `cco-hooks config validate` for all."
+    )
     snapshot.mark_told(project, os.environ, snap)
     return text
+
+
+def _broken_message(snap, session):
+    """A broken layer is told once per session for as long as it stays broken (each new session
+    is told again; a session is not told once per spawn). The marker is made with O_EXCL, so of
+    the spawns a session launches in parallel exactly one carries the message."""
+    text = (
+        "cco-hooks: a config layer is broken, so spawns are left unchanged"
+        + (" (on_error: block denies them)" if snap.get("on_error") == "block" else "")
+        + ": "
+        + " | ".join(snap["broken"][:3])
+    )
+    # Named after the session and what is broken: a different breakage is a new message.
+    return hookio.tell_once("broken-config:" + (session or "~") + "\0" + "\0".join(snap["broken"][:3]), text)
 
 
 def _ledger_path(snap):
@@ -86,6 +95,14 @@ def _prices(snap):
     return pricing.load_prices(override_path=(snap or {}).get("pricing_file"))
 
 
+def _export_after_settling(snap, ledger_path):
+    """With ``export: {otlp: true}``, start the detached exporter (it does nothing on this path)."""
+    if (snap or {}).get("export_otlp"):
+        from cco_hooks import export_start
+
+        export_start.start(ledger_path)
+
+
 def pre_tool_use(payload, state):
     tool_name = _text(payload, "tool_name")
     if tool_name not in claude_code.SPAWN_TOOLS:
@@ -94,7 +111,7 @@ def pre_tool_use(payload, state):
 
     project, snap = _load_snapshot(payload)
     state["snapshot"] = snap
-    message = _config_messages(project, snap)
+    message = _config_messages(project, snap, _text(payload, "session_id"))
     if snap.get("broken"):
         out = policy.hook_output(policy.broken_config_decision(snap))
         if message:
@@ -110,6 +127,8 @@ def pre_tool_use(payload, state):
         if budget_verdict and budget_verdict.get("warning"):
             message = " ".join(m for m in (message, budget_verdict["warning"]) if m)
     decision = policy.decide(tool_name, tool_input, snap, os.environ, budget_verdict)
+    # A budget downgrade changes the model the user asked for: they are told, as a denial tells them.
+    message = " ".join(m for m in (message, policy.budget_downgrade_message(decision)) if m) or None
     try:
         from cco_hooks import accounting, counterfactual
 
@@ -133,6 +152,7 @@ def post_tool_use(payload, state):
     from cco_hooks import accounting
 
     accounting.on_post_tool_use(payload, _ledger_path(snap), _prices(snap))  # settles what it completes
+    _export_after_settling(snap, _ledger_path(snap))
     return _told(state)
 
 
@@ -141,6 +161,7 @@ def subagent_stop(payload, state):
     from cco_hooks import accounting
 
     accounting.on_subagent_stop(payload, _ledger_path(snap), _prices(snap))  # settles what it completes
+    _export_after_settling(snap, _ledger_path(snap))
     return _told(state)
 
 
@@ -150,6 +171,7 @@ def stop(payload, state):
     from cco_hooks import accounting
 
     accounting.settle(_ledger_path(snap), _prices(snap))
+    _export_after_settling(snap, _ledger_path(snap))
     return _told(state)
 
 
@@ -161,6 +183,7 @@ def session_end(payload, state):
     ledger, prices = _ledger_path(snap), _prices(snap)
     accounting.settle(ledger, prices)
     accounting.on_session_end(payload, ledger)
+    _export_after_settling(snap, ledger)
     return _told(state)
 
 

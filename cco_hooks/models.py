@@ -36,7 +36,36 @@ def to_alias(spelling):
             )
     if "claude" in words:
         return None, "it is a Claude model ID without a known family (haiku, sonnet, opus, fable)"
+    guess = suggest(text)
+    if guess is not None:
+        return None, f"it is not a Claude model (did you mean {guess}?)"
     return None, "it is not a Claude model; the Agent tool runs only haiku, sonnet, opus or fable"
+
+
+def suggest(spelling):
+    """The alias (or ``inherit``) a mistyped model is closest to (``sonet`` → ``sonnet``), or ``None``
+    when none is within two edits: a typo is answered with what was meant, junk with nothing."""
+    text = spelling.strip().lower() if isinstance(spelling, str) else ""
+    best, best_distance = None, 3
+    for word in (*claude_code.TIER, claude_code.INHERIT):
+        distance = _edit_distance(text, word)
+        if distance < best_distance and distance < len(word) // 2 + 1:
+            best, best_distance = word, distance
+    return best
+
+
+def _edit_distance(a, b):
+    """Levenshtein distance, a transposition counting as one edit (``sonent`` is one from ``sonnet``)."""
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if previous2 is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def tier(alias):

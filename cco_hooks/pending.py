@@ -100,6 +100,28 @@ def session_marker_path(pdir: str, session_id: str) -> str:
     return os.path.join(pdir, SESSIONS_DIRNAME, session_id + ".json")
 
 
+SESSION_END = ".end.json"
+
+
+def session_end_path(pdir: str, session_id: str) -> str:
+    """A session record SessionEnd could not append (the lock was busy), waiting for a settle."""
+    return os.path.join(pdir, SESSIONS_DIRNAME, session_id + SESSION_END)
+
+
+def session_end_parts(pdir: str) -> list:
+    """``(session id, path)`` of the session records waiting to be appended."""
+    directory = os.path.join(pdir, SESSIONS_DIRNAME)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.endswith(SESSION_END) and not name.startswith("."):
+            found.append((name[: -len(SESSION_END)], os.path.join(directory, name)))
+    return found
+
+
 def write_part(path: str, data: dict) -> None:
     """Write a part or marker whole, or not at all (raises ``OSError``, ``path`` untouched)."""
     files.write_exclusive(path, fastjson.dumps(data).encode("ascii"))

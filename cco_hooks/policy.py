@@ -237,6 +237,15 @@ def _observed(verdict):
     return verdict
 
 
+def budget_downgrade_message(decision):
+    """What the user is told when a spent budget downgraded a spawn (a denial's reason reaches them
+    with the denial; a rewrite has no reason field, so this goes in the systemMessage), else ``None``."""
+    rule = decision.get("rule")
+    if decision["action"] == "rewrite" and isinstance(rule, str) and rule.startswith("budget."):
+        return decision["reason"]
+    return None
+
+
 def hook_output(decision):
     """The PreToolUse hook's stdout object for a decision, or ``None`` to print nothing."""
     if decision["action"] == "rewrite" and decision["updated_input"] is not None:

@@ -17,6 +17,7 @@ from cco_hooks import __version__, agents, fastjson, files, paths
 
 # 2: every snapshot carries the agent definitions' models (``agent_models``) for the counterfactual.
 SNAPSHOT_FORMAT = 2
+SNAPSHOT_CAP = 16 * 1024 * 1024  # bytes; a bounded config makes one of a few hundred KB at most
 
 
 def _stat_signature(path):
@@ -68,10 +69,14 @@ def snapshot_path(project, env):
 
 
 def _read(path):
+    """The snapshot, or ``None`` (then it is built again): missing, damaged, over the size cap, or
+    not a regular file (a pipe planted there must not hang the hook)."""
+    raw = files.read_head(path, SNAPSHOT_CAP + 1)
+    if raw is None or len(raw) > SNAPSHOT_CAP:
+        return None
     try:
-        with open(path, "rb") as f:
-            return fastjson.loads(f.read())
-    except (OSError, ValueError):
+        return fastjson.loads(raw)
+    except ValueError:
         return None
 
 

@@ -43,18 +43,22 @@ def run_validate(files: list[str], project_dir: str | None, env: dict, out: Call
 
 
 def run_show(project_dir: str | None, env: dict, fmt: str, out: Callable[[str], None]) -> int:
-    """The snapshot the hooks would read for the project: as JSON, or each rule with its origin."""
+    """The snapshot the hooks would read for the project: as JSON, or each rule with its origin.
+    0, or 1 when a layer is broken: no rule is then in force (the hooks leave spawns unchanged), so
+    none is listed as if it were."""
     project = paths.project_dir(env=env, chosen=project_dir, default=os.getcwd())
     snap = snapshot.build(project, env)
     if fmt == "json":
         shown = {k: v for k, v in snap.items() if k not in ("layer_signature", "agent_signature", "key", "told")}
         out(json.dumps(shown, indent=2))
-        return 0
+        return 1 if snap["broken"] else 0
     out(f"project: {visible(project)}")
     out("layers (lowest first):")
     for layer in snap["layers"]:
         broken = ", BROKEN" if layer["broken"] else ""
-        out(f"  {layer['layer']:<8} {visible(layer['path'])}  [{layer['format']}{broken}]")
+        out(f"  {layer['layer']:<8} {visible(layer['path'])}  [{layer['format'] or 'unreadable'}{broken}]")
+    if snap["broken"]:
+        return _show_broken(snap, out)
     out(f"mode: {snap['mode']}  (from {visible(snap['mode_source'] or 'the embedded default')})")
     out(f"on_error: {snap['on_error']}   route_fork: {snap['route_fork']}   agent_files: {snap['agent_files']}")
     limits = snap["limits"]
@@ -79,6 +83,16 @@ def run_show(project_dir: str | None, env: dict, fmt: str, out: Callable[[str], 
     if problems:
         out(f"{len(problems)} problem(s), {errors} error(s): run `cco-hooks config validate`.")
     return 0
+
+
+def _show_broken(snap: dict, out: Callable[[str], None]) -> int:
+    """A broken layer: the config is not in force, so its rules are not listed as if they were."""
+    spawns = "deny every spawn (on_error: block)" if snap["on_error"] == "block" else "leave every spawn unchanged"
+    out(f"NOT IN FORCE: a config layer is broken, so no rule applies and the hooks {spawns}:")
+    for problem in snap["broken"]:
+        out("  " + visible(problem))
+    out("Fix the layer (`cco-hooks config validate` lists every problem), then run `cco-hooks config show` again.")
+    return 1
 
 
 def _show_rules(snap: dict, out: Callable[[str], None]) -> None:

@@ -147,10 +147,17 @@ def doctor(project_dir: str | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown"]),
+    type=click.Choice(["table", "json", "csv", "markdown", "html"]),
     default="table",
     show_default=True,
-    help="json follows config/report.schema.json.",
+    help="json follows config/report.schema.json; html is one self-contained page (charts, light and dark).",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Write the report to FILE (0600, replaced whole) instead of stdout.",
 )
 @click.option("--since", metavar="WHEN", help="First day: YYYY-MM-DD, today, yesterday, 7d, 2w (today included).")
 @click.option("--until", metavar="WHEN", help="Last day, same forms.")
@@ -195,7 +202,20 @@ def doctor(project_dir: str | None) -> None:
 )
 @click.option("--no-summary", is_flag=True, help="Full scan; neither read nor write <ledger>.summary.")
 def report_cmd(
-    group_by, fmt, since, until, tz, sessions, projects, agents, ledgers, drift, drift_limit, fail_over, no_summary
+    group_by,
+    fmt,
+    output,
+    since,
+    until,
+    tz,
+    sessions,
+    projects,
+    agents,
+    ledgers,
+    drift,
+    drift_limit,
+    fail_over,
+    no_summary,
 ) -> None:
     """What subagents cost: by agent type (default), model, day, week, month, session, project or decision."""
     from cco_hooks.report.command import run_report
@@ -215,6 +235,26 @@ def report_cmd(
         drift_limit=drift_limit,
         fail_over=fail_over,
         use_summary=not no_summary,
+        output=output,
+    )
+
+
+@main.command("export")
+@click.option("--ledger", "ledger", metavar="PATH", help="The ledger to export (default: the live one).")
+@click.option(
+    "--background", is_flag=True, help="As a hook starts it: leave at once if another export runs; print nothing."
+)
+@project_option
+def export_cmd(ledger: str | None, background: bool, project_dir: str | None) -> None:
+    """Send the ledger's records not yet exported to an OpenTelemetry collector (OTEL_* variables), once."""
+    from cco_hooks.export.command import run_export
+
+    _run(
+        run_export,
+        ledger=ledger,
+        project=paths.project_dir(env=os.environ, chosen=project_dir, default=os.getcwd()),
+        background=background,
+        out=_out,
     )
 
 

@@ -30,9 +30,9 @@ import os
 
 from pydantic import ValidationError
 
-from cco_hooks import agents, claude_code, models, paths, zones
+from cco_hooks import agents, claude_code, files, models, paths, zones
 from cco_hooks.config import bounded, cco_format
-from cco_hooks.config.schema import AgentRule, Config
+from cco_hooks.config.schema import AgentRule, Budget, Config
 
 # Claude Code's own JSON files (plugin registry, settings), read best effort; not config layers.
 MAX_SETTINGS_BYTES = 4 * 1024 * 1024
@@ -241,7 +241,7 @@ def _warn_native_keys(config, non_empty, path, problems):
                 "unknown key, ignored. See config/cco-hooks.schema.json for the keys.",
             )
         )
-    for section_name in ("default", "limits", "ledger", "pricing", "budget"):
+    for section_name in ("default", "limits", "ledger", "pricing", "budget", "export"):
         section = getattr(config, section_name)
         for extra in sorted(getattr(section, "model_extra", None) or {}):
             problems.append(
@@ -345,6 +345,7 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
         "floor": (None, None, None),
         "ledger_path": (None, None, None),
         "pricing_file": (None, None, None),
+        "export_otlp": (False, "default", None),
         "budget": ({}, None, None),
         "budget_sources": {},
         "rules": {},
@@ -371,6 +372,8 @@ def merge(layers, user_config=USER_CONFIG_HINT) -> dict:
             merged["ledger_path"] = (_resolve_relative(cfg["ledger"]["path"], path), name, path)
         if (cfg.get("pricing") or {}).get("file"):
             merged["pricing_file"] = (_resolve_relative(cfg["pricing"]["file"], path), name, path)
+        if (cfg.get("export") or {}).get("otlp") is not None:
+            merged["export_otlp"] = (bool(cfg["export"]["otlp"]), name, path)
         if cfg.get("budget"):
             merged["budget"] = (_merge_budget(merged["budget"][0], cfg["budget"], path, problems), name, path)
             _note_cap_sources(merged["budget_sources"], cfg["budget"], path)
@@ -412,6 +415,15 @@ def _repository_view(cfg, merged, path, problems, user_config) -> dict:
             else "a repository's config cannot set prices"
         )
         problems.append(_ignored(path, f"pricing.{key}", f"{why}; set it in {user_config}."))
+    for key in sorted(cfg.pop("export", None) or {}):
+        problems.append(
+            _ignored(
+                path,
+                f"export.{key}",
+                "a repository's config cannot send your spend to a collector or start processes; "
+                f"set it in {user_config}.",
+            )
+        )
     current_on_error, _layer, on_error_source = merged["on_error"]
     if cfg.get("on_error") == "allow" and current_on_error == "block":
         cfg.pop("on_error")
@@ -521,8 +533,10 @@ def _merge_budget(budget, section, path, problems) -> dict:
                 problems.append(_problem("error", path, "budget.timezone", f"{exc} The caps' days stay UTC."))
             else:
                 budget["timezone"] = value
-        else:
+        elif key in Budget.model_fields:
             budget[key] = value
+        # An unknown key (a typo, a newer release's) is warned about by validation; it is not
+        # carried into the snapshot the hooks read, where nothing would use it.
     return budget
 
 
@@ -557,10 +571,12 @@ def agent_file_rules(project, env, problems) -> dict:
 
 def _read_json(path):
     """A small JSON file as an object, or ``None`` (missing, unreadable, not JSON, not an object)."""
+    raw = files.read_head(path, MAX_SETTINGS_BYTES)  # a pipe or a device there: not read
+    if raw is None:
+        return None
     try:
-        with open(path, "rb") as f:
-            value = json.loads(f.read(MAX_SETTINGS_BYTES))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nested thousands deep
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return value if isinstance(value, dict) else None
 
@@ -683,6 +699,7 @@ def build_routing(project, env) -> dict:
         "agent_models": agent_models(project, env, plugin_dirs),
         "ledger_path": merged["ledger_path"][0],
         "pricing_file": merged["pricing_file"][0],
+        "export_otlp": bool(merged["export_otlp"][0]),
         "budget": (
             dict(budget_value, layer=budget_layer, source=budget_source, sources=dict(merged["budget_sources"]))
             if budget_value

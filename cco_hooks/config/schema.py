@@ -63,6 +63,15 @@ class PricingSection(_Section):
     )
 
 
+class ExportSection(_Section):
+    otlp: bool | None = Field(
+        None,
+        description="Send each settled spawn and session to an OpenTelemetry collector (needs `cco-hooks[otel]`), "
+        "configured by the OTEL_* variables Claude Code's own telemetry uses; a hook starts `cco-hooks export` "
+        "detached after it settles. Ignored in a project's config (.claude/cco-hooks*).",
+    )
+
+
 class Budget(_Section):
     """Spend caps. From a project's config (.claude/cco-hooks*) only what tightens them applies."""
 
@@ -120,6 +129,7 @@ class Config(_Section):
     ledger: LedgerSection | None = None
     pricing: PricingSection | None = None
     budget: Budget | None = None
+    export: ExportSection | None = None
 
 
 def json_schema() -> dict:

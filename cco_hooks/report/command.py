@@ -1,4 +1,5 @@
-"""``cco-hooks report``: what subagents cost, grouped and filtered, as a table, JSON, CSV or Markdown.
+"""``cco-hooks report``: what subagents cost, grouped and filtered, as a table, JSON, CSV, Markdown
+or one HTML page.
 
 The numbers come from each ledger's incremental summary (``update.summarize``), so a repeated
 report reads only the ledger lines appended since the last one.
@@ -10,7 +11,7 @@ import shutil
 import sys
 import time
 
-from cco_hooks import paths, pending, zones
+from cco_hooks import coerce, files, paths, pending, zones
 from cco_hooks.errors import CcoHooksError
 from cco_hooks.report.document import DRIFT_LIMIT, GROUPS, build_report
 from cco_hooks.report.progress import Progress
@@ -40,6 +41,7 @@ def run_report(
     env=None,
     today=None,
     tz=None,
+    output=None,
 ):
     """``cco-hooks report``: print the report on ``stdout``; returns the exit code.
 
@@ -48,7 +50,8 @@ def run_report(
     ledger, whose pending spawns are settled first (``settle``). ``use_summary=False`` scans the
     ledgers in full without reading or writing their summaries. A progress bar goes to ``stderr``
     when it is a terminal and a scan takes over a second. ``tz``: the time zone of days, weeks and
-    months (``zones.zone``: local by default, UTC, ``+05:30``, an IANA name).
+    months (``zones.zone``: local by default, UTC, ``+05:30``, an IANA name). ``output``: a file
+    to write the report to (0600, replaced whole) instead of ``stdout``.
     """
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
@@ -74,18 +77,30 @@ def run_report(
         if settle:
             _settle_live(live, stderr)
         pending_count = pending.count_pending(pending.pending_dir(live))
-    doc = _report(
-        ledger_paths,
-        use_summary,
-        stderr,
-        zone,
-        lambda summaries: build_report(
+
+    def build(summaries):
+        doc = build_report(
             summaries, group_by, filters, ledger_paths, drift=drift, drift_limit=drift_limit, pending=pending_count
-        ),
-    )
-    if width is None:
-        width = shutil.get_terminal_size((80, 24)).columns
-    stdout.write(render(doc, fmt, width))
+        )
+        if fmt != HTML:
+            return doc, None
+        from cco_hooks.report.dashboard import build_dashboard
+
+        return doc, build_dashboard(summaries, doc, filters, ledger_paths)
+
+    doc, views = _report(ledger_paths, use_summary, stderr, zone, build)
+    if fmt == HTML:
+        from cco_hooks.report.html import render_html
+
+        text = render_html(doc, views)
+    else:
+        if width is None:
+            width = shutil.get_terminal_size((80, 24)).columns
+        text = render(doc, fmt, width)
+    if output is None:
+        stdout.write(text)
+    else:
+        _write_output(output, text)
     if fail_over is not None and doc["totals"]["cost_usd"] > fail_over:
         stderr.write(
             f"cco-hooks report: cost {format_usd(doc['totals']['cost_usd'])} is over "
@@ -95,13 +110,27 @@ def run_report(
     return 0
 
 
+HTML = "html"  # one self-contained page (report/html.py), beside the text formats of render.py
+REPORT_FORMATS = (*FORMATS, HTML)
+
+
 def _check_options(fmt, group_by, fail_over):
-    if fmt not in FORMATS:
-        raise CcoHooksError(f'Unknown format "{fmt}"; expected one of {", ".join(FORMATS)}.')
+    if fmt not in REPORT_FORMATS:
+        raise CcoHooksError(f'Unknown format "{fmt}"; expected one of {", ".join(REPORT_FORMATS)}.')
     if group_by not in GROUPS:
         raise CcoHooksError(f'Unknown grouping "{group_by}"; expected one of {", ".join(GROUPS)}.')
     if fail_over is not None and not (fail_over >= 0):
         raise CcoHooksError(f"--fail-over {fail_over} must be an amount in USD, 0 or more.")
+
+
+def _write_output(path, text):
+    """``-o FILE``: the report replaces ``path`` whole, 0600, never written through a link."""
+    try:
+        files.write_private(os.path.abspath(path), text.encode("utf-8", "backslashreplace"))
+    except OSError as exc:
+        raise CcoHooksError(
+            f"Cannot write the report to {path}: {exc.strerror or exc}. Name a file in a directory you can write."
+        ) from None
 
 
 def _settle_live(ledger_path, stderr):
@@ -116,7 +145,8 @@ def _settle_live(ledger_path, stderr):
         if getattr(exc, "filename", None) == ledger_path and not os.path.isfile(ledger_path):
             return  # the ledger is a pipe or a device: reading it says so, once
         stderr.write(
-            f"cco-hooks report: pending spawns were not settled ({exc}); the report shows what the ledger holds.\n"
+            f"cco-hooks report: pending spawns were not settled ({coerce.visible(exc)}); "
+            "the report shows what the ledger holds.\n"
         )
 
 
@@ -126,7 +156,7 @@ def _summaries(ledger_paths, use_saved, save_summary, stderr, zone):
     show_progress = bool(isatty and isatty())
     found = []
     for path in ledger_paths:
-        progress = Progress(stderr, os.path.basename(path)) if show_progress else None
+        progress = Progress(stderr, coerce.visible(os.path.basename(path))) if show_progress else None
         try:
             found.append(summarize(path, use_saved=use_saved, save_summary=save_summary, progress=progress, zone=zone))
         except OSError as exc:

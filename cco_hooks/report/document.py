@@ -22,6 +22,7 @@ pass over the summaries' partitions. Listing drifted spawns re-reads just those 
 import datetime as _dt
 import heapq
 
+from cco_hooks import agents
 from cco_hooks.errors import CcoHooksError
 from cco_hooks.report.decode import LOADS_ERRORS, loads_any, spell_surrogates
 from cco_hooks.report.drift import DRIFT_CAUSES, drift_cause
@@ -89,6 +90,8 @@ def build_report(
         raise CcoHooksError(f'Unknown grouping "{group_by}"; expected one of {", ".join(GROUPS)}.')
     filters = filters or Filters()
     groups = _group(summaries, GROUP_DIM[group_by], filters)
+    if group_by == "agent":
+        groups = by_agent_name(groups)
     if group_by in REGROUP:
         regrouped = {}
         name_of = REGROUP[group_by][1]
@@ -122,6 +125,18 @@ def build_report(
     if drift:
         doc["drift"] = drift_report(summaries, filters, drift_limit)
     return doc
+
+
+def by_agent_name(groups):
+    """Agent rows merged by the name routing matches (``agents.normalize_agent_name``: "Python
+    Specialist" is "python-specialist"), each shown with its most common spelling (the one with the
+    most spawns and denials; of equals, the first in code point order)."""
+    merged, spellings = {}, {}
+    for key, sums in groups.items():
+        name = None if key is None else (agents.normalize_agent_name(key) or key)
+        merge_sums(merged, {name: sums})
+        spellings.setdefault(name, []).append((-(sums[SPAWNS] + sums[DENIALS]), key))
+    return {min(spellings[name])[1]: sums for name, sums in merged.items()}
 
 
 def _row_json(key, v):

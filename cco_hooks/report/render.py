@@ -19,6 +19,7 @@ spreadsheet as an instruction:
 import csv
 import io
 import json
+import re
 import textwrap
 
 from cco_hooks.coerce import BIDI_CONTROLS, visible
@@ -64,6 +65,14 @@ def format_pct(p):
     return "-" if p is None else f"{p:.0f}%"
 
 
+def format_savings(savings, pct):
+    """The savings and % cells. An upgrade (a rewrite to a dearer model) saves a negative amount:
+    shown as what it cost extra, its percentage left out ("-3794%" says nothing a reader can use)."""
+    if savings is not None and savings < 0:
+        return format_usd(-savings) + " extra", "-"
+    return format_usd(savings), format_pct(pct)
+
+
 # ---- the table --------------------------------------------------------------------------------
 
 _NONE_KEY = "(none)"
@@ -83,8 +92,7 @@ def _cells(row):
         f"{format_tokens(t['input'])}/{format_tokens(t['output'])}/{format_tokens(t['cache_read'] + t['cache_write'])}",
         format_usd(row["cost_usd"]) + flag_cost,
         format_usd(row["requested_cost_usd"]) + flag_req,
-        format_usd(row["savings_usd"]),
-        format_pct(row["savings_pct"]),
+        *format_savings(row["savings_usd"], row["savings_pct"]),
         f"{row['rewrites']}/{row['denials']}",
     ]
 
@@ -108,9 +116,44 @@ def _truncate(text, width, left=False):
     return "…" + text[-(width - 1) :] if left else text[: width - 1] + "…"
 
 
-def _footnotes(doc):
+# Model IDs as the ledger spells them: ``[provider prefix.]claude-<family>-<version>[-date|@date][-v1:0]``.
+_MODEL_DATE = re.compile(r"[-@](20\d{6})(?=$|-v\d+(:\d+)?$)")
+_MODEL_PROVIDER_SUFFIX = re.compile(r"-v\d+(:\d+)?$")
+
+
+def short_model(name, level):
+    """A model ID shortened by ``level`` steps, family and version always kept:
+    1 drops a provider's suffix and the release date (``claude-sonnet-4-5``), 2 also the
+    ``claude-`` prefix and any provider prefix before it (``sonnet-4-5``)."""
+    if level >= 1:
+        name = _MODEL_PROVIDER_SUFFIX.sub("", _MODEL_DATE.sub("", name))
+    if level >= 2 and "claude-" in name:
+        name = name[name.index("claude-") + len("claude-") :]
+    return name
+
+
+def _fit_models(keys, width):
+    """The model keys at the least shortening that fits them all in ``width`` (else the most), and
+    whether any was shortened."""
+    for level in (0, 1, 2):
+        shown = [short_model(k, level) for k in keys]
+        if max(map(len, shown), default=0) <= width:
+            break
+    return shown, level > 0
+
+
+def _footnotes(doc, shortened_models=False):
     totals = doc["totals"]
     notes = []
+    if any(r["savings_usd"] is not None and r["savings_usd"] < 0 for r in [*doc["rows"], totals]):
+        notes.append(
+            "extra: cost more than the requested model would have (a rewrite to a dearer model, an upgrade); "
+            "JSON and CSV give it as a negative savings_usd."
+        )
+    if shortened_models:
+        notes.append(
+            "Models are shown without the claude- prefix and release date to fit; --format json has them whole."
+        )
     if totals["unpriced"] or totals["requested_unpriced"]:
         parts = []
         if totals["unpriced"]:
@@ -156,8 +199,15 @@ def _footnotes(doc):
 
 
 def _empty_text(doc):
+    """No rows: say which ledgers were read, so a wrong path or ``CCO_HOOKS_LEDGER`` shows."""
     matched = "" if _no_filters(doc) else " matching the filters"
-    return f"No spawns recorded{matched}."
+    ledgers = [visible(path) for path in doc.get("ledgers") or ()]
+    if not ledgers:
+        return f"No spawns recorded{matched}: no ledger was read."
+    if len(ledgers) == 1:
+        return f"No spawns recorded{matched} in {ledgers[0]}."
+    named = ", ".join(ledgers[:5]) + (f" and {len(ledgers) - 5} more" if len(ledgers) > 5 else "")
+    return f"No spawns recorded{matched} in the {len(ledgers)} ledgers read: {named}."
 
 
 def _no_filters(doc):
@@ -168,6 +218,7 @@ def _no_filters(doc):
 def render_table(doc, width=80):
     """A plain-text table that fits ``width`` columns when it can (the key column gives way)."""
     lines = []
+    shortened = False
     if not doc["rows"]:
         lines.append(_empty_text(doc))
     else:
@@ -185,6 +236,11 @@ def render_table(doc, width=80):
         room = width - sum(widths[1:]) - sep * (ncols - 1)
         if widths[0] > room:
             widths[0] = max(room, 12, len("total"))
+            if doc["group_by"] == "model":  # cut the prefix and date, never the family and version
+                keys, shortened = _fit_models([cells[0] for cells in body], widths[0])
+                for cells, key in zip(body, keys, strict=True):
+                    cells[0] = key
+                widths[0] = min(widths[0], max(len(headers[0][1]), len("total"), *map(len, keys)))
         left = doc["group_by"] == "project"
         gap = " " * sep
 
@@ -200,7 +256,7 @@ def render_table(doc, width=80):
         lines.append(gap.join("-" * w for w in widths))
         lines.append(line(total))
         lines.append("")
-    for note in _footnotes(doc):
+    for note in _footnotes(doc, shortened):
         lines.extend(textwrap.wrap(note, max(width, 40), subsequent_indent="  ", break_on_hyphens=False))
     if "drift" in doc:
         if lines and lines[-1] != "":

@@ -165,3 +165,41 @@ def test_config_show_spells_a_newline_in_a_rule_name_on_its_line(project, termin
     result = terminal_cli("config", "show", "--project", str(project.root))
     assert "  a\\nmode: enforce " in result.output
     assert not any(row.startswith("mode: enforce") for row in result.output.splitlines())
+
+
+def test_config_validate_suggests_the_alias_a_typo_meant(project, cli):
+    """A mistyped model gets "did you mean"; junk gets the list of aliases only."""
+    project.write_config("version: 1\nagents:\n  code-reviewer: sonet\n  python-pro: gpt-4o\n")
+    result = cli("config", "validate", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert "Unknown model 'sonet' for agent 'code-reviewer': it is not a Claude model (did you mean sonnet?)" in (
+        result.output
+    )
+    junk = next(line for line in result.output.splitlines() if "'gpt-4o'" in line)
+    assert "did you mean" not in junk and "runs only haiku, sonnet, opus or fable" in junk
+
+
+def test_config_show_on_a_broken_layer_says_it_is_not_in_force_and_exits_1(project, cli):
+    """A broken local layer beside a good project layer: show names the broken layer, lists no rule
+    as if it applied, and exits 1 (table and JSON)."""
+    project.write_config("version: 1\nagents: {python-pro: haiku, code-reviewer: sonnet}\n")
+    broken = project.write_config("agents: [unclosed\n", name="cco-hooks.local.yaml")
+    result = cli("config", "show", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert f"local    {broken}  [unreadable, BROKEN]" in result.output
+    assert (
+        "NOT IN FORCE: a config layer is broken, so no rule applies and the hooks leave every spawn unchanged:"
+        in result.output
+    )
+    assert f"  error: {broken}: is not valid YAML" in result.output
+    assert "python-pro" not in result.output and "rules (" not in result.output
+    as_json = cli("config", "show", "--format", "json", "--project", str(project.root))
+    assert as_json.exit_code == 1 and json.loads(as_json.output)["broken"]
+
+
+def test_config_show_on_a_broken_layer_under_on_error_block_says_spawns_are_denied(project, cli):
+    project.write_user_config("version: 1\non_error: block\n")
+    project.write_config("agents: [unclosed\n")
+    result = cli("config", "show", "--project", str(project.root))
+    assert result.exit_code == 1
+    assert "the hooks deny every spawn (on_error: block):" in result.output

@@ -109,6 +109,16 @@ def test_routing_config_carries_no_snapshot_fields(project):
     assert not snapshot_fields & set(routing)
 
 
+def test_unknown_budget_keys_are_warned_about_and_not_carried_to_the_hooks(project):
+    """A typo in the budget section is a warning; only the caps the hooks know reach the snapshot
+    (a big unknown value would otherwise be copied into every hook's read)."""
+    project.write_user_config("version: 1\nbudget: {daily_usd: 5, daily_usd_typo: 1, junk: {a: [1, 2, 3]}}\n")
+    snap = project.routing()
+    assert {k: v for k, v in snap["budget"].items() if k not in ("layer", "source", "sources")} == {"daily_usd": 5}
+    warned = {p["key_path"] for p in snap["problems"] if p["level"] == "warning"}
+    assert {"budget.daily_usd_typo", "budget.junk"} <= warned
+
+
 def test_budget_timezone_is_checked_and_kept(project):
     """budget.timezone reaches the hooks when it is a zone; else it is an error naming the forms,
     and the caps' days stay UTC."""
@@ -457,3 +467,23 @@ def test_claude_code_settings_nested_50000_deep_are_ignored_not_an_internal_erro
     routing = project.routing()
     assert routing["broken"] == [] and routing["plugin_agent_dirs"] == []
     assert routing["exact"]["python-pro"]["model"] == "haiku"
+
+
+def test_export_otlp_is_off_by_default_and_yours_to_turn_on(project):
+    assert project.routing()["export_otlp"] is False
+    project.write_user_config("version: 1\nexport: {otlp: true}\n")
+    assert project.routing()["export_otlp"] is True
+    assert project.snapshot()["export_otlp"] is True
+
+
+@pytest.mark.parametrize("layer", ["project", "local"])
+def test_a_repository_layer_cannot_turn_export_on_or_off(project, layer):
+    """Export sends your spend to a collector and starts a process after each settle: a cloned
+    repository must not decide that, either way."""
+    project.write_config("version: 1\nexport: {otlp: true}\n", name=REPOSITORY_LAYER_FILES[layer])
+    routing = project.routing()
+    assert routing["export_otlp"] is False
+    assert "cannot send your spend to a collector" in ignored(routing)["export.otlp"]["message"]
+    project.write_user_config("version: 1\nexport: {otlp: true}\n")
+    project.write_config("version: 1\nexport: {otlp: false}\n", name=REPOSITORY_LAYER_FILES[layer])
+    assert project.routing()["export_otlp"] is True

@@ -152,6 +152,22 @@ def test_downgrade_rewrites_new_spawns_to_the_cheap_model(hooks):
     assert pre(hooks, "toolu_h", model="haiku") is None
 
 
+def test_a_downgrade_tells_the_user_as_a_denial_does(hooks):
+    """Real hook processes: each spawn a spent budget downgrades carries a systemMessage naming the
+    cap, what was spent, the file and both models; a spawn the budget leaves alone carries none."""
+    user_layer = hooks.write_user_config("version: 1\nbudget: {daily_usd: 0.1, on_exceed: downgrade}\n")
+    hooks.spend(1)
+    for tool_use_id in ("toolu_d1", "toolu_d2"):  # every downgraded spawn, as every denied one
+        proc, _ = hooks.run("pre-tool-use", hooks.pre(tool_use_id, model="opus"))
+        out = answer(proc.stdout)
+        assert out["hookSpecificOutput"]["updatedInput"]["model"] == "haiku"
+        message = out["systemMessage"]
+        assert message.startswith("cco-hooks: the daily budget (budget.daily_usd, UTC day ")
+        assert "of $0.1000 is spent ($0.4865 so far; set in " + str(user_layer) + ")" in message
+        assert message.endswith("Downgraded from opus to haiku.")
+    assert hooks.run("pre-tool-use", hooks.pre("toolu_h", model="haiku"))[0].stdout == b""
+
+
 def test_downgrade_to_another_model(hooks):
     hooks.write_config("version: 1\nagents: {general-purpose: opus}\n")
     hooks.write_user_config(

@@ -1,5 +1,6 @@
 """``hook_main.main`` in this process: the event dispatch, what it ignores, and how its own failures fail open."""
 
+import json
 import os
 
 import pytest
@@ -180,6 +181,35 @@ def test_a_broken_layer_leaves_spawns_unchanged_and_is_told_once(hooks):
     message = f"cco-hooks: a config layer is broken, so spawns are left unchanged: {broken}"
     assert answer(run_main("pre-tool-use", hooks.pre("toolu_1"))[1]) == {"systemMessage": message}
     assert run_main("pre-tool-use", hooks.pre("toolu_2")) == (0, b"")
+
+
+def test_a_broken_layer_is_told_once_per_session_while_it_stays_broken(hooks):
+    """Seven spawns a session launches in parallel (real hook processes): exactly one carries the
+    notice. A later session is told again while the layer is still broken; the first one is not."""
+    hooks.write_config(BROKEN_YAML)
+    [broken] = broken_layers(hooks)
+    message = f"cco-hooks: a config layer is broken, so spawns are left unchanged: {broken}"
+    procs = [hooks.start("pre-tool-use") for _ in range(7)]
+    answers = [
+        answer(proc.communicate(json.dumps(hooks.pre(f"toolu_p{i}")).encode(), timeout=60)[0])
+        for i, proc in enumerate(procs)
+    ]
+    assert sorted(answers, key=lambda a: a is None) == [{"systemMessage": message}] + [None] * 6
+    assert hooks.run("pre-tool-use", hooks.pre("toolu_again"))[0].stdout == b""
+    later = hooks.in_session(hooks.pre("toolu_later"), "5e55-later")
+    assert answer(hooks.run("pre-tool-use", later)[0].stdout) == {"systemMessage": message}
+    assert hooks.run("pre-tool-use", hooks.in_session(hooks.pre("toolu_later2"), "5e55-later"))[0].stdout == b""
+
+
+def test_a_fixed_then_broken_again_layer_is_told_again_in_the_same_session(hooks):
+    """The notice is about this breakage: a layer fixed and then broken another way is news."""
+    hooks.write_config(BROKEN_YAML)
+    assert answer(run_main("pre-tool-use", hooks.pre("toolu_1"))[1])["systemMessage"]
+    hooks.write_config("version: 1\n")
+    assert run_main("pre-tool-use", hooks.pre("toolu_2")) == (0, b"")
+    hooks.write_config("version: 1\nagents: {unclosed\n")
+    out = answer(run_main("pre-tool-use", hooks.pre("toolu_3"))[1])
+    assert out["systemMessage"].startswith("cco-hooks: a config layer is broken")
 
 
 def test_a_broken_layer_with_on_error_block_denies_naming_the_layer(hooks):

@@ -41,3 +41,25 @@ def test_clamp_follows_the_tier_order():
     assert models.clamp("fable", ceiling="opus") == ("opus", "ceiling")
     assert models.clamp("haiku", floor="sonnet") == ("sonnet", "floor")
     assert models.clamp("sonnet", floor="haiku", ceiling="opus") == ("sonnet", None)
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("sonet", "sonnet"),
+        ("sonent", "sonnet"),
+        ("Opsu", "opus"),
+        ("hiaku", "haiku"),
+        ("fabel", "fable"),
+        ("inhert", "inherit"),
+        ("opu", "opus"),
+    ],
+)
+def test_a_typo_is_answered_with_the_alias_it_meant(typo, meant):
+    assert models.suggest(typo) == meant
+    assert models.to_alias(typo) == (None, f"it is not a Claude model (did you mean {meant}?)")
+
+
+@pytest.mark.parametrize("junk", ["gpt-4o", "xyz", "o", "deepseek-chat", "", "   "])
+def test_junk_gets_no_suggestion(junk):
+    assert models.suggest(junk) is None

@@ -255,3 +255,23 @@ def test_a_pre_part_of_schema_1_is_still_settled_with_the_old_counterfactual(hoo
     r = records.spawn_record(group, hooks.prices, usage, time.time())
     assert (r["requested_source"], r["requested_model_id"]) == ("call", "claude-opus-5-5")
     assert r["savings_usd"] == pytest.approx(COST["claude-opus-5-5"] - COST["claude-haiku-5-5"], abs=1e-9)
+
+
+def test_a_gateway_s_model_is_unpriced_until_the_price_file_names_it(hooks, tmp_path):
+    """Behind a gateway (claude-code-router) the transcript names the model that answered, e.g.
+    deepseek-chat: the README says it is recorded unpriced (cost null, the requested cost still
+    priced) until the user's price file gives it a tier; then it is priced at that tier."""
+    hooks.spend(1, model="deepseek-chat")
+    first = hooks.records()[-1]
+    assert (first["actual_model"], first["status"], first["cost_usd"]) == ("deepseek-chat", "unpriced", None)
+    assert first["unpriced_reason"] == "no price for model deepseek-chat"
+    assert first["requested_cost_usd"] == pytest.approx(COST["claude-sonnet-5-5"], abs=1e-9)
+    price_file = tmp_path / "gateway-prices.json"
+    price_file.write_text(json.dumps({"models": {"deepseek-chat": {"tier": "tier_3_15"}}}))
+    hooks.write_user_config(f"version: 1\npricing: {{file: {json.dumps(str(price_file))}}}\n")
+    hooks.spend(2, model="deepseek-chat")
+    second = hooks.records()[-1]
+    hooks.spend(3, model="claude-sonnet-4-5")  # the same requests on a model of that tier
+    on_tier = hooks.records()[-1]
+    assert second["status"] == "completed" and second["unpriced_reason"] is None
+    assert second["cost_usd"] == pytest.approx(on_tier["cost_usd"], abs=1e-9) and second["cost_usd"] > 0

@@ -174,3 +174,44 @@ def test_a_ledger_owned_by_another_user_is_left_alone(hooks):
     assert st.st_size == 0 and stat.S_IMODE(st.st_mode) == 0o666 and st.st_uid == 65534
     told = messages(answers)
     assert len(told) == 1 and "another user (uid 65534)" in told[0]
+
+
+# A named pipe where a hook only reads — an agent definition, Claude Code's settings, our config
+# snapshot, the session transcript — has no writer: a blocking open would wait for ever. Each is
+# read non-blocking and as a regular file only, so the hook answers and the spawn is routed.
+
+
+def routed_model(hooks, tool_use_id, **env):
+    proc, _ = hooks.run("pre-tool-use", hooks.pre(tool_use_id, model="opus"), timeout=60, **env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    check_answer("pre-tool-use", proc.stdout)
+    out = answer(proc.stdout) or {}
+    return ((out.get("hookSpecificOutput") or {}).get("updatedInput") or {}).get("model")
+
+
+def test_a_pipe_for_an_agent_file_or_for_claude_codes_settings_is_not_waited_on(hooks):
+    hooks.write_config("version: 1\nagents: {general-purpose: haiku}\n")
+    agents_dir = hooks.project / ".claude" / "agents"
+    agents_dir.mkdir(parents=True)
+    os.mkfifo(agents_dir / "general-purpose.md")
+    os.mkfifo(hooks.project / ".claude" / "settings.json")
+    assert routed_model(hooks, "toolu_fifo_agent") == "haiku"
+
+
+def test_a_pipe_for_the_config_snapshot_is_not_waited_on(hooks):
+    hooks.write_config("version: 1\nagents: {general-purpose: haiku}\n")
+    assert routed_model(hooks, "toolu_first") == "haiku"  # writes the snapshot
+    snapshots = hooks.config / "cco-hooks" / "snapshots"
+    [snap] = [snapshots / name for name in os.listdir(snapshots) if name.endswith(".json")]
+    snap.unlink()
+    os.mkfifo(snap)
+    assert routed_model(hooks, "toolu_second") == "haiku"  # built again, the pipe never opened blocking
+    assert stat.S_ISREG(os.lstat(snap).st_mode)  # the pipe's name now holds the rebuilt snapshot
+
+
+def test_a_pipe_for_the_session_transcript_is_not_waited_on(hooks):
+    """With a provider switch on, PreToolUse reads the release from the session transcript."""
+    hooks.write_config("version: 1\nagents: {general-purpose: haiku}\n")
+    hooks.session_transcript.unlink()
+    os.mkfifo(hooks.session_transcript)
+    assert routed_model(hooks, "toolu_fifo_transcript", CLAUDE_CODE_USE_BEDROCK="1") == "haiku"

@@ -182,3 +182,32 @@ def test_a_million_line_transcript_is_priced_right_by_a_real_post_tool_use(hooks
         expected["output"],
         expected["cache_read"],
     )
+
+
+def test_a_session_end_with_the_lock_held_is_recorded_later_never_unlocked(hooks):
+    """SessionEnd cannot get the lock by its deadline (fake clock): its session record is not
+    appended unlocked (its duplicate check needs the lock) but kept, and the next hook that gets
+    the lock appends it, once; a second SessionEnd with nothing new adds no line."""
+    os.makedirs(os.path.dirname(hooks.ledger), exist_ok=True)
+    held = LockHeld(hooks.ledger)
+    clock = {"now": 10_000.0}
+
+    def sleep(seconds):
+        clock["now"] += seconds
+
+    try:
+        with pytest.MonkeyPatch.context() as fake:
+            fake.setattr(time, "monotonic", lambda: clock["now"])
+            fake.setattr(time, "sleep", sleep)
+            code, _ = hooks.run_main("session-end", hooks.session_event("SessionEnd"))
+    finally:
+        held.release()
+    assert code == 0
+    assert hooks.records("session") == []  # nothing written without the lock
+    code, _ = hooks.run_main("stop", hooks.session_event("Stop"))  # the lock is free again
+    assert code == 0
+    [record] = hooks.records("session")
+    assert record["session_cost_usd"] > 0
+    hooks.run_main("session-end", hooks.session_event("SessionEnd"))
+    hooks.run_main("stop", hooks.session_event("Stop"))
+    assert len(hooks.records("session")) == 1

@@ -21,7 +21,7 @@ def test_empty_ledger(tmp_path):
     """An empty ledger prints one line, JSON with no rows and zero totals, exit 0."""
     path = write_ledger(tmp_path / "l.jsonl", [])
     code, out, err = run([path], fmt="table")
-    assert (code, out, err) == (0, "No spawns recorded.\n", "")
+    assert (code, out, err) == (0, f"No spawns recorded in {path}.\n", "")
     doc = run_json([path])
     assert doc["rows"] == [] and doc["totals"]["spawns"] == 0 and doc["totals"]["cost_usd"] == 0.0
 

@@ -8,7 +8,17 @@ import pytest
 from cco_hooks.errors import CcoHooksError
 from cco_hooks.report import document
 from cco_hooks.report.document import GROUPS
-from tests.support.ledger_records import SCHEMA, SESSION_A, run, run_json, session, spawn, unpriced, write_ledger
+from tests.support.ledger_records import (
+    SCHEMA,
+    SESSION_A,
+    denied,
+    run,
+    run_json,
+    session,
+    spawn,
+    unpriced,
+    write_ledger,
+)
 
 
 def rows(doc):
@@ -221,3 +231,38 @@ def test_a_savings_percentage_past_what_a_float_holds_is_null_not_a_crash():
     assert document._percent(10**310, 1) is None
     assert document._percent(5, 0) is None
     assert document._percent(1, 4) == 25.0
+
+
+def test_agent_rows_are_grouped_as_routing_matches_names_shown_in_the_most_common_spelling(tmp_path):
+    """ "Python Specialist", "python-specialist" and "PYTHON_SPECIALIST" are one agent to Claude Code
+    and to the rules: one row, named as most of its spawns spell it; sums over all of them; the
+    --agent filter selects the same row whichever spelling it is given."""
+    names = ["Python Specialist", "Python Specialist", "python-specialist", "PYTHON_SPECIALIST", "code-reviewer"]
+    path = write_ledger(
+        tmp_path / "l.jsonl", [spawn(agent_type=name, tool_use_id=f"toolu_{i}") for i, name in enumerate(names)]
+    )
+    doc = run_json([path], group_by="agent")
+    rows = {row["key"]: row for row in doc["rows"]}
+    assert set(rows) == {"Python Specialist", "code-reviewer"}
+    assert rows["Python Specialist"]["spawns"] == 4
+    assert rows["Python Specialist"]["cost_usd"] == pytest.approx(4 * 0.0123)
+    for spelling in ("python-specialist", "Python_Specialist"):
+        filtered = run_json([path], group_by="agent", agents=(spelling,))
+        assert [(r["key"], r["spawns"]) for r in filtered["rows"]] == [("Python Specialist", 4)]
+
+
+def test_of_spellings_used_equally_often_the_first_in_code_point_order_names_the_row(tmp_path):
+    names = ["python-specialist", "Python Specialist"]
+    path = write_ledger(
+        tmp_path / "l.jsonl", [spawn(agent_type=name, tool_use_id=f"toolu_{i}") for i, name in enumerate(names)]
+    )
+    assert [row["key"] for row in run_json([path])["rows"]] == ["Python Specialist"]
+
+
+def test_denials_count_towards_the_most_common_spelling(tmp_path):
+    records = [spawn(agent_type="python-pro")] + [
+        denied(agent_type="Python Pro", tool_use_id=f"toolu_d{i}") for i in range(2)
+    ]
+    path = write_ledger(tmp_path / "l.jsonl", records)
+    [row] = run_json([path])["rows"]
+    assert (row["key"], row["spawns"], row["denials"]) == ("Python Pro", 1, 2)

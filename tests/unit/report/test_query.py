@@ -84,7 +84,7 @@ def test_filters_combine(ledger_path):
 def test_filter_matching_nothing_says_so(ledger_path):
     out = run([ledger_path], fmt="table", agents=["nobody"])[1]
     assert out == (
-        "No spawns recorded matching the filters.\n"
+        f"No spawns recorded matching the filters in {ledger_path}.\n"
         "Sessions: subagents cost $0 of $7.50 (0%) in 2 sessions with a recorded cost.\n"
     )
 
@@ -96,7 +96,7 @@ def test_missing_live_ledger_is_an_empty_report(monkeypatch, tmp_path):
     """Before the first spawn there is no ledger: the report is empty, not an error."""
     monkeypatch.setenv("CCO_HOOKS_LEDGER", str(tmp_path / "none" / "ledger.jsonl"))
     code, out, err = run([], fmt="table")
-    assert (code, out) == (0, "No spawns recorded.\n")
+    assert (code, out) == (0, f"No spawns recorded in {tmp_path / 'none' / 'ledger.jsonl'}.\n")
 
 
 def test_live_ledger_from_the_environment(monkeypatch, ledger_path):

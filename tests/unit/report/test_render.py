@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cco_hooks.report.document import GROUPS
-from cco_hooks.report.render import csv_cell, format_tokens, format_usd
+from cco_hooks.report.render import csv_cell, format_tokens, format_usd, short_model
 from tests.support.controls import ALL_RAW, assert_shown_not_run, raw_controls
-from tests.support.ledger_records import run, spawn, write_ledger
+from tests.support.ledger_records import run, run_json, spawn, write_ledger
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -217,7 +217,8 @@ def test_json_writes_the_controls_it_allows_raw_as_escapes(tmp_path):
     assert [row["key"] for row in json.loads(out)["rows"]] == [ALL_RAW]
 
 
-FORMULAS = ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1:A9)", "\tx", "\rx"]
+# distinct agent names (a report groups "\tx" with "\rx": both are agent x to Claude Code)
+FORMULAS = ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1:A9)", "\tx", "\ry"]
 
 
 def test_csv_text_cells_that_start_a_formula_are_prefixed_and_numbers_are_not(tmp_path):
@@ -235,7 +236,7 @@ def test_csv_text_cells_that_start_a_formula_are_prefixed_and_numbers_are_not(tm
     rows = list(csv.reader(io.StringIO(out)))
     header = rows[0]
     cells = {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:] if row[0] == "group"}
-    assert set(cells) == {'\'=HYPERLINK("http://x")', "'+1+2", "'-2+3", "'@SUM(A1:A9)", "'\\tx", "'\\rx"}
+    assert set(cells) == {'\'=HYPERLINK("http://x")', "'+1+2", "'-2+3", "'@SUM(A1:A9)", "'\\tx", "'\\ry"}
     for row in cells.values():
         assert float(row["savings_usd"]) < 0 and row["savings_usd"].startswith("-")  # a number, no quote
     total = next(row for row in rows if row[0] == "total")
@@ -261,3 +262,101 @@ def test_csv_text_cells_that_start_a_formula_are_prefixed_and_numbers_are_not(tm
 def test_csv_cell(value, cell):
     """Text is neutralised; numbers and the empty cell are left as they are."""
     assert csv_cell(value) == cell
+
+
+# --------------------------------------------------------------------------- models, upgrades, empty
+
+
+def long_model_ledger(tmp_path):
+    """Dated, provider-spelt model IDs and costs large enough to widen every number column."""
+    models = [
+        "claude-sonnet-4-5-20250929",
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "claude-opus-4-1@20250805",
+        "claude-opus-5-5",
+    ]
+    return write_ledger(
+        tmp_path / "models.jsonl",
+        [
+            spawn(
+                actual_model=model,
+                tool_use_id=f"toolu_m{i}",
+                tokens={
+                    "input": 12_345_678,
+                    "output": 2_345_678,
+                    "cache_read": 9_876_543,
+                    "cache_write_5m": 1,
+                    "cache_write_1h": 0,
+                },
+                cost_usd=1234.5 + i,
+                requested_cost_usd=5678.9,
+                savings_usd=5678.9 - 1234.5 - i,
+            )
+            for i, model in enumerate(models)
+        ],
+    )
+
+
+def test_at_80_columns_model_names_keep_family_and_version(tmp_path):
+    """No "claude-sonne…": the claude- prefix, provider parts and dates go, family and version stay."""
+    code, out, _ = run([long_model_ledger(tmp_path)], fmt="table", group_by="model", width=80)
+    assert code == 0
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80
+    keys = [line.split()[0] for line in lines[3:7]]
+    assert sorted(keys) == ["haiku-4-5", "opus-4-1", "opus-5-5", "sonnet-4-5"]
+    assert "…" not in out
+    assert "Models are shown without the claude- prefix and release date to fit; --format json has them whole." in (
+        " ".join(line.strip() for line in lines)
+    )
+    wide = run([long_model_ledger(tmp_path)], fmt="table", group_by="model", width=160)[1]
+    assert "us.anthropic.claude-haiku-4-5-20251001-v1:0" in wide and "Models are shown" not in wide
+
+
+@pytest.mark.parametrize(
+    ("model", "level", "shown"),
+    [
+        ("claude-sonnet-4-5-20250929", 1, "claude-sonnet-4-5"),
+        ("claude-sonnet-4-5-20250929", 2, "sonnet-4-5"),
+        ("us.anthropic.claude-haiku-4-5-20251001-v1:0", 1, "us.anthropic.claude-haiku-4-5"),
+        ("us.anthropic.claude-haiku-4-5-20251001-v1:0", 2, "haiku-4-5"),
+        ("claude-opus-4-1@20250805", 2, "opus-4-1"),
+        ("claude-opus-5-5", 2, "opus-5-5"),
+        ("gpt-4o-2024-08-06", 2, "gpt-4o-2024-08-06"),
+    ],
+)
+def test_short_model(model, level, shown):
+    assert short_model(model, level) == shown
+
+
+def test_an_upgrade_is_shown_as_extra_cost_not_a_negative_percentage(tmp_path):
+    """A rewrite to a dearer model: the table says what it cost extra; JSON and CSV keep the number."""
+    path = write_ledger(
+        tmp_path / "up.jsonl",
+        [spawn(agent_type="architect", cost_usd=0.4865, requested_cost_usd=0.0125, savings_usd=-0.474)],
+    )
+    out = run([path], fmt="table")[1]
+    row = next(line for line in out.splitlines() if line.startswith("architect"))
+    assert row.split()[-4:] == ["$0.4740", "extra", "-", "1/0"]
+    assert "%" not in out.replace(" % ", "")  # the header of the % column only
+    notes = " ".join(line.strip() for line in out.splitlines())
+    assert "extra: cost more than the requested model would have (a rewrite to a dearer model, an upgrade)" in notes
+    markdown = run([path], fmt="markdown")[1]
+    assert "| $0.4740 extra | - |" in markdown
+    assert run_json([path])["rows"][0]["savings_usd"] == pytest.approx(-0.474)
+
+
+def test_an_empty_report_names_the_ledgers_read(tmp_path):
+    one = write_ledger(tmp_path / "a.jsonl", [])
+    assert run([one], fmt="table")[1] == f"No spawns recorded in {one}.\n"
+    others = [write_ledger(tmp_path / f"{n}.jsonl", []) for n in "bcdefg"]
+    out = run([one, *others], fmt="table")[1]
+    assert out.startswith(f"No spawns recorded in the 7 ledgers read: {one}, ")
+    assert out.endswith(" and 2 more.\n")
+    filtered = run([one], fmt="markdown", agents=("nobody",))[1]
+    assert filtered == f"No spawns recorded matching the filters in {one}.\n"
+
+
+def test_an_empty_live_report_names_the_live_ledger(tmp_path):
+    """No ledger named: the live one (CCO_HOOKS_LEDGER), which may not exist yet."""
+    assert run([], fmt="table")[1] == f"No spawns recorded in {os.environ['CCO_HOOKS_LEDGER']}.\n"
