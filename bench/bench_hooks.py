@@ -13,7 +13,13 @@ Commands (all with this interpreter, ``sys.executable``, never a pyenv shell shi
 - ``bare -S``         ``python -S -c pass`` — the floor (no ``site``)
 - ``bare, clean venv``  ``<venv>/bin/python -c pass`` — the same interpreter in an empty venv: what
   ``bare`` costs without this machine's site-packages ``.pth`` start-up hooks (see README)
+- ``sh -c bare, clean venv``  the same started through ``/bin/sh -c``, as Claude Code starts every
+  command hook: the reference for ``pre, portable``, which is measured through the shell too
 - ``pre``             PreToolUse of a real spawn payload, project config with rules and a budget
+- ``pre, portable``   the same PreToolUse as a committed ``install --scope project`` runs it:
+  ``/bin/sh -c 'command -v cco-hook >/dev/null && exec cco-hook pre-tool-use || ...'``, with the
+  ``cco-hook`` of a clean venv (no ``--system-site-packages``) that has this checkout's wheel
+  installed, as pipx or ``uv tool`` lay it out, first on PATH (its own ledger: no PostToolUse follows)
 - ``pre, default``    PreToolUse with no config file at all (the embedded default)
 - ``pre, main-loop tool``  PreToolUse of a main-loop Bash call (PreToolUse is registered for every
   tool): it leaves before the snapshot is read
@@ -77,6 +83,7 @@ BILLION_LAUGHS = (
 TARGETS = {
     "pre": (1.3, 1.2),
     "pre, main-loop tool": (1.3, 1.2),
+    "pre, portable": (1.3, 1.2),
     "post, fg": (2.0, None),
     "stop, bg": (2.0, None),
     "statusline": (1.5, None),
@@ -347,6 +354,25 @@ def make_venv(root):
     return os.path.join(venv, "bin", "python")
 
 
+def make_installed_venv(root):
+    """A clean venv (no pip, no system site-packages) with this checkout's wheel installed, as a
+    user's pipx or ``uv tool`` venv holds it: ``bin/cco-hook`` pointed at the venv's python. The
+    PreToolUse it runs needs only the standard library (the snapshot is built by the other rows)."""
+    from tests.support.venvs import build_wheel  # noqa: PLC0415 - the tests' helper, only here
+
+    wheel_dir = os.path.join(root, "wheel")
+    os.makedirs(wheel_dir)
+    wheel = build_wheel(__import__("pathlib").Path(wheel_dir))
+    venv = os.path.join(root, "installed-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = os.path.join(venv, "bin", "python")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+    )
+    return os.path.join(venv, "bin")
+
+
 def pyc_check(setup, shim, payload, out):
     """How many cco_hooks modules a hook loaded from __pycache__ (preloaded by the shim's
     ``load_hook_modules`` or imported from a .pyc) vs compiled from source."""
@@ -439,6 +465,16 @@ def _run(args, root):
     nothing = setup._write("empty.json", {})
     status = setup.status_payload()
     venv_py = None if args.no_venv else make_venv(root)
+    installed_bin = None if args.no_venv else make_installed_venv(root)
+    # Its own config dir: the snapshot's layer signature names the embedded default config of the
+    # package that built it, so the venv's copy and the checkout's would rebuild each other's.
+    portable_env = dict(
+        setup.env,
+        PATH=f"{installed_bin}:/usr/bin:/bin",
+        CLAUDE_CONFIG_DIR=os.path.join(root, "portable-home", ".claude"),
+        CCO_HOOKS_LEDGER=os.path.join(root, "portable-ledger", "ledger.jsonl"),
+    )
+    portable = ["/bin/sh", "-c", install.portable_command("pre-tool-use")]
 
     def hook_argv(event):
         return [py, "-S", shim, event]
@@ -446,6 +482,8 @@ def _run(args, root):
     bare = [("bare", [py, "-c", "pass"], setup.env), ("bare -S", [py, "-S", "-c", "pass"], setup.env)]
     if venv_py:
         bare.append(("bare, clean venv", [venv_py, "-c", "pass"], setup.env))
+        # Claude Code runs every command hook through a shell: the same, as it would start it
+        bare.append(("sh -c bare, clean venv", ["/bin/sh", "-c", f"{venv_py} -c pass"], setup.env))
 
     def rounds_of(tag):
         fg = setup.spawn_payloads(tag + "f", background=False)
@@ -470,6 +508,11 @@ def _run(args, root):
         tools = setup.tool_payloads(tag)
         groups.append([("pre, main-loop tool", hook_argv("pre-tool-use"), setup.env, tools["main"])])
         groups.append([("pre, subagent tool", hook_argv("pre-tool-use"), setup.env, tools["sub"])])
+        if installed_bin:
+            # after "pre" in the same round's first group would not do: the order rotates. The
+            # snapshot it reads is built before the rounds (below), by the shim's interpreter.
+            ported = setup.spawn_payloads(tag + "q", background=False)
+            groups.append([("pre, portable", portable, portable_env, ported["pre"])])
         hostile = setup.spawn_payloads(tag + "h", background=False, project=setup.hostile_project)
         groups.append([("pre, broken layer", hook_argv("pre-tool-use"), setup.hostile_env, hostile["pre"])])
         groups.append([("statusline", hook_argv("statusline"), setup.env, status)])
@@ -478,6 +521,17 @@ def _run(args, root):
     results = {}
     rss_results = {}
     errors = []
+    if installed_bin:
+        # The clean venv has no pydantic to build the config snapshot with (a user's pipx venv has):
+        # build it once with the venv's package run by this interpreter, site on (pydantic, yaml).
+        warm = setup.spawn_payloads("warm", background=False)
+        lib = os.path.join(os.path.dirname(installed_bin), "lib")
+        [site_packages] = [os.path.join(lib, d, "site-packages") for d in os.listdir(lib)]
+        venv_shim = os.path.join(site_packages, "cco_hooks", "_shim.py")
+        code = run_child([py, venv_shim, "pre-tool-use"], portable_env, warm["pre"], out)[2]
+        with open(out, encoding="utf-8") as f:
+            if code != 0 or "updatedInput" not in f.read():
+                raise SystemExit(f"building the installed venv's config snapshot failed (exit {code}); see {out}")
     launcher, launcher_name = rss_launcher(root)
     rss_file = os.path.join(root, "rss")
     rss_rounds = args.rss_rounds if launcher else 0

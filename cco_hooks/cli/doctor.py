@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 
 from cco_hooks import __version__, accounting, claude_code, files, paths, pending
-from cco_hooks.cli import install
+from cco_hooks.cli import install, plugin_registration
 from cco_hooks.coerce import visible
 from cco_hooks.config import build as config_build
 
@@ -40,10 +40,13 @@ def run_doctor(project_dir: str | None, env: dict, out: Out) -> int:
 
 
 def check_installation(project: str, env: dict, out: Out) -> int:
-    """Which settings files register the hooks (or enable the plugin), and whether each is current."""
+    """Which settings files register the hooks (or enable the plugin), and whether each is current;
+    the plugin loaded for this session (``--plugin-dir``) or installed counts as a registration."""
     problems = 0
     locations = install.installed_locations(project, env)
     plugins = install.enabled_plugin_entries(project, env)
+    session_plugins = plugin_registration.session_plugins(env)
+    installed_plugins = plugin_registration.installed_plugins(project, env)
     for location in locations:
         if location.error:
             problems += 1
@@ -61,11 +64,35 @@ def check_installation(project: str, env: dict, out: Out) -> int:
             )
             problems += 1
         out(f"installed: {location.scope} scope, {location.path}: {', '.join(location.events)} [{state}]")
+        problems += _check_path_command(location, env, out)
     for scope, path, name in plugins:
         out(f"plugin enabled: {visible(name)} in {visible(path)} ({scope})")  # a key of a settings file
-    if not locations and not plugins:
-        problems += 1
-        out("NOT INSTALLED: no settings file registers the cco-hooks hooks. Fix: cco-hooks install --scope project")
+    enabled_keys = {name for _scope, _path, name in plugins}
+    for found in installed_plugins:
+        state = "" if found.detail in enabled_keys else " (not enabled in any settings file: /plugin enables it)"
+        out(f"plugin installed: {visible(found.detail)} at {visible(found.root)}{state}")
+    for found in session_plugins:
+        out(f"plugin loaded for this session: {visible(found.root)} ({found.how}, {found.detail})")
+    plugin_in_force = bool(plugins or session_plugins)
+    if not locations and not plugin_in_force:
+        if installed_plugins:
+            problems += 1
+            out(
+                "NOT ENABLED: the cco-hooks plugin is installed but no settings file enables it. "
+                "Fix: /plugin in Claude Code"
+            )
+        else:
+            problems += 1
+            out(
+                "NOT INSTALLED: no settings file registers the cco-hooks hooks and no cco-hooks plugin is loaded. "
+                "Fix: cco-hooks install --scope project (or run Claude Code with the plugin)"
+            )
+    if plugin_in_force and [loc for loc in locations if not loc.error]:
+        out(
+            "note: the cco-hooks plugin and a settings file both register the hooks; Claude Code runs each, "
+            "so each spawn is routed and accounted twice. "
+            "Keep one: cco-hooks uninstall --scope ..., or disable the plugin."
+        )
     if len(locations) > 1:
         out(
             "note: the hooks are registered in more than one settings file; Claude Code runs each, "
@@ -203,6 +230,22 @@ def check_state_files(routing: dict, env: dict, out: Out) -> int:
     return problems
 
 
+def _check_path_command(location: install.InstalledLocation, env: dict, out: Out) -> int:
+    """A registration that runs ``cco-hook`` from PATH: which one runs, or the problem that none does."""
+    if location.error or not any(install.uses_path_command(c) for c in location.commands):
+        return 0
+    found = install.path_command(env)
+    if found:
+        out(f"  runs {install.PATH_COMMAND} from PATH: {found}")
+        return 0
+    out(
+        f"  NOT ON PATH: no `{install.PATH_COMMAND}` on this PATH, so Claude Code started from here runs "
+        "spawns unrouted (it says so once per spawn). "
+        "Fix: install cco-hooks with pipx or `uv tool install`, or put the bin/ of the venv that has it on PATH."
+    )
+    return 1
+
+
 def _runs_existing_shim(command: str, project: str) -> bool:
     """Whether a registered command runs a cco-hooks shim that exists (``$CLAUDE_PROJECT_DIR`` is
     the project, as Claude Code sets it for hooks)."""
@@ -212,6 +255,8 @@ def _runs_existing_shim(command: str, project: str) -> bool:
         words = shlex.split(command)
     except ValueError:
         return False
+    if install.PATH_COMMAND in words:  # the portable command: _check_path_command says whether it is found
+        return True
     shims = [w for w in words if install.is_shim_path(w)]
     return bool(shims) and all(os.path.isfile(w) for w in shims)
 

@@ -4,9 +4,21 @@ Plain functions with explicit arguments; the click layer (``cli.main``) only par
 :func:`run_install` / :func:`run_uninstall`. Errors meant for the user are
 :class:`~cco_hooks.errors.CcoHooksError`. ``cco-hooks doctor`` reads settings files through here too.
 
+Two kinds of command are registered:
+
+- **project scope** (the file a team commits): ``cco-hook <event>`` found on ``PATH`` — the script
+  every install route puts beside ``cco-hooks`` (``bin/cco-hook``), which runs this package with the
+  interpreter it was installed into. No machine path, so the committed file works on every teammate's
+  machine that has cco-hooks installed (a venv on PATH, pipx, ``uv tool``); where none is on PATH,
+  PreToolUse says once per spawn how to install it and the spawn proceeds (:func:`portable_command`).
+- **local and user scopes** (one machine's files): the absolute interpreter and shim, ``python -S``
+  (:func:`hook_command`), which work whatever the PATH.
+
 Our hook entries are recognised by their command: a cco-hooks shim (``.../cco_hooks/_shim.py`` or the
-plugin's ``.../hooks/cco-hook``, at any path) followed by one of our event arguments. So a re-install
-after the package moved replaces the old entry, and uninstall removes only what install added.
+plugin's ``.../hooks/cco-hook``, at any path, or ``cco-hook`` itself) followed by one of our event
+arguments. So a re-install after the package moved replaces the old entry, and uninstall removes
+only what install added. What a settings file held before install is kept under the state directory
+(``install_record``), so uninstall gives it back byte for byte.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import stat
 import sys
 from collections.abc import Callable
@@ -22,10 +35,21 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from cco_hooks import claude_code, files, paths
+from cco_hooks.cli import install_record
 from cco_hooks.errors import CcoHooksError
 
 SCOPES = paths.SETTINGS_SCOPES
-BACKUP_SUFFIX = ".cco-hooks.bak"
+# The scopes whose file is committed and shared: their commands name no machine path.
+PORTABLE_SCOPES = ("project",)
+# The hook command on PATH (bin/cco-hook, installed with the package by every route).
+PATH_COMMAND = "cco-hook"
+# What PreToolUse shows, instead of routing, on a machine with no cco-hook on PATH.
+NOT_INSTALLED_MESSAGE = (
+    "cco-hooks: this project routes subagent spawns with cco-hooks, but no `cco-hook` command is on the "
+    "PATH Claude Code runs with, so this spawn runs unrouted and unrecorded. Fix: install cco-hooks "
+    "(`pipx install <cco-hooks checkout or URL>`, `uv tool install <...>`, or pip into a venv whose bin/ "
+    "is on PATH), then restart Claude Code."
+)
 
 
 class HookSpec(NamedTuple):
@@ -59,6 +83,9 @@ class InstallResult:
     added: list[str] = field(default_factory=list)  # events whose hook was added or updated
     removed: int = 0  # hook entries of ours taken out (stale copies included)
     exit_code: int = 0
+    restored: bool = False  # uninstall put the file's pre-install bytes back
+    deleted: bool = False  # uninstall removed the file install had created
+    warnings: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         return describe(self)
@@ -122,12 +149,36 @@ def hook_command(arg: str, python: str | None = None, shim: str | None = None) -
     return f"{shlex.quote(python)} -S {shlex.quote(shim)} {arg}"
 
 
-def desired_hooks(python: str | None = None, shim: str | None = None) -> dict[str, dict]:
-    """Event name → the hook entry install writes for it."""
-    return {
-        spec.event: {"type": "command", "command": hook_command(spec.arg, python, shim), "timeout": spec.timeout}
-        for spec in HOOKS
-    }
+def path_command(env: dict | None = None) -> str | None:
+    """Where ``cco-hook`` is found on ``env``'s PATH (the portable commands run it), or None."""
+    return shutil.which(PATH_COMMAND, path=(env if env is not None else os.environ).get("PATH") or os.defpath)
+
+
+def portable_command(arg: str) -> str:
+    """The shell command a committed settings file runs: ``cco-hook <event>`` from PATH, no machine path.
+
+    Claude Code runs a command hook through a shell (``sh -c``; Git Bash on Windows), so POSIX sh it
+    is: ``command -v`` is a builtin (a PATH lookup, no process), and ``exec`` replaces the shell with
+    the hook, whose exit code and output reach Claude Code unchanged (exit 2 still blocks). Without
+    ``cco-hook`` on PATH, PreToolUse answers exit 0 with one ``systemMessage`` saying how to install
+    it (Claude Code shows it; the spawn proceeds), and the other events exit 0 silently: one message
+    per spawn, not one per hook. A non-zero exit would show Claude Code's "failed with non-blocking
+    status code" instead, and 127 (command not found) its "hook script appears to be missing".
+    """
+    run = f"command -v {PATH_COMMAND} >/dev/null && exec {PATH_COMMAND} {arg}"
+    if arg == "pre-tool-use":
+        answer = json.dumps({"systemMessage": NOT_INSTALLED_MESSAGE})
+        return f"{run} || printf '%s\\n' {shlex.quote(answer)}"
+    return f"{run} || exit 0"
+
+
+def desired_hooks(python: str | None = None, shim: str | None = None, scope: str | None = None) -> dict[str, dict]:
+    """Event name → the hook entry install writes for it in ``scope`` (absolute commands when None)."""
+
+    def command(arg: str) -> str:
+        return portable_command(arg) if scope in PORTABLE_SCOPES else hook_command(arg, python, shim)
+
+    return {spec.event: {"type": "command", "command": command(spec.arg), "timeout": spec.timeout} for spec in HOOKS}
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,9 +194,19 @@ def our_event_arg(command: object) -> str | None:
     except ValueError:
         return None
     for i, word in enumerate(words[:-1]):
-        if is_shim_path(word) and words[i + 1] in EVENT_ARGS:
+        if (word == PATH_COMMAND or is_shim_path(word)) and words[i + 1] in EVENT_ARGS:
             return words[i + 1]
     return None
+
+
+def uses_path_command(command: object) -> bool:
+    """Whether one of our commands runs ``cco-hook`` from PATH (the portable registration)."""
+    if not isinstance(command, str) or PATH_COMMAND not in command:
+        return False
+    try:
+        return PATH_COMMAND in shlex.split(command)
+    except ValueError:
+        return False
 
 
 def is_shim_path(word: str) -> bool:
@@ -243,23 +304,35 @@ def _dump(settings: dict) -> str:
     return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
 
 
-def _write_settings(path: str, settings: dict, existed: bool) -> str | None:
-    """Back the old file up (0600), then replace it atomically. Returns the backup path."""
+def _write_settings(path: str, content: str | bytes, env: dict | None) -> str | None:
+    """Back the old file up (0600, under the state directory: never beside a file a team commits),
+    then replace it atomically. Returns the backup path (None: there was no file)."""
     target = os.path.realpath(path)  # a symlinked settings file (dotfiles) stays a symlink
     backup = None
     try:
-        if existed:
+        old = install_record.read_bytes(target)
+        if old is not None:
             mode = stat.S_IMODE(os.stat(target).st_mode)
-            with open(target, "rb") as handle:
-                old = handle.read()
-            backup = path + BACKUP_SUFFIX
-            files.write_private(backup, old, durable=True)
+            backup = install_record.back_up(path, env, old)
         else:
             mode = 0o600
             os.makedirs(os.path.dirname(target), exist_ok=True)
-        files.write_private(target, _dump(settings), mode=mode, durable=True)  # the user's settings: fsync
+        files.write_private(target, content, mode=mode, durable=True)  # the user's settings: fsync
     except OSError as exc:
         raise CcoHooksError(f"cannot write {path}: {exc}") from None
+    return backup
+
+
+def _remove_settings(path: str, env: dict | None) -> str | None:
+    """Delete a settings file install created (backed up first); returns the backup path."""
+    try:
+        old = install_record.read_bytes(path)
+        backup = install_record.back_up(path, env, old) if old is not None else None
+        os.unlink(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CcoHooksError(f"cannot remove {path}: {exc}") from None
     return backup
 
 
@@ -310,7 +383,11 @@ def _group_fits(group: dict, spec: HookSpec) -> bool:
 
 
 def merge(
-    settings: dict, python: str | None = None, shim: str | None = None, path: str = "settings"
+    settings: dict,
+    python: str | None = None,
+    shim: str | None = None,
+    path: str = "settings",
+    scope: str | None = None,
 ) -> tuple[list[str], int]:
     """Put our hooks into ``settings`` in place. Returns (events added or updated, entries removed).
 
@@ -321,7 +398,7 @@ def merge(
     hooks = _hooks_section(settings, path)
     if hooks is None:
         hooks = settings["hooks"] = {}
-    wanted = desired_hooks(python, shim)
+    wanted = desired_hooks(python, shim, scope)
     keep: dict[str, tuple[int, int]] = {}
     changed_events: list[str] = []
     for spec in HOOKS:
@@ -386,13 +463,18 @@ def install(
     shim: str | None = None,
     statusline: bool = False,
 ) -> InstallResult:
-    """Merge our four hooks into the scope's settings file (and, with ``statusline``, our status
-    line, wrapping one already there). Idempotent; keeps everything else."""
+    """Merge our hooks into the scope's settings file (and, with ``statusline``, our status line,
+    wrapping one already there). Idempotent; keeps everything else.
+
+    The file's bytes before our first change are recorded under the state directory
+    (``install_record``), for ``uninstall`` to give back."""
     _check_scope(scope)
     path = settings_path(scope, project_dir, env)
     settings, existed = _load(path)
     before = json.dumps(settings)
-    added, removed = merge(settings, python, shim, path)
+    hooks = settings.get("hooks")
+    had_ours = isinstance(hooks, dict) and any(is_ours(hook) for _event, _group, hook in _iter_hooks(hooks))
+    added, removed = merge(settings, python, shim, path, scope)
     if statusline:
         from cco_hooks.cli import statusline_install
 
@@ -400,28 +482,76 @@ def install(
         if statusline_install.merge(settings, ours, is_shim_path, path):
             added.append(statusline_install.SETTING)
     result = InstallResult("install", scope, path, changed=False, created=not existed, added=added, removed=removed)
+    if scope in PORTABLE_SCOPES and not path_command(env):
+        result.warnings.append(
+            f"no `{PATH_COMMAND}` on PATH here, so Claude Code started from this shell would run spawns unrouted "
+            f"(and say so). Put the directory of this cco-hooks' `{PATH_COMMAND}` on PATH (`pipx ensurepath`, "
+            "or activate the venv), or install with pipx / `uv tool install`."
+        )
     if json.dumps(settings) == before and existed:
         return result
-    result.backup = _write_settings(path, settings, existed)
+    previous = install_record.load(path, env)
+    before_bytes = install_record.read_bytes(os.path.realpath(path)) if existed else None
+    written = _dump(settings).encode("utf-8")
+    result.backup = _write_settings(path, written, env)
     result.changed = True
+    try:
+        install_record.remember(path, env, before_bytes, written, previous, before_had_ours=had_ours)
+    except (OSError, files.UnsafeFile) as exc:  # the hooks are in; only the exact undo is lost
+        result.warnings.append(
+            f"could not record the file's previous content under {install_record.install_dir(env)} ({exc}); "
+            "uninstall will take the hooks out but cannot restore the file byte for byte"
+        )
     return result
 
 
 def uninstall(scope: str = "project", project_dir: str | None = None, env: dict | None = None) -> InstallResult:
-    """Remove exactly the hooks install added (and any stale copies of them) from the scope's file."""
+    """Remove exactly the hooks install added (and any stale copies of them) from the scope's file.
+
+    When the file is still exactly what install wrote, its previous bytes are put back (the file is
+    removed if install created it). When it changed since, our hooks are taken out and everything
+    else is kept; if that leaves what the file held before install, its previous bytes are put back.
+    """
     _check_scope(scope)
     path = settings_path(scope, project_dir, env)
     settings, existed = _load(path)
+    record = install_record.load(path, env) if existed else None
+    current = install_record.read_bytes(os.path.realpath(path)) if existed else None
     removed = unmerge(settings, path) if existed else 0
     if existed:
         from cco_hooks.cli import statusline_install
 
         removed += statusline_install.unmerge(settings, is_shim_path, path)  # theirs, if ours wrapped one, comes back
     result = InstallResult("uninstall", scope, path, changed=False, removed=removed)
-    if removed:
-        result.backup = _write_settings(path, settings, existed)
-        result.changed = True
+    if not removed:
+        return result
+    restore: bytes | None = None
+    delete = False
+    if record is not None and record.get("original_known") is True:
+        original = install_record.original_bytes(record)
+        if current is not None and record.get("installed") == install_record.digest(current):
+            delete, restore = record.get("existed") is False, original
+        elif record.get("existed") is False:
+            delete = not settings
+        elif original is not None and _same_settings(original, settings):
+            restore = original
+    if delete:
+        result.backup = _remove_settings(path, env)
+        result.deleted = True
+    else:
+        result.backup = _write_settings(path, restore if restore is not None else _dump(settings), env)
+        result.restored = restore is not None
+    result.changed = True
+    install_record.forget(path, env)
     return result
+
+
+def _same_settings(original: bytes, settings: dict) -> bool:
+    """Whether ``original`` (a settings file's bytes) holds exactly ``settings``."""
+    try:
+        return json.loads(original.decode("utf-8") or "{}") == settings
+    except ValueError:
+        return False
 
 
 def run_install(
@@ -451,10 +581,16 @@ def describe(result: InstallResult) -> str:
     else:
         if not result.changed:
             text = f"No cco-hooks hooks in {where}; nothing changed."
+        elif result.deleted:
+            text = f"Removed {result.removed} cco-hooks hook(s): deleted {where}, which install had created."
+        elif result.restored:
+            text = f"Removed {result.removed} cco-hooks hook(s) from {where}: it is back to what it was before install."
         else:
             text = f"Removed {result.removed} cco-hooks hook(s) from {where}."
     if result.backup:
         text += f"\nPrevious content saved to {result.backup}"
+    for warning in result.warnings:
+        text += f"\nnote: {warning}"
     return text
 
 
@@ -509,9 +645,9 @@ def installed_locations(
 
     More than one location means every spawn runs our hooks more than once.
     """
-    wanted = desired_hooks(python, shim)
     found = []
     for scope, path in _scope_files(project_dir, env):
+        wanted = desired_hooks(python, shim, scope)
         hooks, error = _read_hooks(path)
         if error:
             found.append(InstalledLocation(scope, path, [], [], False, error))

@@ -207,10 +207,12 @@ def setup_project(project: Path, home: Path, tmp: Path, mode: str) -> Path:
             f"---\nname: {name}\ndescription: {name} for the tests\n---\nYou are {name}.\n"
         )
     (project / ".claude" / "cco-hooks.yaml").write_text(CONFIG)
-    result = cco_hooks_cli("install", "--scope", "project", project=project, home=home)
+    # local scope: its commands are the absolute shim (argv words this wrapper can run and edit);
+    # the project scope's portable shell command is exercised in test_portable_install_e2e.py
+    result = cco_hooks_cli("install", "--scope", "local", project=project, home=home)
     assert result.returncode == 0, result.stderr
 
-    settings_path = project / ".claude" / "settings.json"
+    settings_path = project / ".claude" / "settings.local.json"
     settings = json.loads(settings_path.read_text())
     script = tmp / "stop_hook.py"
     script.write_text(STOP_HOOK)

@@ -19,8 +19,10 @@ The binaries
 The run
     ``run_claude()`` runs ``claude -p PROMPT --output-format stream-json --verbose
     --dangerously-skip-permissions [--include-hook-events] [--plugin-dir DIR]`` in the project
-    directory with a clean environment built from scratch: ``PATH`` (with the test interpreter's
-    directory first, so a hook's ``python3`` is this Python), ``LANG``/``LC_*``/``TZ``,
+    directory with a clean environment built from scratch: ``PATH`` (with ``tests/support/bin``
+    first, whose ``cco-hook`` runs this checkout's hooks for the portable commands of
+    ``install --scope project``, then the test interpreter's directory, so a hook's ``python3`` is
+    this Python), ``LANG``/``LC_*``/``TZ``,
     ``PYTHONDONTWRITEBYTECODE`` when set, and
     ``HOME=<home>``, ``CLAUDE_CONFIG_DIR=<home>/.claude``, ``TMPDIR=<home>/tmp``,
     ``ANTHROPIC_BASE_URL=<fake API>``, ``ANTHROPIC_API_KEY=test``,
@@ -219,10 +221,15 @@ def ensure_claude(version: str = PINNED_VERSION, *, timeout: float = 600) -> str
 # ----- environment -----------------------------------------------------------------------------
 
 
+# This checkout's `cco-hook` (see the script): what `install --scope project`'s commands run.
+CHECKOUT_HOOK_BIN = str(Path(__file__).resolve().parent / "bin")
+
+
 def _base_env(home: Path) -> dict[str, str]:
     path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
     python_dir = os.path.dirname(sys.executable)
-    env = {"PATH": f"{python_dir}{os.pathsep}{path}" if python_dir else path, "HOME": str(home)}
+    path = f"{python_dir}{os.pathsep}{path}" if python_dir else path
+    env = {"PATH": f"{CHECKOUT_HOOK_BIN}{os.pathsep}{path}", "HOME": str(home)}
     for key in _PASSTHROUGH:
         if key in os.environ:
             env[key] = os.environ[key]

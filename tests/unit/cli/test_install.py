@@ -83,10 +83,10 @@ def ours(settings: dict) -> dict[str, list[tuple[dict, dict]]]:
     return found
 
 
-def assert_installed_once(settings: dict) -> None:
+def assert_installed_once(settings: dict, scope: str = "project") -> None:
     found = ours(settings)
     assert sorted(found) == sorted(EVENTS)
-    wanted = inst.desired_hooks()
+    wanted = inst.desired_hooks(scope=scope)
     for spec in inst.HOOKS:
         [(group, hook)] = found[spec.event]
         assert hook == wanted[spec.event]
@@ -165,12 +165,17 @@ def test_install_creates_missing_file_and_dir(env, project):
     assert_installed_once(settings)
     assert settings["hooks"]["PreToolUse"][0] == {
         "matcher": "*",  # every tool: the caps of running subagents act on their own tool calls
-        "hooks": [{"type": "command", "command": inst.hook_command("pre-tool-use"), "timeout": 10}],
+        "hooks": [{"type": "command", "command": inst.portable_command("pre-tool-use"), "timeout": 10}],
     }
     assert settings["hooks"]["PostToolUse"][0]["hooks"][0]["timeout"] == 30
-    assert settings["hooks"]["SubagentStop"] == [{"hooks": [inst.desired_hooks()["SubagentStop"]]}]
-    assert settings["hooks"]["Stop"][0]["hooks"][0]["command"].endswith("/cco_hooks/_shim.py stop")
-    assert not (project / ".claude" / ("settings.json" + inst.BACKUP_SUFFIX)).exists()
+    assert settings["hooks"]["SubagentStop"] == [{"hooks": [inst.desired_hooks(scope="project")["SubagentStop"]]}]
+    assert settings["hooks"]["Stop"][0]["hooks"][0]["command"] == (
+        "command -v cco-hook >/dev/null && exec cco-hook stop || exit 0"
+    )
+    # the file a team commits names no path of this machine: no interpreter, no checkout, no home
+    for machine_path in (sys.executable, os.path.realpath(sys.executable), str(REPO), str(project), env["HOME"]):
+        assert machine_path not in text
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]  # no backup beside it
     assert str(path) in inst.describe(result) and "project scope" in result.describe()
 
 
@@ -210,7 +215,9 @@ def test_install_is_idempotent_and_backs_up_once(env, project):
     os.chmod(path, 0o640)
     first = inst.install("project", str(project), env)
     backup = Path(first.backup)
-    assert backup == project / ".claude" / "settings.json.cco-hooks.bak"
+    # kept under the state directory, never beside the file a team commits
+    assert backup.parent == Path(env["CLAUDE_CONFIG_DIR"]) / "cco-hooks" / "install" / "backups"
+    assert backup.name.endswith("-settings.json.bak")
     assert backup.read_bytes() == original_bytes
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the original mode is kept
@@ -224,28 +231,93 @@ def test_install_is_idempotent_and_backs_up_once(env, project):
     assert path.read_bytes() == installed
     assert path.stat().st_ino == file_stat.st_ino and path.stat().st_mtime_ns == file_stat.st_mtime_ns
     assert backup.stat().st_mtime_ns == backup_stat.st_mtime_ns and backup.read_bytes() == original_bytes
-    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json", "settings.json.cco-hooks.bak"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]
 
 
-def test_uninstall_restores_exactly_the_original(env, project):
+@pytest.mark.parametrize("scope", ["project", "local", "user"])
+def test_uninstall_restores_exactly_the_original(env, project, scope):
+    path = Path(inst.settings_path(scope, str(project), env))
+    original_bytes = write_settings(path, ORIGINAL)  # indent 4: install rewrites it with indent 2
+    os.chmod(path, 0o640)
+    inst.install(scope, str(project), env)
+    assert path.read_bytes() != original_bytes
+    result = inst.uninstall(scope, str(project), env)
+    assert result.changed and result.removed == len(EVENTS) and result.restored
+    assert path.read_bytes() == original_bytes  # byte for byte
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert f"Removed {len(EVENTS)}" in inst.describe(result) and "back to what it was" in inst.describe(result)
+    assert Path(result.backup).parent.parent == Path(env["CLAUDE_CONFIG_DIR"]) / "cco-hooks" / "install"
+    assert not Path(inst.install_record.record_path(str(path), env)).exists()  # the undo is used up
+    again = inst.uninstall(scope, str(project), env)
+    assert not again.changed and again.removed == 0 and "nothing changed" in inst.describe(again)
+    assert path.read_bytes() == original_bytes
+
+
+def test_uninstall_after_reinstalls_still_restores_the_first_original(env, project):
+    path = project / ".claude" / "settings.json"
+    original_bytes = write_settings(path, ORIGINAL)
+    inst.install("project", str(project), env)
+    inst.install("project", str(project), env)  # nothing to change
+    inst.install("local", str(project), env)  # another file: its own record
+    inst.uninstall("local", str(project), env)
+    assert not (project / ".claude" / "settings.local.json").exists()
+    inst.uninstall("project", str(project), env)
+    assert path.read_bytes() == original_bytes
+
+
+def test_uninstall_after_other_edits_keeps_them(env, project):
+    """The file changed since install: only our hooks come out, the user's edit stays."""
     path = project / ".claude" / "settings.json"
     write_settings(path, ORIGINAL)
     inst.install("project", str(project), env)
+    settings = load(path)
+    settings["model"] = "haiku"
+    write_settings(path, settings, indent=2)
     result = inst.uninstall("project", str(project), env)
-    assert result.changed and result.removed == len(EVENTS)
-    restored = load(path)
-    assert restored == ORIGINAL
-    assert json.dumps(restored) == json.dumps(ORIGINAL)  # key order too
-    assert f"Removed {len(EVENTS)}" in inst.describe(result)
-    again = inst.uninstall("project", str(project), env)
-    assert not again.changed and again.removed == 0 and "nothing changed" in inst.describe(again)
+    assert result.changed and not result.restored and not result.deleted
+    assert load(path) == dict(ORIGINAL, model="haiku")
 
 
-def test_uninstall_of_a_file_install_created_leaves_an_empty_object(env, project):
-    inst.install("local", str(project), env)
-    path = project / ".claude" / "settings.local.json"
-    inst.uninstall("local", str(project), env)
-    assert load(path) == {}
+def test_uninstall_after_a_reformat_only_still_restores_the_bytes(env, project):
+    """Reformatted (same settings, other bytes) since install: the original bytes come back."""
+    path = project / ".claude" / "settings.json"
+    original_bytes = write_settings(path, ORIGINAL)
+    inst.install("project", str(project), env)
+    write_settings(path, load(path), indent=3)
+    result = inst.uninstall("project", str(project), env)
+    assert result.restored and path.read_bytes() == original_bytes
+
+
+@pytest.mark.parametrize("scope", ["project", "local"])
+def test_uninstall_of_a_file_install_created_removes_it(env, project, scope):
+    path = Path(inst.settings_path(scope, str(project), env))
+    inst.install(scope, str(project), env)
+    assert path.exists()
+    result = inst.uninstall(scope, str(project), env)
+    assert result.deleted and not path.exists()
+    assert "deleted" in inst.describe(result)
+    assert list(path.parent.iterdir()) == []  # nothing left beside it either
+
+
+def test_uninstall_of_a_created_file_others_added_to_keeps_it(env, project):
+    inst.install("project", str(project), env)
+    path = project / ".claude" / "settings.json"
+    write_settings(path, dict(load(path), model="sonnet"))
+    result = inst.uninstall("project", str(project), env)
+    assert not result.deleted and load(path) == {"model": "sonnet"}
+
+
+def test_uninstall_of_hooks_installed_before_the_record_existed(env, project):
+    """A settings file that came with our hooks (an older install, a teammate's commit): no record
+    of its original bytes, so uninstall takes our hooks out and keeps the rest."""
+    path = project / ".claude" / "settings.json"
+    settings = copy.deepcopy(ORIGINAL)
+    inst.merge(settings, scope="project")
+    write_settings(path, settings)
+    inst.install("project", str(project), env)  # nothing to change, nothing recorded
+    assert not Path(inst.install_record.record_path(str(path), env)).exists()
+    result = inst.uninstall("project", str(project), env)
+    assert result.changed and not result.restored and load(path) == ORIGINAL
 
 
 def test_uninstall_without_a_file_does_nothing(env, project):
@@ -276,11 +348,9 @@ def test_uninstall_leaves_groups_that_were_already_empty(env, project):
 def test_reinstall_after_the_package_moved_replaces_in_place(env, project):
     path = project / ".claude" / "settings.json"
     write_settings(path, ORIGINAL)
-    inst.install(
-        "project", str(project), env, python="/old/venv/bin/python", shim="/old/site-packages/cco_hooks/_shim.py"
-    )
-    old = load(path)
-    assert "/old/site-packages" in json.dumps(old)
+    old = copy.deepcopy(ORIGINAL)
+    inst.merge(old, python="/old/venv/bin/python", shim="/old/site-packages/cco_hooks/_shim.py")
+    write_settings(path, old)  # an absolute registration, as install wrote it before it was portable
     result = inst.install("project", str(project), env)
     assert result.changed and sorted(result.added) == sorted(EVENTS) and result.removed == 0
     new = load(path)
@@ -322,7 +392,7 @@ def test_stale_copies_are_replaced_not_duplicated(env, project):
     assert pre[0] == stale["hooks"]["PreToolUse"][0]
     assert pre[1] == {"matcher": "Task", "hooks": [{"type": "command", "command": "echo keep-me"}]}
     assert pre[2]["matcher"] == "*"
-    assert settings["hooks"]["Stop"] == [{"hooks": [inst.desired_hooks()["Stop"]]}]  # updated in place
+    assert settings["hooks"]["Stop"] == [{"hooks": [inst.desired_hooks(scope="project")["Stop"]]}]  # in place
     assert inst.install("project", str(project), env).changed is False
 
 
@@ -364,7 +434,7 @@ def test_empty_file_counts_as_empty_settings(env, project):
 def test_user_scope_writes_into_the_claude_config_dir(env, project):
     result = inst.install("user", str(project), env)
     assert result.path == os.path.join(env["CLAUDE_CONFIG_DIR"], "settings.json")
-    assert_installed_once(load(Path(result.path)))
+    assert_installed_once(load(Path(result.path)), "user")
     assert not (project / ".claude").exists()
     assert not (Path(env["HOME"]) / ".claude").exists()
 
@@ -398,8 +468,9 @@ def test_symlinked_settings_file_stays_a_symlink(env, project, tmp_path):
     result = inst.install("project", str(project), env)
     assert link.is_symlink()
     assert_installed_once(load(real))
-    assert result.backup == str(link) + inst.BACKUP_SUFFIX
     assert json.loads(Path(result.backup).read_text()) == {"model": "sonnet"}
+    inst.uninstall("project", str(project), env)
+    assert link.is_symlink() and load(real) == {"model": "sonnet"}
 
 
 def test_merge_and_unmerge_round_trip_in_memory():
@@ -429,6 +500,11 @@ def test_merge_and_unmerge_round_trip_in_memory():
         ("python3 /x/other/_shim.py pre-tool-use", None),
         ("echo cco_hooks/_shim.py 'unterminated", None),
         ("/opt/guard.sh", None),
+        (inst.portable_command("pre-tool-use"), "pre-tool-use"),
+        (inst.portable_command("session-end"), "session-end"),
+        ("cco-hook subagent-stop", "subagent-stop"),
+        ("cco-hooks report", None),
+        ("my-cco-hook stop", None),
     ],
 )
 def test_our_event_arg(command, arg):
@@ -566,7 +642,7 @@ def test_installed_commands_run_from_any_cwd(env, project):
     Until cco_hooks/hook_main.py exists the shim's fail-open path is what runs: exit 0 and a
     single line on stderr.
     """
-    result = inst.install("project", str(project), env)
+    result = inst.install("local", str(project), env)
     settings = load(Path(result.path))
     hook_main_exists = (REPO / "cco_hooks" / "hook_main.py").exists()
     for spec in inst.HOOKS:
@@ -585,3 +661,86 @@ def test_installed_commands_run_from_any_cwd(env, project):
         if not hook_main_exists:
             assert proc.stdout == b""
             assert stderr.count("\n") == 1 and stderr.startswith("cco-hooks: cannot load the hook")
+
+
+def path_hook(bin_dir: Path) -> Path:
+    """``bin/cco-hook`` as an installer lays it out: its ``#!python`` line pointed at an interpreter."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = bin_dir / inst.PATH_COMMAND
+    source = (REPO / "bin" / "cco-hook").read_text(encoding="utf-8")
+    assert source.startswith("#!python\n")
+    script.write_text(f"#!{sys.executable}\n" + source.split("\n", 1)[1], encoding="utf-8")
+    script.chmod(0o755)
+    return script
+
+
+def run_portable(
+    command: str, env: dict, project: Path, path: str, payload: bytes = b""
+) -> subprocess.CompletedProcess:
+    run_env = dict(hook_env(env, project), PATH=path, PYTHONPATH=str(REPO))  # PYTHONPATH: the package "installed"
+    return subprocess.run(["sh", "-c", command], cwd="/", input=payload, capture_output=True, env=run_env, timeout=60)
+
+
+def spawn_payload(project: Path) -> bytes:
+    payload = json.loads((REPO / "tests" / "fixtures" / "payloads-2.1.328" / "PreToolUse.json").read_text())
+    payload.update(cwd=str(project), session_id="s-portable", tool_use_id="toolu_portable")
+    payload["tool_input"].update(subagent_type="python-pro", model="opus")
+    return json.dumps(payload).encode()
+
+
+def test_portable_commands_run_the_cco_hook_found_on_path(env, project, tmp_path):
+    """The committed command runs whichever ``cco-hook`` is on PATH: it routes the spawn."""
+    (project / ".claude").mkdir()
+    (project / ".claude" / "cco-hooks.yaml").write_text("version: 1\nagents: {python-pro: haiku}\n")
+    inst.install("project", str(project), env)
+    settings = load(project / ".claude" / "settings.json")
+    path_hook(tmp_path / "elsewhere" / "bin")
+    path = f"{tmp_path / 'elsewhere' / 'bin'}:/usr/bin:/bin"
+    [(_, pre)] = ours(settings)["PreToolUse"]
+    proc = run_portable(pre["command"], env, project, path, spawn_payload(project))
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["hookSpecificOutput"]["updatedInput"]["model"] == "haiku"
+    for spec in inst.HOOKS[1:]:
+        [(_, hook)] = ours(settings)[spec.event]
+        proc = run_portable(hook["command"], env, project, path)
+        assert proc.returncode == 0 and b"Traceback" not in proc.stderr, (spec.event, proc.stderr)
+
+
+def test_portable_commands_without_cco_hook_on_path_fail_open_with_one_message(env, project):
+    """No cco-hook on PATH: PreToolUse exits 0 with one systemMessage saying how to install it (the
+    spawn proceeds unchanged); every other event exits 0 and says nothing."""
+    inst.install("project", str(project), env)
+    settings = load(project / ".claude" / "settings.json")
+    for spec in inst.HOOKS:
+        [(_, hook)] = ours(settings)[spec.event]
+        proc = run_portable(hook["command"], env, project, "/usr/bin:/bin", spawn_payload(project))
+        assert proc.returncode == 0 and proc.stderr == b"", (spec.event, proc.stderr)
+        if spec.arg == "pre-tool-use":
+            answer = json.loads(proc.stdout)
+            assert list(answer) == ["systemMessage"]  # no decision: the spawn proceeds as asked
+            assert answer["systemMessage"] == inst.NOT_INSTALLED_MESSAGE
+            assert "pipx install" in answer["systemMessage"] and "uv tool install" in answer["systemMessage"]
+        else:
+            assert proc.stdout == b""
+
+
+def test_a_failing_hook_on_path_keeps_its_exit_code(env, project, tmp_path):
+    """``exec`` hands the hook's exit code to Claude Code unchanged: a deny by exit 2 still blocks,
+    and it never falls through to the not-installed message."""
+    bin_dir = tmp_path / "fake" / "bin"
+    bin_dir.mkdir(parents=True)
+    fake = bin_dir / inst.PATH_COMMAND
+    fake.write_text("#!/bin/sh\necho denied >&2\nexit 2\n")
+    fake.chmod(0o755)
+    proc = run_portable(inst.portable_command("pre-tool-use"), env, project, f"{bin_dir}:/usr/bin:/bin")
+    assert proc.returncode == 2 and proc.stdout == b"" and proc.stderr == b"denied\n"
+
+
+def test_install_warns_when_cco_hook_is_not_on_path(env, project, tmp_path):
+    result = inst.install("project", str(project), dict(env, PATH="/usr/bin:/bin"))
+    assert "no `cco-hook` on PATH" in inst.describe(result)
+    path_hook(tmp_path / "b")
+    result = inst.install("project", str(project), dict(env, PATH=f"{tmp_path / 'b'}:/usr/bin:/bin"))
+    assert "on PATH" not in inst.describe(result)
+    assert "PATH" not in inst.describe(inst.install("local", str(project), dict(env, PATH="/usr/bin:/bin")))
