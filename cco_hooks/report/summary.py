@@ -74,6 +74,39 @@ def share_of(part):
     return [count, cost, spawns, by_project]
 
 
+def fingerprint(session_id):
+    """A session id as a 64-bit number, the same in every run (``None``: 0)."""
+    if session_id is None:
+        return 0
+    data = session_id.encode("utf-8", "surrogatepass")
+    return zlib.crc32(data) << 32 | zlib.adler32(data)
+
+
+def marks_of(part):
+    """The fingerprints of a partition's sessions (with rows or a record there), as bytes. Where
+    the marks of several ledgers' summaries share no fingerprint, those ledgers have no session
+    in common in that partition, so their session shares there just add up (``document``)."""
+    rows, sessions = part
+    sids = {key[SESSION] for key in rows}
+    sids.update(sessions)
+    return array.array("Q", map(fingerprint, sids)).tobytes()
+
+
+def disjoint(marks):
+    """True when no fingerprint occurs in two of ``marks`` (bytes or None): no session in common."""
+    present = [m for m in marks if m]
+    if len(present) < 2:
+        return True
+    seen = set()
+    total = 0
+    for m in present:
+        fingerprints = array.array("Q")
+        fingerprints.frombytes(m)
+        total += len(fingerprints)
+        seen.update(fingerprints)
+    return len(seen) == total
+
+
 def merge_shares(shares):
     """The session share of a whole summary from its partitions' parts (see ``share_of``)."""
     count = cost = spawns = 0
@@ -122,7 +155,8 @@ def _batch_by_partition(work, records):
 class LedgerSummary:
     """The sums for one ledger file, and where the scan stopped.
 
-    In memory: the rollups per bounded key field, the session share per partition, the drift
+    In memory: the rollups per bounded key field, the session share and session fingerprints per
+    partition, the drift
     counts and offsets. On disk (the summary file, or a temporary file): the rows and the latest
     session records, in ``PARTS`` partitions by session, read one at a time when a query needs them.
     """
@@ -133,6 +167,7 @@ class LedgerSummary:
         "new_sessions",
         "rollups",
         "shares",
+        "marks",
         "drift",
         "drift_offsets",
         "skipped",
@@ -159,6 +194,7 @@ class LedgerSummary:
         self.new_sessions = {}  # session_id -> [ts, project, cost or None]: read, not yet filed
         self.rollups = {dim: {} for dim in ROLLUP_DIMS}  # key field -> {group: [WIDTH sums]}
         self.shares = [None] * PARTS  # each partition's part of the session share (share_of)
+        self.marks = [None] * PARTS  # each partition's session fingerprints (marks_of)
         self.drift = {}  # key tuple + (cause,) -> count
         self.drift_offsets = array.array("q")  # where each drifted spawn's line starts
         self.skipped = 0  # lines skipped below ``offset``
@@ -244,6 +280,7 @@ class LedgerSummary:
             part = self._take(p)
             merge_into(part, rows, recs)
             self.shares[p] = share_of(part)
+            self.marks[p] = marks_of(part)
 
     def close(self):
         if self.file is not None:
