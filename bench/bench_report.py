@@ -294,6 +294,105 @@ def write_ledger(path, lines, seed=1):
     return path
 
 
+# ---- a team's merged year ----------------------------------------------------------------------
+# One ledger per developer, merged by a glob (``--ledger 'team/*.jsonl'``). Sessions are short
+# (1-3 spawns and the session record: ~3 lines a session, 300,000+ sessions in a million lines),
+# which is what makes a merged year hard: the per-session rows, not the lines, dominate.
+# Written fast: a pool of spawn lines built by ``_spawn`` (real values, all statuses and drift)
+# serves as templates; each line fills in only its own ts, session, project and ids. The files
+# are written in parallel, one process per file.
+
+_FIELDS = ("ts", "session_id", "project", "tool_use_id", "agent_id")
+TEMPLATES = 2000  # distinct spawn lines the developers' files draw from
+
+
+def _template(record):
+    """A ledger line with ``%(field)s`` where its per-line fields go."""
+    for name in _FIELDS:
+        record[name] = f"@@{name}@@"
+    text = dumps(record).replace("%", "%%")
+    for name in _FIELDS:
+        text = text.replace(f'"@@{name}@@"', f'"%({name})s"')
+    return text
+
+
+def _team_templates(rng):
+    rules = {agent: _rule_for(agent, rng) for agent in AGENT_TYPES}
+    out = []
+    for _ in range(TEMPLATES):
+        agent = rng.choice(AGENT_TYPES)
+        out.append(_template(_spawn(rng, "s", "/p", "2026-01-01", 0, agent, rules[agent], 0)))
+    return out
+
+
+_SESSION_LINE = (
+    '{"v":1,"kind":"session","ts":"%(ts)s","session_id":"%(session_id)s","project":"%(project)s",'
+    '"session_cost_usd":%(cost)s,"model_costs":{"claude-opus-5-5":%(cost)s},"claude_code_version":"2.1.328"}\n'
+)
+
+
+def write_developer_ledger(path, lines, seed, templates):
+    """One developer's year: ``lines`` lines of sessions of 1-3 spawns and their session record."""
+    rng = random.Random(seed)
+    projects = [f"/home/dev{seed}/{name}" for name in ("api", "web", "cli", "infra", "docs", "ml", "sdk", "ops")]
+    end = _dt.date(2026, 11, 25)
+    days = [(end - _dt.timedelta(days=d)).isoformat() for d in range(365, -1, -1)]
+    produced = 0
+    buf = []
+    getrandbits, randint, choice = rng.getrandbits, rng.randint, rng.choice
+    with open(path, "w", encoding="utf-8") as f:
+        while produced < lines:
+            day = days[produced * (len(days) - 1) // lines]
+            u = f"{getrandbits(128) & ~(0xF << 76) | (4 << 76):032x}"
+            fields = {"session_id": f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}", "project": choice(projects)}
+            second = randint(0, 80000)
+            for _ in range(randint(1, 3)):
+                if produced >= lines:
+                    break
+                second += randint(1, 300)
+                hh, rem = divmod(min(second, 86399), 3600)
+                fields["ts"] = f"{day}T{hh:02d}:{rem // 60:02d}:{rem % 60:02d}.{randint(0, 999):03d}Z"
+                fields["tool_use_id"] = f"toolu_01{getrandbits(96):024x}"
+                fields["agent_id"] = f"a{getrandbits(64):016x}"
+                buf.append(choice(templates) % fields)
+                produced += 1
+            if produced < lines:
+                fields["ts"] = f"{day}T23:59:59.000Z"
+                fields["cost"] = repr(round(rng.uniform(0.01, 4.0), 6))
+                buf.append(_SESSION_LINE % fields)
+                produced += 1
+            if len(buf) >= 10000:
+                f.write("".join(buf))
+                buf.clear()
+        f.write("".join(buf))
+    return path
+
+
+def build_team(directory, lines, files):
+    """``files`` developers' ledgers of ``lines`` lines in all under ``directory/team``, written in
+    parallel; returns their paths."""
+    import multiprocessing
+
+    team = os.path.join(directory, "team")
+    os.makedirs(team, exist_ok=True)
+    jobs = [
+        (os.path.join(team, f"dev-{i:02d}.jsonl"), lines // files + (1 if i < lines % files else 0), 100 + i)
+        for i in range(files)
+    ]
+    start = time.perf_counter()
+    templates = _team_templates(random.Random(7))
+    jobs = [job + (templates,) for job in jobs]
+    with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
+        paths = pool.starmap(write_developer_ledger, jobs)
+    size = sum(os.path.getsize(p) for p in paths)
+    print(
+        f"built {team}/*.jsonl: {files} files, {lines:,} lines, {size / 1e6:,.0f} MB "
+        f"in {time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+    )
+    return paths
+
+
 # ---- measuring ---------------------------------------------------------------------------------
 
 
@@ -387,13 +486,143 @@ def build(directory, lines):
     return path
 
 
+# ---- the merged-year shape: whole processes ----------------------------------------------------
+
+_TIMED_CHILD = (
+    "import resource, subprocess, sys, time; start = time.perf_counter(); "
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+    "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+_BASELINE_SCAN = (
+    "import glob, json, sys\n"
+    "for path in sorted(glob.glob(sys.argv[1])):\n"
+    "    with open(path, encoding='utf-8') as f:\n"
+    "        for line in f:\n"
+    "            json.loads(line)\n"
+)
+
+
+def whole_process(argv, env):
+    """``(seconds, peak RSS MB)`` of one process, timed and measured by a wrapper whose only child
+    it is (so neither the wrapper's start nor its memory counts)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMED_CHILD, *argv], capture_output=True, text=True, check=True, env=env
+    )
+    seconds, kib = out.stdout.split()
+    return float(seconds), int(kib) / 1024
+
+
+def team_report_argv(pattern):
+    return [sys.executable, "-m", "cco_hooks", "report", "--ledger", pattern, "--tz", "UTC"]
+
+
+def main_team(args):
+    """The merged-year shape: ``--files`` developers' ledgers read as ``--ledger 'team/*.jsonl'``."""
+    directory = args.keep or tempfile.mkdtemp(prefix="cco-bench-")
+    os.makedirs(directory, exist_ok=True)
+    home = os.path.join(directory, "home")  # the report's own paths, never the real home
+    os.makedirs(home, exist_ok=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=REPO,
+        HOME=home,
+        CLAUDE_CONFIG_DIR=os.path.join(home, ".claude"),
+        CCO_HOOKS_LEDGER=os.path.join(home, "ledger.jsonl"),
+    )
+    env.pop("CCO_HOOKS_REPORT_WORKERS", None)
+    try:
+        team = os.path.join(directory, "team")
+        paths = (
+            sorted(os.path.join(team, n) for n in os.listdir(team) if n.endswith(".jsonl"))
+            if args.keep and os.path.isdir(team)
+            else []
+        )
+        if not paths:
+            paths = build_team(directory, args.lines, args.files)
+        pattern = os.path.join(team, "*.jsonl")
+        sessions = sum(sum(1 for line in open(p, "rb") if b'"kind":"session"' in line) for p in paths)
+        size = sum(os.path.getsize(p) for p in paths)
+        baseline_argv = [sys.executable, "-c", _BASELINE_SCAN, pattern]
+
+        def drop_summaries():
+            for p in paths:
+                drop_summary(p)
+
+        # Warm the page cache once, so the first repetition is not special.
+        whole_process(baseline_argv, env)
+        drop_summaries()
+        whole_process(team_report_argv(pattern), env)
+
+        base, cold, warm, cold_rss, warm_rss = [], [], [], [], []
+        for i in range(args.reps):
+            base.append(whole_process(baseline_argv, env)[0])
+            drop_summaries()
+            t, rss = whole_process(team_report_argv(pattern), env)
+            cold.append(t)
+            cold_rss.append(rss)
+            one_more_record(paths[i % len(paths)], i)
+            t, rss = whole_process(team_report_argv(pattern), env)
+            warm.append(t)
+            warm_rss.append(rss)
+            print(
+                f"rep {i + 1}/{args.reps}: baseline {base[-1]:.3f} s, cold {cold[-1]:.3f} s ({cold_rss[-1]:.1f} MB), "
+                f"warm {warm[-1] * 1000:.1f} ms ({warm_rss[-1]:.1f} MB)",
+                file=sys.stderr,
+            )
+        summary_bytes = sum(os.path.getsize(summary_path(p)) for p in paths)
+        med = statistics.median
+        b = med(base)
+        print()
+        print("cco-hooks report benchmark: a team's merged year (whole processes)")
+        for k, v in machine().items():
+            print(f"  {k:<16} {v}")
+        print(
+            f"  ledgers          {len(paths)} files, {args.lines:,} lines, {sessions:,} sessions, "
+            f"{size / 1e6:,.0f} MB; medians of {args.reps} interleaved repetitions"
+        )
+        print(
+            f"  load average     {open('/proc/loadavg').read().split()[:3] if os.path.exists('/proc/loadavg') else '?'}"
+        )
+        print()
+        print(f"  {'measure':<52} {'median':>10} {'ratio':>8} {'target':>8}")
+        rows = [
+            ("baseline: json.loads every line (one process)", b, 1.0, ""),
+            ("cold report --ledger 'team/*.jsonl' (no summaries)", med(cold), med(cold) / b, "<= 0.5"),
+            ("warm report (after one more record in one file)", med(warm), med(warm) / b, "<= 0.05"),
+        ]
+        for name, value, ratio, target in rows:
+            shown = f"{value:.3f} s" if value >= 1 else f"{value * 1000:.1f} ms"
+            print(f"  {name:<52} {shown:>10} {ratio:>7.3f}x {target:>8}")
+        print()
+        print(
+            f"  peak RSS of the report process: cold {max(cold_rss):.1f} MB, "
+            f"warm {max(warm_rss):.1f} MB (target < 100 MB)"
+        )
+        print(
+            f"  summaries beside the ledgers: {summary_bytes / 1e6:.1f} MB in all "
+            f"({summary_bytes / size:.1%} of the ledgers)"
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--small", type=int, default=100_000, help="the smaller ledger for the memory check")
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--keep", help="build the ledgers in this directory and keep them")
+    ap.add_argument("--keep", help="build the ledgers in this directory and keep them (reused if there)")
+    ap.add_argument(
+        "--shape",
+        choices=("ledger", "merged-year"),
+        default="ledger",
+        help="one ledger (default), or a team's merged year: --files ledgers of short sessions",
+    )
+    ap.add_argument("--files", type=int, default=16, help="merged-year: how many developers' ledgers")
     args = ap.parse_args(argv)
+    if args.shape == "merged-year":
+        return main_team(args)
 
     directory = args.keep or tempfile.mkdtemp(prefix="cco-bench-")
     os.makedirs(directory, exist_ok=True)

@@ -133,23 +133,24 @@ def with_tails(summaries):
 
 def _batch_by_partition(work, records):
     """``{partition: ([(key, row)], [(session_id, session record)])}`` for one batch."""
-    by_part = {}
-    parts = {}  # session_id -> partition, for this batch
-
-    def bucket(sid):
+    # Sessions are many and short in a team's ledgers: about a row per line, so no call per row.
+    crc32 = zlib.crc32
+    rows_in = [[] for _ in range(PARTS)]
+    records_in = [[] for _ in range(PARTS)]
+    parts = {None: 0}  # session_id -> partition, for this batch (part_of)
+    for item in work.items():
+        sid = item[0][SESSION]
         p = parts.get(sid)
         if p is None:
-            p = parts[sid] = part_of(sid)
-        item = by_part.get(p)
-        if item is None:
-            item = by_part[p] = ([], [])
-        return item
-
-    for key, row in work.items():
-        bucket(key[SESSION])[0].append((key, row))
-    for sid, rec in records.items():
-        bucket(sid)[1].append((sid, rec))
-    return by_part
+            p = parts[sid] = crc32(sid.encode("utf-8", "surrogatepass")) % PARTS
+        rows_in[p].append(item)
+    for item in records.items():
+        sid = item[0]
+        p = parts.get(sid)
+        if p is None:
+            p = parts[sid] = crc32(sid.encode("utf-8", "surrogatepass")) % PARTS
+        records_in[p].append(item)
+    return {p: (rows_in[p], records_in[p]) for p in range(PARTS) if rows_in[p] or records_in[p]}
 
 
 class LedgerSummary:
