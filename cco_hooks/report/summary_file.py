@@ -22,7 +22,7 @@ import zlib
 
 from cco_hooks import files, zones
 from cco_hooks.report.rows import ROLLUP_DIMS, WIDTH
-from cco_hooks.report.summary import PARTS, LedgerSummary, marks_of, merge_into, share_of
+from cco_hooks.report.summary import PARTS, LedgerSummary, merge_into, share_and_marks
 
 SUMMARY_SUFFIX = ".summary"
 SUMMARY_FORMAT = (
@@ -250,8 +250,7 @@ def _merged_partition(summary, p, chunks, opened):
         g.seek(off)
         rows, recs = marshal.loads(g.read(n))
         merge_into(part, rows, recs)
-    summary.shares[p] = share_of(part)
-    summary.marks[p] = marks_of(part)
+    summary.shares[p], summary.marks[p] = share_and_marks(part)
     return marshal.dumps(part) if part[0] or part[1] else None
 
 
