@@ -142,10 +142,18 @@ def add_lines(summary, lines, pos, backend, interned):
             if d is None:
                 skipped += 1
             elif r.session_id is not None:  # else there is no session to attach the cost to
-                prev = sessions.get(r.session_id)
+                sid = r.session_id
+                prev = sessions.get(sid)
                 if prev is None or ts >= prev[0]:  # the latest record of a session wins
                     cost = r.session_cost_usd
-                    sessions[r.session_id] = [ts, r.project, None if cost is None else to_nano(cost)]
+                    project = r.project
+                    # Interned like the rows' keys: the summary then stores the session's id and
+                    # project once, however many rows and records name them.
+                    sessions[intern(sid, sid)] = [
+                        ts,
+                        project if project is None else intern(project, project),
+                        None if cost is None else to_nano(cost),
+                    ]
         pos += n
     summary.skipped += skipped
     return pos
