@@ -76,6 +76,28 @@ class Spill:
         self.f.close()
 
 
+class MemorySpill:
+    """A small full scan's rows and session records, merged by partition in memory as they come
+    (in file order) instead of being spilled to a file and read back: what ``write_file`` would
+    have merged from the chunks, without marshalling them twice (``update.IN_MEMORY_BYTES``)."""
+
+    name = None
+
+    def __init__(self):
+        self.parts = {}  # partition -> (rows, sessions)
+
+    def write(self, by_part):
+        for p, (rows, records) in by_part.items():
+            part = self.parts.get(p)
+            if part is None:
+                self.parts[p] = (rows, records)  # the batch's own dicts: nothing else holds them
+            else:
+                merge_into(part, rows, records)
+
+    def close(self):
+        pass
+
+
 def _spill_chunks(spills):
     """``{partition: [(path, offset, length), ...]}`` in file order, over the spills in order."""
     out = {}
@@ -250,6 +272,10 @@ def _merged_partition(summary, p, chunks, opened):
         g.seek(off)
         rows, recs = marshal.loads(g.read(n))
         merge_into(part, rows, recs)
+    return _finished_partition(summary, p, part)
+
+
+def _finished_partition(summary, p, part):
     summary.shares[p], summary.marks[p] = share_and_marks(part)
     return marshal.dumps(part) if part[0] or part[1] else None
 
@@ -289,17 +315,20 @@ def _footer(summary, parts):
 
 def write_file(summary, out, spills=None):
     """Write the summary into ``out`` (open, empty, readable): the partitions one at a time (from
-    the full scan's ``spills``, or the ones changed in memory, or copied from the file they are
-    in), then the footer. Afterwards the summary reads its partitions from ``out``."""
+    the full scan's ``spills``, files or a ``MemorySpill``, or the ones changed in memory, or
+    copied from the file they are in), then the footer. Afterwards the summary reads its partitions from ``out``."""
     fixed = MAGIC + PY_TAG
     out.write(fixed + bytes(8))
     pos = len(fixed) + 8
-    chunks = _spill_chunks(spills) if spills is not None else None
+    memory = spills.parts if isinstance(spills, MemorySpill) else None
+    chunks = _spill_chunks(spills) if spills is not None and memory is None else None
     opened = {}
     parts = []
     try:
         for p in range(PARTS):
-            if chunks is not None:
+            if memory is not None:
+                data = _finished_partition(summary, p, memory.get(p, ({}, {})))
+            elif chunks is not None:
                 data = _merged_partition(summary, p, chunks, opened)
             else:
                 data = _partition_bytes(summary, p)
