@@ -491,7 +491,8 @@ def build(directory, lines):
 _TIMED_CHILD = (
     "import resource, subprocess, sys, time; start = time.perf_counter(); "
     "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-    "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    "use = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(time.perf_counter() - start, use.ru_maxrss, use.ru_utime + use.ru_stime)"
 )
 _BASELINE_SCAN = (
     "import glob, json, sys\n"
@@ -503,13 +504,14 @@ _BASELINE_SCAN = (
 
 
 def whole_process(argv, env):
-    """``(seconds, peak RSS MB)`` of one process, timed and measured by a wrapper whose only child
-    it is (so neither the wrapper's start nor its memory counts)."""
+    """``(wall seconds, peak RSS MB, CPU seconds)`` of one process (and the workers it forks),
+    timed and measured by a wrapper whose only child it is (so neither the wrapper's start nor its
+    memory counts). CPU time is the figure that holds on a loaded machine."""
     out = subprocess.run(
         [sys.executable, "-c", _TIMED_CHILD, *argv], capture_output=True, text=True, check=True, env=env
     )
-    seconds, kib = out.stdout.split()
-    return float(seconds), int(kib) / 1024
+    seconds, kib, cpu = out.stdout.split()
+    return float(seconds), int(kib) / 1024, float(cpu)
 
 
 def team_report_argv(pattern):
@@ -517,31 +519,31 @@ def team_report_argv(pattern):
 
 
 def main_team(args):
-    """The merged-year shape: ``--files`` developers' ledgers read as ``--ledger 'team/*.jsonl'``."""
+    """The merged-year shape: ``--files`` developers' ledgers read as ``--ledger 'team/*.jsonl'``;
+    with ``--before DIR``, that tree's ``cco_hooks`` measured too, interleaved, on the same files."""
     directory = args.keep or tempfile.mkdtemp(prefix="cco-bench-")
     os.makedirs(directory, exist_ok=True)
     home = os.path.join(directory, "home")  # the report's own paths, never the real home
     os.makedirs(home, exist_ok=True)
     env = dict(
         os.environ,
-        PYTHONPATH=REPO,
         HOME=home,
         CLAUDE_CONFIG_DIR=os.path.join(home, ".claude"),
         CCO_HOOKS_LEDGER=os.path.join(home, "ledger.jsonl"),
     )
     env.pop("CCO_HOOKS_REPORT_WORKERS", None)
+    trees = [("after", REPO)] + ([("before", os.path.abspath(args.before))] if args.before else [])
     try:
         team = os.path.join(directory, "team")
-        paths = (
-            sorted(os.path.join(team, n) for n in os.listdir(team) if n.endswith(".jsonl"))
-            if args.keep and os.path.isdir(team)
-            else []
-        )
+        paths = []
+        if args.keep and os.path.isdir(team):
+            paths = sorted(os.path.join(team, n) for n in os.listdir(team) if n.endswith(".jsonl"))
         if not paths:
             paths = build_team(directory, args.lines, args.files)
-        pattern = os.path.join(team, "*.jsonl")
+        lines = sum(sum(1 for _ in open(p, "rb")) for p in paths)
         sessions = sum(sum(1 for line in open(p, "rb") if b'"kind":"session"' in line) for p in paths)
         size = sum(os.path.getsize(p) for p in paths)
+        pattern = os.path.join(team, "*.jsonl")
         baseline_argv = [sys.executable, "-c", _BASELINE_SCAN, pattern]
 
         def drop_summaries():
@@ -550,58 +552,60 @@ def main_team(args):
 
         # Warm the page cache once, so the first repetition is not special.
         whole_process(baseline_argv, env)
-        drop_summaries()
-        whole_process(team_report_argv(pattern), env)
-
-        base, cold, warm, cold_rss, warm_rss = [], [], [], [], []
+        base = []
+        runs = {(tree, kind): [] for tree, _ in trees for kind in ("cold", "warm")}
+        summary_bytes = {}
         for i in range(args.reps):
-            base.append(whole_process(baseline_argv, env)[0])
-            drop_summaries()
-            t, rss = whole_process(team_report_argv(pattern), env)
-            cold.append(t)
-            cold_rss.append(rss)
-            one_more_record(paths[i % len(paths)], i)
-            t, rss = whole_process(team_report_argv(pattern), env)
-            warm.append(t)
-            warm_rss.append(rss)
+            base.append(whole_process(baseline_argv, env))
+            for tree, code in trees:
+                tree_env = dict(env, PYTHONPATH=code)
+                drop_summaries()
+                runs[tree, "cold"].append(whole_process(team_report_argv(pattern), tree_env))
+                summary_bytes[tree] = sum(os.path.getsize(summary_path(p)) for p in paths)
+                one_more_record(paths[i % len(paths)], i)
+                runs[tree, "warm"].append(whole_process(team_report_argv(pattern), tree_env))
             print(
-                f"rep {i + 1}/{args.reps}: baseline {base[-1]:.3f} s, cold {cold[-1]:.3f} s ({cold_rss[-1]:.1f} MB), "
-                f"warm {warm[-1] * 1000:.1f} ms ({warm_rss[-1]:.1f} MB)",
+                f"rep {i + 1}/{args.reps}: baseline {base[-1][0]:.3f} s; "
+                + "; ".join(
+                    f"{tree}: cold {runs[tree, 'cold'][-1][0]:.3f} s, warm {runs[tree, 'warm'][-1][0] * 1000:.0f} ms"
+                    for tree, _ in trees
+                ),
                 file=sys.stderr,
             )
-        summary_bytes = sum(os.path.getsize(summary_path(p)) for p in paths)
         med = statistics.median
-        b = med(base)
+        b_wall = med(r[0] for r in base)
+        b_cpu = med(r[2] for r in base)
         print()
         print("cco-hooks report benchmark: a team's merged year (whole processes)")
         for k, v in machine().items():
             print(f"  {k:<16} {v}")
         print(
-            f"  ledgers          {len(paths)} files, {args.lines:,} lines, {sessions:,} sessions, "
+            f"  ledgers          {len(paths)} files, {lines:,} lines, {sessions:,} sessions, "
             f"{size / 1e6:,.0f} MB; medians of {args.reps} interleaved repetitions"
         )
-        print(
-            f"  load average     {open('/proc/loadavg').read().split()[:3] if os.path.exists('/proc/loadavg') else '?'}"
-        )
+        load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else "?"
+        print(f"  load average     {load} (at the end)")
         print()
-        print(f"  {'measure':<52} {'median':>10} {'ratio':>8} {'target':>8}")
-        rows = [
-            ("baseline: json.loads every line (one process)", b, 1.0, ""),
-            ("cold report --ledger 'team/*.jsonl' (no summaries)", med(cold), med(cold) / b, "<= 0.5"),
-            ("warm report (after one more record in one file)", med(warm), med(warm) / b, "<= 0.05"),
-        ]
-        for name, value, ratio, target in rows:
-            shown = f"{value:.3f} s" if value >= 1 else f"{value * 1000:.1f} ms"
-            print(f"  {name:<52} {shown:>10} {ratio:>7.3f}x {target:>8}")
+        print(f"  {'measure':<46} {'wall':>10} {'ratio':>7} {'CPU':>9} {'ratio':>7} {'peak RSS':>9} {'target':>7}")
+
+        def row(name, results, target):
+            wall, cpu, rss = med(r[0] for r in results), med(r[2] for r in results), max(r[1] for r in results)
+            shown = f"{wall:.3f} s" if wall >= 1 else f"{wall * 1000:.1f} ms"
+            print(
+                f"  {name:<46} {shown:>10} {wall / b_wall:>6.3f}x {cpu:>7.2f} s {cpu / b_cpu:>6.3f}x "
+                f"{rss:>6.1f} MB {target:>7}"
+            )
+
+        row("baseline: json.loads every line, one process", base, "")
+        for tree, _ in trees:
+            row(f"{tree}: cold report (no summaries; writes them)", runs[tree, "cold"], "<= 0.5")
+            row(f"{tree}: warm report (one more record in one file)", runs[tree, "warm"], "<= 0.05")
         print()
-        print(
-            f"  peak RSS of the report process: cold {max(cold_rss):.1f} MB, "
-            f"warm {max(warm_rss):.1f} MB (target < 100 MB)"
-        )
-        print(
-            f"  summaries beside the ledgers: {summary_bytes / 1e6:.1f} MB in all "
-            f"({summary_bytes / size:.1%} of the ledgers)"
-        )
+        for tree, _ in trees:
+            print(
+                f"  {tree}: summaries beside the ledgers {summary_bytes[tree] / 1e6:.1f} MB in all "
+                f"({summary_bytes[tree] / size:.1%} of the ledgers); peak RSS target < 100 MB"
+            )
     finally:
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)
@@ -620,6 +624,7 @@ def main(argv=None):
         help="one ledger (default), or a team's merged year: --files ledgers of short sessions",
     )
     ap.add_argument("--files", type=int, default=16, help="merged-year: how many developers' ledgers")
+    ap.add_argument("--before", metavar="DIR", help="merged-year: also measure this tree's cco_hooks, interleaved")
     args = ap.parse_args(argv)
     if args.shape == "merged-year":
         return main_team(args)
