@@ -294,6 +294,105 @@ def write_ledger(path, lines, seed=1):
     return path
 
 
+# ---- a team's merged year ----------------------------------------------------------------------
+# One ledger per developer, merged by a glob (``--ledger 'team/*.jsonl'``). Sessions are short
+# (1-3 spawns and the session record: ~3 lines a session, 300,000+ sessions in a million lines),
+# which is what makes a merged year hard: the per-session rows, not the lines, dominate.
+# Written fast: a pool of spawn lines built by ``_spawn`` (real values, all statuses and drift)
+# serves as templates; each line fills in only its own ts, session, project and ids. The files
+# are written in parallel, one process per file.
+
+_FIELDS = ("ts", "session_id", "project", "tool_use_id", "agent_id")
+TEMPLATES = 2000  # distinct spawn lines the developers' files draw from
+
+
+def _template(record):
+    """A ledger line with ``%(field)s`` where its per-line fields go."""
+    for name in _FIELDS:
+        record[name] = f"@@{name}@@"
+    text = dumps(record).replace("%", "%%")
+    for name in _FIELDS:
+        text = text.replace(f'"@@{name}@@"', f'"%({name})s"')
+    return text
+
+
+def _team_templates(rng):
+    rules = {agent: _rule_for(agent, rng) for agent in AGENT_TYPES}
+    out = []
+    for _ in range(TEMPLATES):
+        agent = rng.choice(AGENT_TYPES)
+        out.append(_template(_spawn(rng, "s", "/p", "2026-01-01", 0, agent, rules[agent], 0)))
+    return out
+
+
+_SESSION_LINE = (
+    '{"v":1,"kind":"session","ts":"%(ts)s","session_id":"%(session_id)s","project":"%(project)s",'
+    '"session_cost_usd":%(cost)s,"model_costs":{"claude-opus-5-5":%(cost)s},"claude_code_version":"2.1.328"}\n'
+)
+
+
+def write_developer_ledger(path, lines, seed, templates):
+    """One developer's year: ``lines`` lines of sessions of 1-3 spawns and their session record."""
+    rng = random.Random(seed)
+    projects = [f"/home/dev{seed}/{name}" for name in ("api", "web", "cli", "infra", "docs", "ml", "sdk", "ops")]
+    end = _dt.date(2026, 11, 25)
+    days = [(end - _dt.timedelta(days=d)).isoformat() for d in range(365, -1, -1)]
+    produced = 0
+    buf = []
+    getrandbits, randint, choice = rng.getrandbits, rng.randint, rng.choice
+    with open(path, "w", encoding="utf-8") as f:
+        while produced < lines:
+            day = days[produced * (len(days) - 1) // lines]
+            u = f"{getrandbits(128) & ~(0xF << 76) | (4 << 76):032x}"
+            fields = {"session_id": f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}", "project": choice(projects)}
+            second = randint(0, 80000)
+            for _ in range(randint(1, 3)):
+                if produced >= lines:
+                    break
+                second += randint(1, 300)
+                hh, rem = divmod(min(second, 86399), 3600)
+                fields["ts"] = f"{day}T{hh:02d}:{rem // 60:02d}:{rem % 60:02d}.{randint(0, 999):03d}Z"
+                fields["tool_use_id"] = f"toolu_01{getrandbits(96):024x}"
+                fields["agent_id"] = f"a{getrandbits(64):016x}"
+                buf.append(choice(templates) % fields)
+                produced += 1
+            if produced < lines:
+                fields["ts"] = f"{day}T23:59:59.000Z"
+                fields["cost"] = repr(round(rng.uniform(0.01, 4.0), 6))
+                buf.append(_SESSION_LINE % fields)
+                produced += 1
+            if len(buf) >= 10000:
+                f.write("".join(buf))
+                buf.clear()
+        f.write("".join(buf))
+    return path
+
+
+def build_team(directory, lines, files):
+    """``files`` developers' ledgers of ``lines`` lines in all under ``directory/team``, written in
+    parallel; returns their paths."""
+    import multiprocessing
+
+    team = os.path.join(directory, "team")
+    os.makedirs(team, exist_ok=True)
+    jobs = [
+        (os.path.join(team, f"dev-{i:02d}.jsonl"), lines // files + (1 if i < lines % files else 0), 100 + i)
+        for i in range(files)
+    ]
+    start = time.perf_counter()
+    templates = _team_templates(random.Random(7))
+    jobs = [job + (templates,) for job in jobs]
+    with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
+        paths = pool.starmap(write_developer_ledger, jobs)
+    size = sum(os.path.getsize(p) for p in paths)
+    print(
+        f"built {team}/*.jsonl: {files} files, {lines:,} lines, {size / 1e6:,.0f} MB "
+        f"in {time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+    )
+    return paths
+
+
 # ---- measuring ---------------------------------------------------------------------------------
 
 
@@ -387,13 +486,148 @@ def build(directory, lines):
     return path
 
 
+# ---- the merged-year shape: whole processes ----------------------------------------------------
+
+_TIMED_CHILD = (
+    "import resource, subprocess, sys, time; start = time.perf_counter(); "
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+    "use = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(time.perf_counter() - start, use.ru_maxrss, use.ru_utime + use.ru_stime)"
+)
+_BASELINE_SCAN = (
+    "import glob, json, sys\n"
+    "for path in sorted(glob.glob(sys.argv[1])):\n"
+    "    with open(path, encoding='utf-8') as f:\n"
+    "        for line in f:\n"
+    "            json.loads(line)\n"
+)
+
+
+def whole_process(argv, env):
+    """``(wall seconds, peak RSS MB, CPU seconds)`` of one process (and the workers it forks),
+    timed and measured by a wrapper whose only child it is (so neither the wrapper's start nor its
+    memory counts). CPU time is the figure that holds on a loaded machine."""
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMED_CHILD, *argv], capture_output=True, text=True, check=True, env=env
+    )
+    seconds, kib, cpu = out.stdout.split()
+    return float(seconds), int(kib) / 1024, float(cpu)
+
+
+def team_report_argv(pattern):
+    return [sys.executable, "-m", "cco_hooks", "report", "--ledger", pattern, "--tz", "UTC"]
+
+
+def main_team(args):
+    """The merged-year shape: ``--files`` developers' ledgers read as ``--ledger 'team/*.jsonl'``;
+    with ``--before DIR``, that tree's ``cco_hooks`` measured too, interleaved, on the same files."""
+    directory = args.keep or tempfile.mkdtemp(prefix="cco-bench-")
+    os.makedirs(directory, exist_ok=True)
+    home = os.path.join(directory, "home")  # the report's own paths, never the real home
+    os.makedirs(home, exist_ok=True)
+    env = dict(
+        os.environ,
+        HOME=home,
+        CLAUDE_CONFIG_DIR=os.path.join(home, ".claude"),
+        CCO_HOOKS_LEDGER=os.path.join(home, "ledger.jsonl"),
+    )
+    env.pop("CCO_HOOKS_REPORT_WORKERS", None)
+    trees = [("after", REPO)] + ([("before", os.path.abspath(args.before))] if args.before else [])
+    try:
+        team = os.path.join(directory, "team")
+        paths = []
+        if args.keep and os.path.isdir(team):
+            paths = sorted(os.path.join(team, n) for n in os.listdir(team) if n.endswith(".jsonl"))
+        if not paths:
+            paths = build_team(directory, args.lines, args.files)
+        lines = sum(sum(1 for _ in open(p, "rb")) for p in paths)
+        sessions = sum(sum(1 for line in open(p, "rb") if b'"kind":"session"' in line) for p in paths)
+        size = sum(os.path.getsize(p) for p in paths)
+        pattern = os.path.join(team, "*.jsonl")
+        baseline_argv = [sys.executable, "-c", _BASELINE_SCAN, pattern]
+
+        def drop_summaries():
+            for p in paths:
+                drop_summary(p)
+
+        # Warm the page cache once, so the first repetition is not special.
+        whole_process(baseline_argv, env)
+        base = []
+        runs = {(tree, kind): [] for tree, _ in trees for kind in ("cold", "warm")}
+        summary_bytes = {}
+        for i in range(args.reps):
+            base.append(whole_process(baseline_argv, env))
+            for tree, code in trees:
+                tree_env = dict(env, PYTHONPATH=code)
+                drop_summaries()
+                runs[tree, "cold"].append(whole_process(team_report_argv(pattern), tree_env))
+                summary_bytes[tree] = sum(os.path.getsize(summary_path(p)) for p in paths)
+                one_more_record(paths[i % len(paths)], i)
+                runs[tree, "warm"].append(whole_process(team_report_argv(pattern), tree_env))
+            print(
+                f"rep {i + 1}/{args.reps}: baseline {base[-1][0]:.3f} s; "
+                + "; ".join(
+                    f"{tree}: cold {runs[tree, 'cold'][-1][0]:.3f} s, warm {runs[tree, 'warm'][-1][0] * 1000:.0f} ms"
+                    for tree, _ in trees
+                ),
+                file=sys.stderr,
+            )
+        med = statistics.median
+        b_wall = med(r[0] for r in base)
+        b_cpu = med(r[2] for r in base)
+        print()
+        print("cco-hooks report benchmark: a team's merged year (whole processes)")
+        for k, v in machine().items():
+            print(f"  {k:<16} {v}")
+        print(
+            f"  ledgers          {len(paths)} files, {lines:,} lines, {sessions:,} sessions, "
+            f"{size / 1e6:,.0f} MB; medians of {args.reps} interleaved repetitions"
+        )
+        load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else "?"
+        print(f"  load average     {load} (at the end)")
+        print()
+        print(f"  {'measure':<46} {'wall':>10} {'ratio':>7} {'CPU':>9} {'ratio':>7} {'peak RSS':>9} {'target':>7}")
+
+        def row(name, results, target):
+            wall, cpu, rss = med(r[0] for r in results), med(r[2] for r in results), max(r[1] for r in results)
+            shown = f"{wall:.3f} s" if wall >= 1 else f"{wall * 1000:.1f} ms"
+            print(
+                f"  {name:<46} {shown:>10} {wall / b_wall:>6.3f}x {cpu:>7.2f} s {cpu / b_cpu:>6.3f}x "
+                f"{rss:>6.1f} MB {target:>7}"
+            )
+
+        row("baseline: json.loads every line, one process", base, "")
+        for tree, _ in trees:
+            row(f"{tree}: cold report (no summaries; writes them)", runs[tree, "cold"], "<= 0.5")
+            row(f"{tree}: warm report (one more record in one file)", runs[tree, "warm"], "<= 0.05")
+        print()
+        for tree, _ in trees:
+            print(
+                f"  {tree}: summaries beside the ledgers {summary_bytes[tree] / 1e6:.1f} MB in all "
+                f"({summary_bytes[tree] / size:.1%} of the ledgers); peak RSS target < 100 MB"
+            )
+    finally:
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--small", type=int, default=100_000, help="the smaller ledger for the memory check")
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--keep", help="build the ledgers in this directory and keep them")
+    ap.add_argument("--keep", help="build the ledgers in this directory and keep them (reused if there)")
+    ap.add_argument(
+        "--shape",
+        choices=("ledger", "merged-year"),
+        default="ledger",
+        help="one ledger (default), or a team's merged year: --files ledgers of short sessions",
+    )
+    ap.add_argument("--files", type=int, default=16, help="merged-year: how many developers' ledgers")
+    ap.add_argument("--before", metavar="DIR", help="merged-year: also measure this tree's cco_hooks, interleaved")
     args = ap.parse_args(argv)
+    if args.shape == "merged-year":
+        return main_team(args)
 
     directory = args.keep or tempfile.mkdtemp(prefix="cco-bench-")
     os.makedirs(directory, exist_ok=True)

@@ -13,6 +13,7 @@ import time
 
 from cco_hooks import coerce, files, paths, pending, zones
 from cco_hooks.errors import CcoHooksError
+from cco_hooks.report import fanout
 from cco_hooks.report.document import DRIFT_LIMIT, GROUPS, build_report
 from cco_hooks.report.progress import Progress
 from cco_hooks.report.query import Filters, parse_day, resolve_ledgers
@@ -166,12 +167,22 @@ def _summaries(ledger_paths, use_saved, save_summary, stderr, zone):
     """Each ledger's summary, brought up to date (a progress bar on a terminal's stderr)."""
     isatty = getattr(stderr, "isatty", None)
     show_progress = bool(isatty and isatty())
+    done = {}
+    if use_saved and save_summary:  # several ledgers: scanned by forked workers at once
+        done = fanout.summarize_all(
+            ledger_paths, zone, lambda path: Progress(stderr, os.path.basename(path)) if show_progress else None
+        )
     found = []
     for path in ledger_paths:
+        if path in done:
+            found.append(done.pop(path))
+            continue
         progress = Progress(stderr, coerce.visible(os.path.basename(path))) if show_progress else None
         try:
             found.append(summarize(path, use_saved=use_saved, save_summary=save_summary, progress=progress, zone=zone))
         except OSError as exc:
+            for s in found + list(done.values()):
+                s.close()
             raise CcoHooksError(f"Cannot read the ledger {path}: {exc.strerror or exc}.") from None
         finally:
             if progress is not None:

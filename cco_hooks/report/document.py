@@ -51,7 +51,7 @@ from cco_hooks.report.rows import (
     merge_sums,
     nano_to_usd,
 )
-from cco_hooks.report.summary import PARTS, merge_shares, with_tails
+from cco_hooks.report.summary import PARTS, disjoint, merge_shares, with_tails
 
 REPORT_VERSION = 2  # 2: time_zone, pending; --by week and month
 GROUP_DIM = {
@@ -201,7 +201,7 @@ def _session_share(summaries, filters, group_by):
     session, project and date filters gives the session's whole cost; the selected spawns' cost in
     those sessions is the subagents' part. One ledger without filters: the parts the summary keeps;
     else a pass over the partitions (a session's rows and records are in the same partition of
-    every summary), one at a time."""
+    every summary), one at a time, except where the ledgers have no session in common."""
     parts = list(with_tails(summaries))
     per_row = {}
     if filters.empty and len(parts) == 1 and group_by != "session":
@@ -225,6 +225,18 @@ def _share_by_partition(parts, filters, group_by, per_row):
     key_ok = None if filters.empty else filters.key_ok
     count = session_cost = subagents = 0
     for p in range(PARTS):
+        if key_ok is None and group_by != "session" and disjoint([s.marks[p] for s in parts]):
+            # No session of this partition is in two ledgers (a team's ledgers, one per
+            # developer): each summary's own part of the share is already the joined one.
+            c, cost, sub, by_project = merge_shares([s.shares[p] for s in parts])
+            count += c
+            session_cost += cost
+            subagents += sub
+            if group_by == "project":
+                for project, (pc, ps) in by_project.items():
+                    prev = per_row.get(project, (0, 0))
+                    per_row[project] = (prev[0] + pc, prev[1] + ps)
+            continue
         loaded = [s.partition(p) for s in parts]
         known = _sessions_with_cost(loaded, filters)
         if not known:

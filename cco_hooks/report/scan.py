@@ -56,6 +56,8 @@ def add_lines(summary, lines, pos, backend, interned):
     sessions = summary.new_sessions
     alias_id = claude_code.ALIAS_MODEL_ID
     families = interned.setdefault(None, {})  # (enforced, actual) -> same family?
+    days = interned.setdefault(0, {})  # a record's day -> the day's one string, or None if no day
+    intern = interned.setdefault
     skipped = 0
     for line in lines:
         n = len(line) + 1
@@ -74,13 +76,25 @@ def add_lines(summary, lines, pos, backend, interned):
             key = (day, r.session_id, r.project, r.agent_type, r.actual_model, action)
             v = work.get(key)
             if v is None:
-                if not valid_day(key[0]):
+                d = days.get(day, 0)
+                if d == 0:
+                    d = days[day] = day if valid_day(day) else None
+                if d is None:
                     skipped += 1
                     pos += n
                     continue
-                else:
-                    # One string object per distinct value, shared by every key that holds it.
-                    key = tuple([x if x is None else interned.setdefault(x, x) for x in key])
+                # One string object per distinct value, shared by every key that holds it (a
+                # session's own id too: its rows are written together). Sessions are many and
+                # short, so this is paid about once a line: no loop, no call but the dict's.
+                sid, project, agent, model = key[1], key[2], key[3], key[4]
+                key = (
+                    d,
+                    sid if sid is None else intern(sid, sid),
+                    project if project is None else intern(project, project),
+                    agent if agent is None else intern(agent, agent),
+                    model if model is None else intern(model, model),
+                    action,
+                )
                 # A list of ints: updating it is twice as fast as an array's items.
                 v = work[key] = [0] * WIDTH
             status = r.status
@@ -121,13 +135,25 @@ def add_lines(summary, lines, pos, backend, interned):
                         v[DRIFT] += 1
         elif r.__class__ is Session or r.__class__ is LENIENT_SESSION:
             ts = r.ts
-            if not valid_day(ts[:10] if day_of is None else day_of(ts)):
+            day = ts[:10] if day_of is None else day_of(ts)
+            d = days.get(day, 0)
+            if d == 0:
+                d = days[day] = day if valid_day(day) else None
+            if d is None:
                 skipped += 1
             elif r.session_id is not None:  # else there is no session to attach the cost to
-                prev = sessions.get(r.session_id)
+                sid = r.session_id
+                prev = sessions.get(sid)
                 if prev is None or ts >= prev[0]:  # the latest record of a session wins
                     cost = r.session_cost_usd
-                    sessions[r.session_id] = [ts, r.project, None if cost is None else to_nano(cost)]
+                    project = r.project
+                    # Interned like the rows' keys: the summary then stores the session's id and
+                    # project once, however many rows and records name them.
+                    sessions[intern(sid, sid)] = [
+                        ts,
+                        project if project is None else intern(project, project),
+                        None if cost is None else to_nano(cost),
+                    ]
         pos += n
     summary.skipped += skipped
     return pos
@@ -174,9 +200,10 @@ def scan_range(summary, f, backend, progress, total, end=None):
             if len(summary.work) > WORK_KEYS or len(summary.new_sessions) > WORK_KEYS:
                 summary.absorb()
                 if len(interned) > WORK_KEYS:  # keep the strings of the rows still in memory only
-                    families = interned[None]
+                    families, days = interned[None], interned[0]
                     interned.clear()
                     interned[None] = families
+                    interned[0] = days
         if progress is not None:
             progress(pos - start, total)
     summary.scanned_bytes += pos - start

@@ -39,43 +39,80 @@ def part_of(session_id):
 
 
 def merge_into(part, rows, records):
-    """Add ``(key, row)`` pairs and ``(session_id, record)`` pairs (in file order) into a partition
-    ``(rows, sessions)``; the latest session record of a session wins, a later one on a tie."""
+    """Add ``{key: row}`` and ``{session_id: record}`` (the later ones in file order) into a
+    partition ``(rows, sessions)``; the latest session record of a session wins, a later one on a
+    tie. The rows and records given become the partition's (they are never changed in place)."""
     prows, psessions = part
-    for key, row in rows:
-        prev = prows.get(key)
-        prows[key] = list(row) if prev is None else list(map(add, prev, row))
-    for sid, rec in records:
-        prev = psessions.get(sid)
-        if prev is None or rec[0] >= prev[0]:
-            psessions[sid] = rec
+    # A team's sessions are short: a batch's keys are mostly new here, so only the keys in
+    # common are added in Python, the rest are taken in one C call.
+    for key in prows.keys() & rows.keys():
+        rows[key] = list(map(add, prows[key], rows[key]))
+    prows.update(rows)
+    for sid in psessions.keys() & records.keys():
+        if records[sid][0] < psessions[sid][0]:
+            records[sid] = psessions[sid]
+    psessions.update(records)
 
 
-def share_of(part):
+def fingerprint(session_id):
+    """A session id as a 64-bit number, the same in every run (``None``: 0)."""
+    if session_id is None:
+        return 0
+    data = session_id.encode("utf-8", "surrogatepass")
+    return zlib.crc32(data) << 32 | zlib.adler32(data)
+
+
+def share_and_marks(part):
     """A partition's part of the session share: ``[sessions with a recorded cost, their cost,
-    the cost of their spawns, {project: [session cost, cost of spawns]}]`` (nano-dollars)."""
+    the cost of their spawns, {project: [session cost, cost of spawns]}]`` (nano-dollars); and its
+    *marks*, the fingerprints of its sessions (with rows or a record there) as bytes. Where the
+    marks of several ledgers' summaries share no fingerprint, those ledgers have no session in
+    common in that partition, so their shares there just add up (``document``)."""
     rows, sessions = part
     count = cost = spawns = 0
     by_project = {}
-    if sessions:
-        covered = {}
-        for key, row in rows.items():
-            sid = key[SESSION]
-            covered[sid] = covered.get(sid, 0) + row[COST]
-        for sid, (_, project, c) in sessions.items():
-            if c is None:
-                continue
-            s = covered.get(sid, 0)
-            count += 1
-            cost += c
-            spawns += s
-            prev = by_project.get(project)
-            by_project[project] = [c, s] if prev is None else [prev[0] + c, prev[1] + s]
-    return [count, cost, spawns, by_project]
+    covered = {}
+    for key, row in rows.items():
+        sid = key[SESSION]
+        covered[sid] = covered.get(sid, 0) + row[COST]
+    for sid, (_, project, c) in sessions.items():
+        if c is None:
+            continue
+        s = covered.get(sid, 0)
+        count += 1
+        cost += c
+        spawns += s
+        prev = by_project.get(project)
+        by_project[project] = [c, s] if prev is None else [prev[0] + c, prev[1] + s]
+    crc32, adler32 = zlib.crc32, zlib.adler32  # fingerprint(), without a call per session
+    marks = array.array("Q")
+    for sid in covered.keys() | sessions.keys():
+        if sid is None:
+            marks.append(0)
+        else:
+            data = sid.encode("utf-8", "surrogatepass")
+            marks.append(crc32(data) << 32 | adler32(data))
+    marks = marks.tobytes()
+    return [count, cost, spawns, by_project], marks
+
+
+def disjoint(marks):
+    """True when no fingerprint occurs in two of ``marks`` (bytes or None): no session in common."""
+    present = [m for m in marks if m]
+    if len(present) < 2:
+        return True
+    seen = set()
+    total = 0
+    for m in present:
+        fingerprints = array.array("Q")
+        fingerprints.frombytes(m)
+        total += len(fingerprints)
+        seen.update(fingerprints)
+    return len(seen) == total
 
 
 def merge_shares(shares):
-    """The session share of a whole summary from its partitions' parts (see ``share_of``)."""
+    """The session share of a whole summary X."""
     count = cost = spawns = 0
     by_project = {}
     for share in shares:
@@ -99,30 +136,31 @@ def with_tails(summaries):
 
 
 def _batch_by_partition(work, records):
-    """``{partition: ([(key, row)], [(session_id, session record)])}`` for one batch."""
-    by_part = {}
-    parts = {}  # session_id -> partition, for this batch
-
-    def bucket(sid):
+    """``{partition: ({key: row}, {session_id: session record})}`` for one batch."""
+    # Sessions are many and short in a team's ledgers: about a row per line, so no call per row.
+    crc32 = zlib.crc32
+    rows_in = [{} for _ in range(PARTS)]
+    records_in = [{} for _ in range(PARTS)]
+    parts = {None: 0}  # session_id -> partition, for this batch (part_of)
+    for key, row in work.items():
+        sid = key[SESSION]
         p = parts.get(sid)
         if p is None:
-            p = parts[sid] = part_of(sid)
-        item = by_part.get(p)
-        if item is None:
-            item = by_part[p] = ([], [])
-        return item
-
-    for key, row in work.items():
-        bucket(key[SESSION])[0].append((key, row))
+            p = parts[sid] = crc32(sid.encode("utf-8", "surrogatepass")) % PARTS
+        rows_in[p][key] = row
     for sid, rec in records.items():
-        bucket(sid)[1].append((sid, rec))
-    return by_part
+        p = parts.get(sid)
+        if p is None:
+            p = parts[sid] = crc32(sid.encode("utf-8", "surrogatepass")) % PARTS
+        records_in[p][sid] = rec
+    return {p: (rows_in[p], records_in[p]) for p in range(PARTS) if rows_in[p] or records_in[p]}
 
 
 class LedgerSummary:
     """The sums for one ledger file, and where the scan stopped.
 
-    In memory: the rollups per bounded key field, the session share per partition, the drift
+    In memory: the rollups per bounded key field, the session share and session fingerprints per
+    partition, the drift
     counts and offsets. On disk (the summary file, or a temporary file): the rows and the latest
     session records, in ``PARTS`` partitions by session, read one at a time when a query needs them.
     """
@@ -133,6 +171,7 @@ class LedgerSummary:
         "new_sessions",
         "rollups",
         "shares",
+        "marks",
         "drift",
         "drift_offsets",
         "skipped",
@@ -158,7 +197,8 @@ class LedgerSummary:
         self.work = {}  # key -> list row (fast to add to): what the scan running now adds
         self.new_sessions = {}  # session_id -> [ts, project, cost or None]: read, not yet filed
         self.rollups = {dim: {} for dim in ROLLUP_DIMS}  # key field -> {group: [WIDTH sums]}
-        self.shares = [None] * PARTS  # each partition's part of the session share (share_of)
+        self.shares = [None] * PARTS  # each partition's part of the session share (share_and_marks)
+        self.marks = [None] * PARTS  # each partition's session fingerprints (share_and_marks)
         self.drift = {}  # key tuple + (cause,) -> count
         self.drift_offsets = array.array("q")  # where each drifted spawn's line starts
         self.skipped = 0  # lines skipped below ``offset``
@@ -243,7 +283,7 @@ class LedgerSummary:
         for p, (rows, recs) in by_part.items():
             part = self._take(p)
             merge_into(part, rows, recs)
-            self.shares[p] = share_of(part)
+            self.shares[p], self.marks[p] = share_and_marks(part)
 
     def close(self):
         if self.file is not None:

@@ -3,7 +3,8 @@
 The file: ``MAGIC``, ``PY_TAG``, the footer's offset (8 bytes), the ``PARTS`` partitions (each a
 marshal of ``(rows, sessions)``, its CRC-32 in the footer), then the footer: a marshal of the offset
 scanned and the checks (ledger device and inode, CRC-32s of its first ``HEAD_BYTES`` and of the
-last line scanned), the rollups, the session share per partition, the drift counts and offsets;
+last line scanned), the rollups, the session share and session fingerprints per partition, the
+drift counts and offsets;
 last, the CRC-32 of the footer (4 bytes, little-endian). The totals a report prints come from the
 footer's rollups, so a footer that fails its CRC-32, or holds a value of the wrong type or shape
 (``_well_formed``), is not used: the ledger is scanned again, and the total is right.
@@ -21,10 +22,12 @@ import zlib
 
 from cco_hooks import files, zones
 from cco_hooks.report.rows import ROLLUP_DIMS, WIDTH
-from cco_hooks.report.summary import PARTS, LedgerSummary, merge_into, share_of
+from cco_hooks.report.summary import PARTS, LedgerSummary, merge_into, share_and_marks
 
 SUMMARY_SUFFIX = ".summary"
-SUMMARY_FORMAT = 6  # 6: the footer's own CRC-32; 5: the rows' time zone in the footer
+SUMMARY_FORMAT = (
+    7  # 7: the session fingerprints per partition; 6: the footer's own CRC-32; 5: the rows' time zone in the footer
+)
 MAGIC = b"cco-hooks report summary\n"
 # marshal's format belongs to the interpreter: a summary written by another Python is rebuilt.
 PY_TAG = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}\n".encode()
@@ -71,6 +74,28 @@ class Spill:
 
     def close(self):
         self.f.close()
+
+
+class MemorySpill:
+    """A small full scan's rows and session records, merged by partition in memory as they come
+    (in file order) instead of being spilled to a file and read back: what ``write_file`` would
+    have merged from the chunks, without marshalling them twice (``update.IN_MEMORY_BYTES``)."""
+
+    name = None
+
+    def __init__(self):
+        self.parts = {}  # partition -> (rows, sessions)
+
+    def write(self, by_part):
+        for p, (rows, records) in by_part.items():
+            part = self.parts.get(p)
+            if part is None:
+                self.parts[p] = (rows, records)  # the batch's own dicts: nothing else holds them
+            else:
+                merge_into(part, rows, records)
+
+    def close(self):
+        pass
 
 
 def _spill_chunks(spills):
@@ -142,7 +167,12 @@ def _well_formed(footer):
         ):
             return False
         parts, rollups, shares, drift = footer["parts"], footer["rollups"], footer["shares"], footer["drift"]
+        marks = footer["marks"]
     except KeyError:
+        return False
+    if type(marks) is not list or len(marks) != PARTS:
+        return False
+    if not all(m is None or (type(m) is bytes and len(m) % 8 == 0) for m in marks):
         return False
     if type(parts) is not list or len(parts) != PARTS:
         return False
@@ -195,6 +225,7 @@ def load_saved(ledger_path, zone=None):
         s.skipped = int(footer["skipped"])
         s.rollups = footer["rollups"]
         s.shares = footer["shares"]
+        s.marks = footer["marks"]
         s.drift = footer["drift"]
         s.drift_offsets.frombytes(footer["drift_offsets"])
         if (
@@ -241,7 +272,11 @@ def _merged_partition(summary, p, chunks, opened):
         g.seek(off)
         rows, recs = marshal.loads(g.read(n))
         merge_into(part, rows, recs)
-    summary.shares[p] = share_of(part)
+    return _finished_partition(summary, p, part)
+
+
+def _finished_partition(summary, p, part):
+    summary.shares[p], summary.marks[p] = share_and_marks(part)
     return marshal.dumps(part) if part[0] or part[1] else None
 
 
@@ -271,6 +306,7 @@ def _footer(summary, parts):
             "parts": parts,
             "rollups": summary.rollups,
             "shares": summary.shares,
+            "marks": summary.marks,
             "drift": summary.drift,
             "drift_offsets": summary.drift_offsets.tobytes(),
         }
@@ -279,17 +315,20 @@ def _footer(summary, parts):
 
 def write_file(summary, out, spills=None):
     """Write the summary into ``out`` (open, empty, readable): the partitions one at a time (from
-    the full scan's ``spills``, or the ones changed in memory, or copied from the file they are
-    in), then the footer. Afterwards the summary reads its partitions from ``out``."""
+    the full scan's ``spills``, files or a ``MemorySpill``, or the ones changed in memory, or
+    copied from the file they are in), then the footer. Afterwards the summary reads its partitions from ``out``."""
     fixed = MAGIC + PY_TAG
     out.write(fixed + bytes(8))
     pos = len(fixed) + 8
-    chunks = _spill_chunks(spills) if spills is not None else None
+    memory = spills.parts if isinstance(spills, MemorySpill) else None
+    chunks = _spill_chunks(spills) if spills is not None and memory is None else None
     opened = {}
     parts = []
     try:
         for p in range(PARTS):
-            if chunks is not None:
+            if memory is not None:
+                data = _finished_partition(summary, p, memory.get(p, ({}, {})))
+            elif chunks is not None:
                 data = _merged_partition(summary, p, chunks, opened)
             else:
                 data = _partition_bytes(summary, p)

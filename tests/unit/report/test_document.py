@@ -266,3 +266,60 @@ def test_denials_count_towards_the_most_common_spelling(tmp_path):
     path = write_ledger(tmp_path / "l.jsonl", records)
     [row] = run_json([path])["rows"]
     assert (row["key"], row["spawns"], row["denials"]) == ("Python Pro", 1, 2)
+
+
+# ---- the session share over several ledgers ------------------------------------------------
+
+
+def _two_ledgers(tmp_path, shared_session):
+    """Two developers' ledgers; with ``shared_session`` one session has its spawns in the first
+    and its session record in the second (a session's parts in two ledgers)."""
+    first = [
+        spawn(session_id="s-a1", project="/home/a/api", tool_use_id="a1", cost_usd=0.25),
+        spawn(session_id="s-a2", project="/home/a/web", tool_use_id="a2", cost_usd=0.5),
+        session("s-a1", cost=1.0, project="/home/a/api"),
+        session("s-a2", cost=2.0, project="/home/a/web"),
+    ]
+    second = [
+        spawn(session_id="s-b1", project="/home/b/api", tool_use_id="b1", cost_usd=0.125),
+        session("s-b1", cost=4.0, project="/home/b/api"),
+    ]
+    if shared_session:
+        first.append(spawn(session_id="s-shared", project="/home/b/api", tool_use_id="x1", cost_usd=1.5))
+        second.append(session("s-shared", cost=8.0, project="/home/b/api"))
+    return [str(write_ledger(tmp_path / "a.jsonl", first)), str(write_ledger(tmp_path / "b.jsonl", second))]
+
+
+@pytest.mark.parametrize("shared_session", [False, True])
+@pytest.mark.parametrize("group_by", ["agent", "project", "day"])
+def test_ledgers_with_no_session_in_common_join_as_the_full_join_does(tmp_path, monkeypatch, group_by, shared_session):
+    """Where the ledgers' summaries have no session in common (their session fingerprints say
+    so), their shares are added without reading their rows: the same document as the join."""
+    ledgers = _two_ledgers(tmp_path, shared_session)
+    fast = run_json(ledgers, group_by=group_by)
+    monkeypatch.setattr(document, "disjoint", lambda marks: False)  # every partition joined
+    assert run_json(ledgers, group_by=group_by) == fast
+    t = fast["totals"]
+    if shared_session:  # the session's record is in one ledger, its spawn in the other
+        assert t["sessions"] == 4 and t["session_cost_usd"] == pytest.approx(15.0)
+        assert t["subagent_cost_in_sessions_usd"] == pytest.approx(0.25 + 0.5 + 0.125 + 1.5)
+    else:
+        assert t["sessions"] == 3 and t["session_cost_usd"] == pytest.approx(7.0)
+        assert t["subagent_cost_in_sessions_usd"] == pytest.approx(0.875)
+    if group_by == "project":
+        api = rows(fast)["/home/b/api"]
+        assert api["session_cost_usd"] == pytest.approx(12.0 if shared_session else 4.0)
+
+
+def test_a_session_in_two_ledgers_is_seen_by_their_fingerprints(tmp_path):
+    from cco_hooks.report.summary import PARTS, disjoint, part_of
+    from cco_hooks.report.update import summarize
+
+    a, b = (summarize(p) for p in _two_ledgers(tmp_path, shared_session=True))
+    try:
+        shared = part_of("s-shared")
+        assert not disjoint([a.marks[shared], b.marks[shared]])
+        assert all(disjoint([a.marks[p], b.marks[p]]) for p in range(PARTS) if p != shared)
+    finally:
+        a.close()
+        b.close()

@@ -70,3 +70,24 @@ def test_rows_failing_their_checksum_are_rescanned(sample_ledger):
         all_rows(summarize(sample_ledger))
     assert run_json([sample_ledger], agents=["python-pro"])["totals"]["spawns"] == 5
     assert run_json([sample_ledger])["totals"]["spawns"] == 7
+
+
+def test_session_marks_are_the_fingerprints_of_a_partitions_sessions():
+    """The marks ``share_and_marks`` keeps are ``fingerprint`` of every session with a row or a
+    record in the partition, and ``disjoint`` tells ledgers with a session in common apart."""
+    import array
+
+    from cco_hooks.report.summary import disjoint, fingerprint, share_and_marks
+
+    key = ("2026-11-25", "s-1", "/p", "python-pro", "claude-haiku-5-5", "rewrite")
+    none_key = ("2026-11-25", None) + key[2:]
+    part = ({key: [0] * 13, none_key: [0] * 13}, {"s-2": ["2026-11-25T10:00:00.000Z", "/p", 5]})
+    share, marks = share_and_marks(part)
+    assert share[:3] == [1, 5, 0]
+    fingerprints = array.array("Q")
+    fingerprints.frombytes(marks)
+    assert sorted(fingerprints) == sorted([fingerprint("s-1"), fingerprint("s-2"), fingerprint(None)])
+    assert fingerprint("s-1") != fingerprint("s-2") and fingerprint(None) == 0
+    other = share_and_marks(({}, {"s-3": ["2026-11-25T10:00:00.000Z", "/q", 1]}))[1]
+    assert disjoint([marks, other, None, b""])
+    assert not disjoint([marks, share_and_marks(({}, {"s-1": ["2026-11-25T10:00:00.000Z", "/q", 1]}))[1]])

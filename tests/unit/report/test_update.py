@@ -146,3 +146,60 @@ def test_the_warm_report_equals_the_cold_one(sample_ledger):
     run_json([sample_ledger])
     write_ledger(sample_ledger, [spawn(cost_usd=0.1), session(cost=11.0, ts="2026-11-26T00:00:00.000Z")], mode="a")
     assert run_json([sample_ledger]) == run_json([sample_ledger], use_summary=False)
+
+
+def _short_sessions(path, sessions=400):
+    items = []
+    for n in range(sessions):
+        sid = f"session-{n:04d}"
+        for k in range(1 + n % 3):
+            items.append(
+                spawn(
+                    ts=f"2026-11-{1 + n % 28:02d}T10:{k:02d}:00.000Z",
+                    session_id=sid,
+                    agent_type=f"agent-{(n + k) % 5}",
+                    tool_use_id=f"t{n}-{k}",
+                    cost_usd=0.001 * (1 + (n * k) % 11),
+                )
+            )
+        items.append(session(sid, cost=0.01 * (1 + n % 7), ts=f"2026-11-{1 + n % 28:02d}T23:00:00.000Z"))
+        if n % 50 == 7:  # a later record of an earlier session, past a batch or two
+            items.append(session(f"session-{n - 7:04d}", cost=9.0, ts="2026-11-28T23:30:00.000Z"))
+    return write_ledger(path, items)
+
+
+def test_a_small_full_scan_merged_in_memory_is_the_spilled_one(tmp_path, monkeypatch):
+    """A full scan of at most ``IN_MEMORY_BYTES`` merges its partitions in memory; one past it
+    spills them to a file and merges them back: the same summary, partitions, shares and marks."""
+    from cco_hooks.report import scan, update
+    from tests.support.ledger_records import all_rows, all_sessions
+
+    path = _short_sessions(tmp_path / "team.jsonl")
+    monkeypatch.setenv("CCO_HOOKS_REPORT_WORKERS", "1")
+    monkeypatch.setattr(scan, "WORK_KEYS", 64)  # many batches, sessions across them
+    spilled_files = []
+    real_spill = update.Spill
+
+    def counting_spill(*args):
+        spilled_files.append(args)
+        return real_spill(*args)
+
+    monkeypatch.setattr(update, "Spill", counting_spill)
+    in_memory = update.summarize(str(path), use_saved=False, save_summary=False)
+    assert spilled_files == []
+    monkeypatch.setattr(update, "IN_MEMORY_BYTES", 0)
+    spilled = update.summarize(str(path), use_saved=False, save_summary=False)
+    assert len(spilled_files) == 1
+    try:
+        assert all_rows(in_memory) == all_rows(spilled)
+        assert all_sessions(in_memory) == all_sessions(spilled)
+        assert in_memory.shares == spilled.shares and in_memory.rollups == spilled.rollups
+        assert [sorted(memoryview(m).cast("Q")) for m in in_memory.marks] == [
+            sorted(memoryview(m).cast("Q")) for m in spilled.marks
+        ]
+        assert all_sessions(in_memory)["session-0000"][2] == 9_000_000_000  # the later record won
+        assert build_report([in_memory], "session") == build_report([spilled], "session")
+    finally:
+        in_memory.close()
+        spilled.close()
+    assert [n for n in os.listdir(tmp_path) if n.startswith("team")] == ["team.jsonl"]  # no spill left
