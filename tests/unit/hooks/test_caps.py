@@ -59,6 +59,38 @@ def test_a_cost_cap_from_the_transcript_denies_at_once(tmp_path):
     assert hit["cap"] == "max_usd" and hit["at"] == pytest.approx(0.4865)
 
 
+@pytest.mark.parametrize(("cap", "denied"), [(3, False), (2, True)])
+def test_a_request_cap_leaves_room_for_the_report_request(tmp_path, cap, denied):
+    """The captured subagent has made 2 API requests: under ``max_requests: 3`` its next call may run
+    (the report is the third), under 2 it is denied."""
+    hooks = Hooks(tmp_path)
+    hooks.write_config(f"version: 1\ncaps: {{max_requests: {cap}}}\n")
+    hooks.write_transcript("ag5")
+    out = answer(hooks.run("pre-tool-use", subagent_call(hooks, "ag5"))[0])
+    if denied:
+        assert specific(out)["permissionDecision"] == "deny"
+        assert "caps.max_requests" in specific(out)["permissionDecisionReason"]
+        assert caps.capped(hooks.ledger, SID, "ag5")["cap"] == "max_requests"
+    else:
+        assert specific(out).get("permissionDecision") is None
+        assert caps.capped(hooks.ledger, SID, "ag5") is None
+
+
+@pytest.mark.parametrize(("minutes", "denied"), [(10_000_000, False), (60, True)])
+def test_a_time_cap_counts_from_the_transcripts_first_line(tmp_path, minutes, denied):
+    """The captured transcript began days ago (its first line's timestamp): an hour's cap is spent,
+    a cap of years is not."""
+    hooks = Hooks(tmp_path)
+    hooks.write_config(f"version: 1\ncaps: {{max_minutes: {minutes}}}\n")
+    hooks.write_transcript("ag6")
+    out = answer(hooks.run("pre-tool-use", subagent_call(hooks, "ag6"))[0])
+    if denied:
+        assert "caps.max_minutes" in specific(out)["permissionDecisionReason"]
+        assert caps.capped(hooks.ledger, SID, "ag6")["cap"] == "max_minutes"
+    else:
+        assert specific(out).get("permissionDecision") is None
+
+
 def test_an_agent_rule_caps_its_agent_and_a_repository_can_only_lower_the_top_level_cap(tmp_path):
     hooks = Hooks(tmp_path)
     hooks.write_user_config("version: 1\ncaps: {max_tool_calls: 1}\n")
