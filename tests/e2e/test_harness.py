@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.claude_cli import RunResult, assistant_usages, claude_env, run_claude_command
+from tests.support.claude_cli import CHECKOUT_HOOK_BIN, RunResult, assistant_usages, claude_env, run_claude_command
 from tests.support.fake_api import MAIN, OTHER, FakeAnthropicAPI, Scenario, Spawn, Usage
 
 pytestmark = pytest.mark.e2e
@@ -214,7 +214,8 @@ def test_run_environment_is_built_from_scratch(e2e_home: Path, monkeypatch: pyte
     assert env["CCO_HOOKS_CONFIG"] == "/x.yaml" and "TMPDIR" not in env
     for leaked in ("CLAUDE_CODE_SUBAGENT_MODEL", "ANTHROPIC_AUTH_TOKEN", "CCO_HOOKS_LEDGER"):
         assert leaked not in env
-    assert os.path.dirname(sys.executable) == env["PATH"].split(os.pathsep)[0]
+    # first this checkout's `cco-hook` (what a project-scope registration runs), then this Python
+    assert env["PATH"].split(os.pathsep)[:2] == [CHECKOUT_HOOK_BIN, os.path.dirname(sys.executable)]
 
 
 # ----- the real CLI ----------------------------------------------------------------------------

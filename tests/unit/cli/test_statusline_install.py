@@ -103,9 +103,15 @@ def test_uninstall_leaves_someone_elses_status_line_alone(cli, project):
 
 
 def test_uninstall_removes_our_own_status_line_entirely(cli, project):
+    write_settings(project, {"model": "opus"})
     cli("install", "--project", str(project), "--statusline")
     cli("uninstall", "--project", str(project))
-    assert "statusLine" not in read_settings(project) and "hooks" not in read_settings(project)
+    assert read_settings(project) == {"model": "opus"}  # no statusLine, no hooks: the file as it was
+    cli("install", "--project", str(project), "--statusline")  # a file install created goes entirely
+    settings_file(project).unlink()
+    cli("install", "--project", str(project), "--statusline")
+    cli("uninstall", "--project", str(project))
+    assert not settings_file(project).exists()
 
 
 @pytest.mark.parametrize("odd", ["~/status.sh", {"type": "static", "text": "hi"}, ["a"]])
