@@ -111,7 +111,7 @@ def reserved_now(ledger_path, snap, now=None):
     return {"usd": sum(usd for *_rest, usd in held), "spawns": len(held)}
 
 
-def check(payload, snap, ledger_path, now=None, reserve=0.0, tell=None):
+def check(payload, snap, ledger_path, now=None, reserve=0.0, tell=None, spent=None):
     """The budget verdict for the next spawn: ``None`` when no cap is reached, else a dict.
 
     ``{"exceeded": key, "action": "deny"|"downgrade", "downgrade_to": alias, "message": ...}`` once a
@@ -119,13 +119,14 @@ def check(payload, snap, ledger_path, now=None, reserve=0.0, tell=None):
     — or would be overrun by this spawn's own ``reserve``; or ``{"warning": ...}`` (told once per cap
     and period) past ``warn_at``. ``tell(topic, text)`` says whether a warning is shown
     (``hookio.tell_once`` by default; ``cco-hooks explain`` shows it every time without using up the
-    hooks' once).
+    hooks' once). ``spent``: the running totals when the caller has read them already (they are
+    added to here).
     """
     tell = hookio.tell_once if tell is None else tell
     budget = coerce.mapping(snap.get("budget"))
     now = time.time() if now is None else now
     zone = day_zone(budget)
-    spent = totals.read_totals(ledger_path, zone)
+    spent = totals.read_totals(ledger_path, zone) if spent is None else spent
     stopped = set()
     for session, agent_type, stop_day, cost in unsettled_costs(ledger_path, snap, zone, stopped):
         totals.add_cost(spent, stop_day, session, agent_type, cost)

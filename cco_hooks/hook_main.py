@@ -159,11 +159,14 @@ def _fan_out_lock(ledger_path):
 
 
 def _decide_with_budget(payload, snap, tool_name, tool_input, message, state):
-    from cco_hooks import budget, policy
+    from cco_hooks import budget, coerce, policy, totals
 
     ledger_path = _ledger_path(snap)
-    reserve, basis = budget.reservation(payload, snap, ledger_path=ledger_path)
-    verdict = budget.check(payload, snap, ledger_path, reserve=reserve)
+    # The running totals, read once for both (a totals file is parsed in each): what this spawn
+    # reserves (its agent type's recent costs) and the verdict (the spend so far).
+    spent = totals.read_totals(ledger_path, budget.day_zone(coerce.mapping(snap.get("budget"))))
+    reserve, basis = budget.reservation(payload, snap, spent=spent)
+    verdict = budget.check(payload, snap, ledger_path, reserve=reserve, spent=spent)
     if verdict and verdict.get("warning"):
         message = " ".join(m for m in (message, verdict["warning"]) if m)
     decision = policy.decide(tool_name, tool_input, snap, os.environ, verdict)
