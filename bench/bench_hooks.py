@@ -88,6 +88,10 @@ TARGETS = {
     "stop, bg": (2.0, None),
     "statusline": (1.5, None),
 }
+# Rows whose command runs through /bin/sh -c: their "x clean venv" is against the clean venv's
+# `python -c pass` started the same way (Claude Code starts every command hook through the shell).
+THROUGH_SHELL = {"pre, portable"}
+SHELL_REFERENCE = "sh -c bare, clean venv"
 STATUS_SESSION = "5a7e11e0-0000-4000-8000-000000000001"  # the session the status line is drawn for
 
 
@@ -589,6 +593,8 @@ def _run(args, root):
             "target": TARGETS.get(name),
         }
         for label, ref in refs:
+            if name in THROUGH_SHELL and label == "clean venv" and SHELL_REFERENCE in wall:
+                ref = SHELL_REFERENCE  # both started through /bin/sh -c, as Claude Code starts a hook
             row["x_" + label] = wall[name] / wall[ref]
             row["rss_x_" + label] = rss[name] / rss[ref] if name in rss and ref in rss else None
         if row["target"]:
@@ -620,6 +626,9 @@ def _run(args, root):
     print()
     cols = "".join(f" {'x ' + label:>11}" for label, _ in refs)
     rcols = "".join(f" {'RSS x ' + label:>14}" for label, _ in refs)
+    print(
+        f"  ({', '.join(sorted(THROUGH_SHELL))}: x clean venv is against `{SHELL_REFERENCE}`, both through the shell)"
+    )
     print(f"  {'command':<20} {'median':>8} {'p90':>8} {'x -S':>6}{cols} {'peak RSS':>9}{rcols}  target")
     for row in rows:
         cells = "".join(f" {row['x_' + label]:10.2f}x" for label, _ in refs)
