@@ -139,15 +139,19 @@ def build(project, env):
         from cco_hooks.config import build as config_build
 
     routing = config_build.build_routing(project, env)
+    signed = agent_signature(project, env, routing["plugin_agent_dirs"])
+    return {**_header(project, env, layers_signed, signed), **routing, "told": False}
+
+
+def _header(project, env, layers_signed, agents_signed):
+    """What says which project, environment, layers and agent files a snapshot was built from."""
     return {
         "format": SNAPSHOT_FORMAT,
         "package_version": __version__,
         "key": snapshot_key(project, env),
         "project": project,
         "layer_signature": layers_signed,
-        "agent_signature": agent_signature(project, env, routing["plugin_agent_dirs"]),
-        **routing,
-        "told": False,
+        "agent_signature": agents_signed,
     }
 
 
@@ -163,12 +167,7 @@ def _unbuildable(project, env, layers_signed, exc_info):
         f"config validate` to find the layer, and please report it (details in {log_path})."
     )
     return {
-        "format": SNAPSHOT_FORMAT,
-        "package_version": __version__,
-        "key": snapshot_key(project, env),
-        "project": project,
-        "layer_signature": layers_signed,
-        "agent_signature": agent_signature(project, env),
+        **_header(project, env, layers_signed, agent_signature(project, env)),
         "plugin_agent_dirs": [],
         "on_error": "allow",  # the layers' own on_error could not be read: fail open
         "problems": [],
@@ -186,12 +185,7 @@ def _unbuilt(project, env, layers_signed, import_error):
     error = import_error if isinstance(import_error, builder_env.BuilderUnavailable) else None
     error = error or builder_env.unavailable(import_error, env)
     return {
-        "format": SNAPSHOT_FORMAT,
-        "package_version": __version__,
-        "key": snapshot_key(project, env),
-        "project": project,
-        "layer_signature": layers_signed,
-        "agent_signature": [],
+        **_header(project, env, layers_signed, []),
         "plugin_agent_dirs": [],
         "on_error": "allow",  # the layers' own on_error could not be read: fail open
         "problems": [],
