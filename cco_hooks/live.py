@@ -29,7 +29,7 @@ import stat
 
 from cco_hooks import fastjson, files, hookio, paths, pending, transcript
 
-LIVE_DIRNAME = "live"
+LIVE_DIRNAME = pending.LIVE_DIRNAME
 CURSOR_CAP = 1 << 16
 READ_CAP = 8 << 20  # bytes read per call at most; the rest is counted by the next call
 STATE_VERSION = 1
@@ -118,7 +118,10 @@ def read_running(transcript_path, previous=None, prices=None, roots=None):
             return _with_totals(state, prices)
         offset = state.get("offset") if isinstance(state.get("offset"), int) else 0
         if state.get("ino") != st.st_ino or offset > st.st_size:
-            state = empty_state()  # a new or rewritten file: count it from its start
+            # A new or rewritten file (or the first sight of it: a subagent's first tool call can
+            # come before its transcript exists): count the transcript from its start, keeping what
+            # the caller counts itself (the caps' tool calls, warning, verdict), which no file holds.
+            state = {**state, **empty_state()}
             offset = 0
         state["ino"] = st.st_ino
         if st.st_size > offset:

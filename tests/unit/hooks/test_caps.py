@@ -146,3 +146,17 @@ def test_the_settled_record_says_which_cap_stopped_the_spawn(tmp_path):
     (record,) = [r for r in records if r["kind"] == "spawn"]
     assert skipped == 0 and record["capped"]["cap"] == "max_usd" and record["capped"]["limit"] == 0.01
     assert live.load_cursor(cursor) is None  # settled: its cursor is gone with its parts
+
+
+def test_a_call_made_before_the_transcript_exists_is_still_counted(tmp_path):
+    """Claude Code may run the subagent's first tool call's hook before it has written the
+    subagent's transcript: that call counts, so the cap still allows exactly ``max_tool_calls``."""
+    hooks = Hooks(tmp_path)
+    hooks.write_config("version: 1\ncaps: {max_tool_calls: 2, warn_at: 1}\n")
+    first = answer(hooks.run("pre-tool-use", subagent_call(hooks, "ag7", n=1))[0])  # no transcript yet
+    hooks.write_transcript("ag7", upto=3)
+    outs = [answer(hooks.run("pre-tool-use", subagent_call(hooks, "ag7", n=n))[0]) for n in (2, 3)]
+    assert specific(first).get("permissionDecision") is None
+    assert specific(outs[0]).get("permissionDecision") is None  # the 2nd of 2
+    assert specific(outs[1])["permissionDecision"] == "deny"  # the 3rd
+    assert caps.capped(hooks.ledger, SID, "ag7") == {"cap": "max_tool_calls", "limit": 2, "at": 3}

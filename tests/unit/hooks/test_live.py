@@ -90,3 +90,21 @@ def test_wait_for_line_sees_a_line_written_after_the_call_began(tmp_path):
         timer.join()
     assert not live.wait_for_line(str(path), b'"toolu_never"', 0.0)
     assert not live.wait_for_line(str(tmp_path / "missing.jsonl"), b"x", 0.0)
+
+
+def test_what_the_caller_counts_survives_the_transcript_appearing_or_being_rewritten(tmp_path):
+    """A subagent's first tool call can come before its transcript exists: the caps' own counts kept
+    in the state (tool calls, the warning, the verdict) must not be lost when the file appears, or
+    when it is rewritten; only what is read from the transcript starts over."""
+    hooks = Hooks(tmp_path)
+    path = hooks.transcript_path("a4")
+    state = live.read_running(str(path), None, hooks.prices)  # not there yet
+    state.update(tool_calls=1, warned="max_tool_calls", seen_at=5.0)
+    hooks.write_transcript("a4")
+    state = live.read_running(str(path), state, hooks.prices)
+    assert (state["tool_calls"], state["warned"], state["seen_at"]) == (1, "max_tool_calls", 5.0)
+    assert state["requests_now"] == whole_cost(path, hooks.prices)[1] > 0
+    path.unlink()
+    hooks.write_transcript("a4", upto=3)  # rewritten: a new inode
+    state = live.read_running(str(path), dict(state, tool_calls=2), hooks.prices)
+    assert state["tool_calls"] == 2 and state["offset"] == path.stat().st_size
