@@ -543,6 +543,8 @@ def _remove_parts(group: dict) -> None:
 def _note_capped(ledger_path: str, group: dict, record: dict) -> None:
     """A spawn its caps stopped (``caps``: the subagent's tool calls were denied at a cap) says so
     in its record: ``capped: {cap, limit, at}``; its live cursor goes with its parts."""
+    if not os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(ledger_path)), pending.LIVE_DIRNAME)):
+        return  # no subagent's caps were ever checked beside this ledger: nothing to note or remove
     from cco_hooks import caps, live
 
     hit = caps.capped(ledger_path, group["session_key"], group["agent_id"])

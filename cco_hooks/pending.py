@@ -54,6 +54,7 @@ PENDING_DIRNAME = "pending"
 TOMBSTONES_DIRNAME = "tombstones"
 LEGACY_SETTLED_DIRNAME = "settled"  # the previous version's tombstones (migrate_legacy)
 SESSIONS_DIRNAME = "sessions"
+LIVE_DIRNAME = "live"  # beside the ledger: the running subagents' cursors (live.py, for caps)
 PRE, POST, STOP = ".pre.json", ".post.json", ".stop.json"
 STOP_PREFIX = "agent-"
 NO_SESSION = "~"  # the session key of a payload without a (usable) session id; never a safe_name
