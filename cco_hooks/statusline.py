@@ -104,26 +104,27 @@ def settled_spend(ledger_path, session_id, cached):
 
 
 def running_spend(agent_transcript, roots, cached, prices):
-    """The cost so far of one subagent from its transcript, ``{"size", "mtime_ns", "usd"}``.
+    """The cost so far of one subagent from its transcript, ``{"size", "mtime_ns", "usd", "live"}``.
 
     The one place the status line reads a running subagent's transcript: ``cached`` (this same
-    dict from the last refresh) is returned as is while the file's size and mtime are unchanged.
-    ``prices``: a callable giving the price table, called only when the file must be read."""
+    dict from the last refresh) is returned as is while the file's size and mtime are unchanged;
+    when the file grew, the live reader (``live.read_running``, the caps' reader) counts only the
+    bytes added since, from the state kept in ``cached["live"]``. ``prices``: a callable giving the
+    price table, called only when the file must be read."""
     try:
         st = os.stat(agent_transcript)
     except (OSError, ValueError):
         return None
     if isinstance(cached, dict) and cached.get("size") == st.st_size and cached.get("mtime_ns") == st.st_mtime_ns:
         return cached
-    from cco_hooks import transcript
+    from cco_hooks import live
 
-    usage = transcript.read_usage(agent_transcript, roots=roots)
-    total = 0.0
-    if usage.requests:
-        table = prices()
-        for request in usage.requests:
-            total += table.cost(request["model"], request["usage"]) or 0.0
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "usd": total}
+    previous = cached.get("live") if isinstance(cached, dict) else None
+    state = live.read_running(agent_transcript, previous, prices(), roots)
+    spent = state.pop("usd_now", 0.0) or 0.0
+    for figure in ("requests_now", "last_usd_now"):
+        state.pop(figure, None)
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "usd": spent, "live": state}
 
 
 def live_spend(session_transcript, session_id, settled_agents, cached, prices):

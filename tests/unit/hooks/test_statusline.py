@@ -88,11 +88,28 @@ def test_the_cache_reads_only_new_ledger_lines_and_changed_transcripts(hooks, mo
     assert cache["ledger"]["end"] == os.path.getsize(hooks.ledger) and cache["ledger"]["agents"] == ["as1"]
     assert set(cache["running"]) == {"arun"}
     # nothing changed: neither the ledger nor a transcript is read again
-    from cco_hooks import ledger, transcript
+    from cco_hooks import ledger, live
 
-    monkeypatch.setattr(transcript, "read_usage", _must_not_read)
+    monkeypatch.setattr(live, "read_running", _must_not_read)
     monkeypatch.setattr(ledger, "iter_records", _must_not_read)
     assert statusline.status_line(status) == first
+
+
+def test_a_growing_transcript_is_read_from_where_the_last_refresh_stopped(hooks, monkeypatch):
+    """A refresh after a running subagent's transcript grew reads only the bytes added since (the
+    live reader's state is kept in the cache), and prices the whole of it as a full read does."""
+    from cco_hooks import live
+
+    path = hooks.write_transcript("arun", model="claude-opus-5-5", upto=3)
+    first = statusline.running_spend(str(path), None, None, lambda: hooks.prices)
+    before = path.stat().st_size
+    hooks.write_transcript("arun", model="claude-opus-5-5")  # the rest of its run, appended
+    read = []
+    real = live._read_upto
+    monkeypatch.setattr(live, "_read_upto", lambda fd, n: read.append(n) or real(fd, n))
+    grown = statusline.running_spend(str(path), None, first, lambda: hooks.prices)
+    assert read == [path.stat().st_size - before]  # only what was added
+    assert grown["usd"] == pytest.approx(OPUS_RUN) and first["usd"] < grown["usd"]
 
 
 def _must_not_read(*args, **kwargs):
