@@ -1,25 +1,13 @@
 """A plain (non-editable) install carries everything the hooks and the CLI read at run time."""
 
-import shutil
-import subprocess
-import sys
 import zipfile
 
-from tests.support.locations import REPO
+from tests.support import venvs
 
 
 def test_wheel_ships_config_schemas_and_prices(tmp_path):
     """The wheel holds the embedded default config, the JSON Schemas, the price table and the shim."""
-    # Built from a copy of the sources: setuptools leaves build/ and *.egg-info where it builds.
-    source = tmp_path / "src"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".cache", "build", "*.egg-info", "__pycache__"))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    [wheel] = tmp_path.glob("cco_hooks-*.whl")
+    wheel = venvs.build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "cco_hooks/_config/default.yaml",
