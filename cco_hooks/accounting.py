@@ -292,18 +292,19 @@ def on_post_tool_use(payload, ledger_path, prices) -> None:
 # --------------------------------------------------------------------------- SubagentStop
 
 
-def _wait_for_final_message(path, digest, roots) -> None:
+def _wait_for_final_message(path, digest, roots):
     """The race: SubagentStop may fire before the transcript holds the final message. Wait a little
-    (outside the lock: parallel hooks must not queue behind this) — settle re-checks anyway."""
+    (outside the lock: parallel hooks must not queue behind this) — settle re-checks anyway.
+    Returns the last read (``None``: not read)."""
     if not path or not transcript.allowed(path, roots):
-        return
+        return None
     deadline = hookio.wait_until(stop_wait_s())  # never past the hook process's own deadline
     while True:
         usage = completion.read_transcript(path, digest, roots)
         if usage.complete or (usage.error is not None and usage.error != transcript.MISSING):
-            return
+            return usage
         if time.monotonic() >= deadline:
-            return
+            return usage
         time.sleep(STOP_POLL_S)
 
 
@@ -342,7 +343,7 @@ def on_subagent_stop(payload, ledger_path, prices) -> None:
     if pending.is_settled(pdir, "ag", skey, agent_id):
         return
     digest = transcript.text_digest(payload.get("last_assistant_message"))
-    _wait_for_final_message(path, digest, transcript.read_roots(stop["transcript_path"]))
+    usage = _wait_for_final_message(path, digest, transcript.read_roots(stop["transcript_path"]))
     now = time.time()
     agent_type = payload.get("agent_type")  # "" (Claude Code's internal helpers) is kept
     stop.update(
@@ -355,6 +356,9 @@ def on_subagent_stop(payload, ledger_path, prices) -> None:
             "last_digest": digest,
         }
     )
+    if usage is not None and usage.complete:
+        # the foreground PostToolUse that follows prices this very read instead of reading it again
+        stop["read"] = transcript.carry(usage, digest)
     with ledger.locked(ledger_path) as ok:
         if _settled(ok, pdir, "ag", skey, agent_id, ledger_path):
             return

@@ -29,8 +29,9 @@ ORPHAN_S = 24 * 3600.0  # a pre-only part or a still-running background spawn, g
 _read_cache: dict = {}  # (path, digest) → ((size, mtime_ns), TranscriptUsage)
 
 
-def read_transcript(path, digest, roots):
-    """``transcript.read_usage`` with a per-process cache keyed by (size, mtime)."""
+def read_transcript(path, digest, roots, carried=None):
+    """``transcript.read_usage`` with a per-process cache keyed by (size, mtime), and the read a
+    SubagentStop carried in its part (``transcript.carry``) used when the file is unchanged since."""
     key = (path, digest)
     try:
         st = os.stat(path)
@@ -40,7 +41,9 @@ def read_transcript(path, digest, roots):
     cached = _read_cache.get(key)
     if cached is not None and sig is not None and cached[0] == sig:
         return cached[1]
-    usage = transcript.read_usage(path, expect_digest=digest, roots=roots)
+    usage = transcript.from_carried(path, carried, digest, roots) if carried is not None else None
+    if usage is None:
+        usage = transcript.read_usage(path, expect_digest=digest, roots=roots)
     if sig is not None and usage.error is None:
         if len(_read_cache) > 64:
             _read_cache.clear()
@@ -129,7 +132,8 @@ def _record_from_transcript(group: dict, prices, now: float, force: bool, age: f
         if force or age >= STALE_S:
             return records.unpriced_record(group, prices, "transcript_unknown", now)
         return None
-    usage = read_transcript(path, digest, transcript.read_roots(session_transcript))
+    carried = stop.get("read") if stop is not None and stop.get("agent_transcript_path") == path else None
+    usage = read_transcript(path, digest, transcript.read_roots(session_transcript), carried)
     if usage.error is not None:
         if usage.error in transcript.PERMANENT_ERRORS or age >= STALE_S or (force and age >= grace):
             return records.unpriced_record(group, prices, "transcript_" + usage.error, now)

@@ -68,6 +68,7 @@ class TranscriptUsage:
         "first_ts",
         "last_ts",
         "version",
+        "file_sig",
     )
 
     def __init__(self, path) -> None:
@@ -87,6 +88,7 @@ class TranscriptUsage:
         self.first_ts: float | None = None
         self.last_ts: float | None = None
         self.version: str | None = None
+        self.file_sig: tuple | None = None  # (device, inode, size, mtime_ns) of exactly the bytes read
 
     @property
     def readable(self) -> bool:
@@ -394,6 +396,8 @@ def _read_bytes(result, path, size_cap, roots):
         result.error = TOO_LARGE
         return None
     result.size = len(data)
+    if len(data) == st.st_size:
+        result.file_sig = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     return data
 
 
@@ -521,6 +525,112 @@ def _finish(result, scan, expect_last_text, expect_digest) -> None:
     else:
         result.matched = None
         result.complete = result.final and not result.torn_tail
+
+
+# --------------------------------------------------------------------------- a read carried to the next hook
+
+# A foreground spawn's transcript is read whole twice within moments: by SubagentStop, waiting for
+# the final message, and by PostToolUse, pricing it (a megabyte is most of that hook's work). The
+# stop therefore carries its read in its pending part, and the settle takes it instead of reading
+# again when the file is provably the one read: the same device, inode, size and modification time
+# (a transcript only grows, and every write moves its mtime). Bounded, so a part stays small; a
+# longer transcript is simply read again.
+CARRY_FORMAT = 1
+CARRY_MAX_REQUESTS = 4000  # ~60 bytes a request: a carried read stays far under pending.PART_CAP
+_CARRIED_FLAGS = ("torn_tail", "has_final_message", "final", "complete")
+_CARRIED_COUNTS = ("torn_lines", "skipped_lines", "size", "mtime_ns")
+
+
+def carry(usage: TranscriptUsage, digest) -> dict | None:
+    """What PostToolUse needs of this read (never a text), or ``None`` when it is not worth carrying."""
+    if usage.error is not None or usage.file_sig is None or len(usage.requests) > CARRY_MAX_REQUESTS:
+        return None
+    requests = []
+    for request in usage.requests:
+        counts = request["usage"]
+        row = [request["model"]]
+        row.extend(counts[key] for key in USAGE_KEYS)
+        extra = {key: counts[key] for key in EXTRA_USAGE_KEYS if key in counts}
+        if extra:
+            row.append(extra)
+        requests.append(row)
+    carried = {key: getattr(usage, key) for key in _CARRIED_FLAGS + _CARRIED_COUNTS}
+    carried.update(
+        format=CARRY_FORMAT,
+        sig=list(usage.file_sig),
+        digest=digest,
+        requests=requests,
+        last_stop_reason=usage.last_stop_reason,
+        matched=usage.matched,
+        first_ts=usage.first_ts,
+        last_ts=usage.last_ts,
+        version=usage.version,
+    )
+    return carried
+
+
+def _nonneg_int(value) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _optional(value, kind) -> bool:
+    return value is None or type(value) is kind
+
+
+def from_carried(path, carried, digest, roots) -> TranscriptUsage | None:
+    """The carried read of ``path`` (``carry``), when the file is still exactly the one read and the
+    read was made for ``digest``; ``None`` means: read the file."""
+    try:
+        return _from_carried(path, carried, digest, roots)
+    except Exception:  # noqa: BLE001 - a damaged carried read is just not used
+        return None
+
+
+def _from_carried(path, carried, digest, roots):
+    if not isinstance(carried, dict) or carried.get("format") != CARRY_FORMAT or carried.get("digest") != digest:
+        return None
+    if roots is not None and not allowed(path, roots):
+        return None
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode) or [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns] != carried["sig"]:
+        return None
+    result = TranscriptUsage(path)
+    for key in _CARRIED_FLAGS:
+        if type(carried[key]) is not bool:
+            return None
+        setattr(result, key, carried[key])
+    for key in _CARRIED_COUNTS:
+        if not _nonneg_int(carried[key]):
+            return None
+        setattr(result, key, carried[key])
+    matched = carried["matched"]
+    if not _optional(matched, bool) or not _optional(carried["last_stop_reason"], str):
+        return None
+    if not _optional(carried["version"], str):
+        return None
+    for key in ("first_ts", "last_ts"):
+        if not (carried[key] is None or type(carried[key]) in (int, float)):
+            return None
+    requests = []
+    width = 1 + len(USAGE_KEYS)
+    for row in carried["requests"]:
+        if type(row) is not list or len(row) not in (width, width + 1) or type(row[0]) is not str:
+            return None
+        counts = dict(zip(USAGE_KEYS, row[1:width], strict=True))
+        if not all(_nonneg_int(n) for n in counts.values()):
+            return None
+        if len(row) > width:
+            extra = row[width]
+            if type(extra) is not dict or not set(extra) <= set(EXTRA_USAGE_KEYS):
+                return None
+            counts.update(extra)
+        requests.append({"id": None, "model": row[0], "usage": counts})
+    result.requests = requests
+    result.matched = matched
+    result.last_stop_reason = carried["last_stop_reason"]
+    result.first_ts, result.last_ts, result.version = carried["first_ts"], carried["last_ts"], carried["version"]
+    result.file_sig = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return result
 
 
 # --------------------------------------------------------------------------- tails, meta files
