@@ -523,7 +523,13 @@ class Prices:
     def cost(self, model, usage) -> float | None:
         """USD of one API request; ``usage`` is the API's usage object (or a normalised one).
         ``None`` when the model has no known price."""
-        n = normalize_usage(usage)
+        price = self.pricer(model)
+        return None if price is None else price(normalize_usage(usage))
+
+    def pricer(self, model):
+        """The function that prices one *normalised* usage on ``model`` (what ``cost`` computes,
+        without normalising again), or ``None`` when the model has no known price. Pricing a
+        transcript's requests, the model is resolved once, not once per request."""
         model_id = self.resolve(model)
         if model_id is None:
             return None
@@ -531,21 +537,25 @@ class Prices:
         tier = self.tiers.get(entry["tier"])
         if tier is None:
             return None
-        fast_name = entry.get(FAST_KEY) if n.get("speed") == "fast" else None
-        if fast_name is not None and fast_name in self.tiers:
-            tokens = _token_cost(n, self.tiers[fast_name])
-        else:
-            long_prompt = tier.get(LONG_PROMPT_KEY)
-            if long_prompt is None:
+        fast = self.tiers.get(entry.get(FAST_KEY))  # the model's fast rates, when it has them
+        long_prompt = tier.get(LONG_PROMPT_KEY)
+        above = long_prompt["above_prompt_tokens"] if long_prompt is not None else None
+        web_search = tier["web_search"]
+
+        def price(n: dict) -> float:
+            if fast is not None and n.get("speed") == "fast":
+                tokens = _token_cost(n, fast)
+            elif long_prompt is None:
                 tokens = _token_cost(n, tier)
             else:
-                above = long_prompt["above_prompt_tokens"]
                 tokens = 0.0
                 for part in n.get("iterations") or (n,):
                     tokens += _token_cost(part, long_prompt if prompt_tokens(part) > above else tier)
-        if n.get("inference_geo") == "us":
-            tokens *= US_GEO_MULTIPLIER
-        return tokens + n["web_search_requests"] * tier["web_search"]
+            if n.get("inference_geo") == "us":
+                tokens *= US_GEO_MULTIPLIER
+            return tokens + n["web_search_requests"] * web_search
+
+        return price
 
     def as_table(self) -> dict:
         """The merged table in the price-file shape (``cco-hooks pricing --format json``); it loads

@@ -279,8 +279,10 @@ def failed_record(group: dict, prices, now: float) -> dict:
 
 
 def _cost_by_model(usage, prices):
-    """``(by_model, total cost, models without a price)`` of a transcript's requests."""
+    """``(by_model, total cost, models without a price)`` of a transcript's requests (their usages
+    are normalised: ``pricing.Prices.pricer``)."""
     by_model: dict = {}
+    pricers: dict = {}
     cost = 0.0
     unknown = []
     for request in usage.requests:
@@ -288,8 +290,10 @@ def _cost_by_model(usage, prices):
         entry = by_model.get(model)
         if entry is None:
             entry = by_model[model] = {"requests": 0, "cost_usd": 0.0}
+            pricers[model] = prices.pricer(model) if prices is not None else None
         entry["requests"] += 1
-        price = prices.cost(model, request["usage"]) if prices is not None else None
+        pricer = pricers[model]
+        price = pricer(request["usage"]) if pricer is not None else None
         if price is None:
             entry["cost_usd"] = None
             if model not in unknown:
@@ -332,10 +336,11 @@ def spawn_record(group: dict, prices, usage, now: float) -> dict:
     by_model, cost, unknown = _cost_by_model(usage, prices)
     requested_cost = None
     requested_id = record["requested_model_id"]
-    if requested_id and prices is not None and prices.resolve(requested_id) is not None:
+    requested_pricer = prices.pricer(requested_id) if requested_id and prices is not None else None
+    if requested_pricer is not None:
         requested_cost = 0.0
         for request in usage.requests:
-            requested_cost += prices.cost(requested_id, request["usage"])
+            requested_cost += requested_pricer(request["usage"])
     totals = usage.totals()
     actual = max(by_model, key=lambda m: by_model[m]["requests"]) if by_model else record["actual_model"]
     record.update(
