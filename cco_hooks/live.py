@@ -199,7 +199,7 @@ def _read_upto(fd, size):
 
 
 def _count_lines(state, data, prices, from_start):
-    needle = transcript.ASSISTANT_TYPE if data.find(b'"type": ') < 0 else transcript.ANY_ASSISTANT
+    needle = transcript.ANY_ASSISTANT
     if from_start:
         first_end = data.find(b"\n")
         obj, ok = transcript._loads(data[:first_end])

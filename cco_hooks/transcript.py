@@ -286,18 +286,14 @@ def _loads(raw: bytes):
 # --------------------------------------------------------------------------- subagent transcripts
 
 
-# How Claude Code marks an assistant line (compact JSON, no space after the colon). Inside a string
-# the quotes would be escaped, so only a real ``"type"`` key can match it: the cheap bytes test that
-# leaves every other line (tool results, user turns, attachments: most of a long transcript) to be
-# skipped without being decoded.
-ASSISTANT_TYPE = b'"type":"assistant"'
+# The cheap bytes test that leaves every line that is not an assistant message (tool results, user
+# turns, attachments: most of a long transcript) to be skipped without being decoded. An assistant
+# line says ``"assistant"`` (its ``type`` and its message's ``role``) however it is spaced; inside a
+# string the quotes would be escaped, so only a real value can match. A line that matches and is
+# not an assistant message is decoded and then skipped. (Testing for the tighter
+# ``"type":"assistant"`` would first need a search of the whole file for a spaced ``"type": ``:
+# a tenth of a megabyte's reading.)
 ANY_ASSISTANT = b'"assistant"'
-
-
-def _assistant_needle(data: bytes) -> bytes:
-    """``ASSISTANT_TYPE`` for a transcript written as Claude Code writes it; for one written with a
-    space after its colons (not by Claude Code), every line that mentions ``"assistant"``."""
-    return ASSISTANT_TYPE if data.find(b'"type": ') < 0 else ANY_ASSISTANT
 
 
 def _candidate_lines(data: bytes, tail_start: int, needle: bytes = ANY_ASSISTANT):
@@ -417,7 +413,7 @@ def _scan_lines(result, data, tail_start):
     version = None
     last_raw_usage = None
 
-    for offset, raw in _candidate_lines(data, tail_start, _assistant_needle(data)):
+    for offset, raw in _candidate_lines(data, tail_start, ANY_ASSISTANT):
         is_tail = offset == tail_start
         if not raw.strip():
             continue
