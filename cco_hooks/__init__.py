@@ -5,7 +5,18 @@ __version__ = "0.1.0"
 # The hook modules each event's process runs, each after the modules it imports at its top.
 # tests/unit/architecture/test_hot_path_imports.py keeps these equal to what real hook processes
 # load, and in that order.
-_ROUTING = ("claude_code", "fastjson", "files", "paths", "hookio", "agents", "counterfactual", "snapshot", "hook_main")
+_ROUTING = (
+    "fastos",
+    "claude_code",
+    "fastjson",
+    "files",
+    "paths",
+    "hookio",
+    "agents",
+    "counterfactual",
+    "snapshot",
+    "hook_main",
+)
 _RECORDING = ("coerce", "pending", "records", "accounting")
 _SETTLING = ("pricing", "transcript", "completion", "ledger", "totals")
 HOOK_MODULES = {
@@ -14,7 +25,10 @@ HOOK_MODULES = {
     "subagent-stop": _ROUTING + _RECORDING + _SETTLING,
     "stop": _ROUTING + _RECORDING + _SETTLING,
     "session-end": _ROUTING + _RECORDING + _SETTLING,
-    "statusline": ("fastjson", "files", "paths", "hookio", "coerce", "agents", "snapshot", "statusline"),
+    "statusline": ("fastos", "fastjson", "files", "paths", "hookio", "coerce", "agents", "snapshot", "statusline"),
+    # loaded by PreToolUse only when the config asks for them (hook_main.preload)
+    "budget": ("ledger", "totals", "budget"),
+    "caps": ("caps",),
 }
 
 
@@ -29,22 +43,21 @@ def load_hook_modules(event):
     ``.pyc`` for the next run). Any other error propagates: the shim fails open on it.
     """
     import marshal
-    import os
+    import posix  # not os: a hook process never imports it (cco_hooks.fastos)
     import sys
 
     magic = sys.modules["_frozen_importlib_external"].MAGIC_NUMBER
     tag = sys.implementation.cache_tag
     package = sys.modules[__name__]
-    directory = os.path.dirname(__file__)
+    directory = __file__.rpartition("/")[0]
     for name in HOOK_MODULES.get(event, ()):
         qualified = f"{__name__}.{name}"
         if qualified in sys.modules:
             continue
-        source = os.path.join(directory, name + ".py")
+        source = f"{directory}/{name}.py"
         try:
-            st = os.stat(source)
-            with open(os.path.join(directory, "__pycache__", f"{name}.{tag}.pyc"), "rb") as f:
-                data = f.read()
+            st = posix.stat(source)
+            data = _read_small(posix, f"{directory}/__pycache__/{name}.{tag}.pyc")
         except OSError:
             return
         if (
@@ -64,3 +77,89 @@ def load_hook_modules(event):
             del sys.modules[qualified]
             raise
         setattr(package, name, module)
+
+
+def _read_small(posix, path):
+    """A whole file through the descriptor calls: ``open()`` builds an io stack for each file, about
+    forty microseconds here, and a hook reads fifteen of these."""
+    fd = posix.open(path, posix.O_RDONLY | getattr(posix, "O_CLOEXEC", 0))
+    try:
+        chunks = []
+        while True:
+            chunk = posix.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        posix.close(fd)
+
+
+def c_module(name):
+    """``import name`` for a standard library C module (``_json``, ``fcntl``), loaded from its file
+    in ``lib-dynload`` directly when that is where ``import`` would find it.
+
+    The first import a hook process makes through importlib's path finder costs ~0.55 ms here: it
+    lists the standard library's directories to fill its caches. A hook's only imports that would
+    need it are these C modules (its own modules are loaded by ``load_hook_modules``), so they are
+    found by name instead. Anything that could make ``import`` find something else is left to
+    ``import``: a module built into the interpreter (as Debian builds ``_json``), an import hook of
+    its own in ``sys.meta_path``, or a module of that name in a ``sys.path`` entry before
+    ``lib-dynload`` (``PYTHONPATH``: the tests' fault injection replaces ``fcntl`` so).
+    """
+    import sys
+
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    origin = _dynload_origin(name, sys)
+    if origin is None:
+        return __import__(name)
+    external = sys.modules["_frozen_importlib_external"]
+    spec = external.spec_from_file_location(name, origin)
+    module = sys.modules["_frozen_importlib"].module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _dynload_origin(name, sys):
+    """The file in ``lib-dynload`` that ``import name`` would load, or ``None`` when that is not
+    certain (see ``c_module``)."""
+    bootstrap = sys.modules["_frozen_importlib"]
+    external = sys.modules["_frozen_importlib_external"]
+    standard = (bootstrap.BuiltinImporter, bootstrap.FrozenImporter, external.PathFinder)
+    if name in sys.builtin_module_names or any(finder not in standard for finder in sys.meta_path):
+        return None
+    import _imp
+    import posix
+
+    suffixes = _imp.extension_suffixes()
+    for directory in sys.path:
+        if not isinstance(directory, str):
+            return None
+        if directory.endswith("/lib-dynload"):
+            for suffix in suffixes:
+                origin = f"{directory}/{name}{suffix}"
+                try:
+                    posix.stat(origin)
+                except OSError:
+                    continue
+                return origin
+            return None
+        base = directory or "."
+        try:
+            if not posix.stat(base).st_mode & 0o040000:
+                return None  # a zip file on sys.path: zipimport decides
+        except OSError:
+            continue  # no such entry: nothing to find there
+        for candidate in (name, f"{name}.py", f"{name}.pyc", *(name + suffix for suffix in suffixes)):
+            try:
+                posix.stat(f"{base}/{candidate}")
+            except OSError:
+                continue
+            return None  # something of that name comes first: import finds it
+    return None

@@ -20,10 +20,10 @@ complete yet at that instant (the SubagentStop race) stays pending and is settle
 by the report; the end-to-end tests use it to exercise that path. Not meant for normal use.
 """
 
-import os
 import time
 
 from cco_hooks import claude_code, coerce, files, hookio, paths, pending, records
+from cco_hooks.fastos import os
 
 # Loaded when first used: PreToolUse writes only its part (see hookio.OnFirstUse).
 completion = hookio.OnFirstUse("completion", globals())

@@ -6,9 +6,8 @@ finds ``rust-specialist``); plugin agents are ``plugin:name``. Rules are matched
 Stdlib only, no ``re`` or ``fnmatch`` (both import ``re``, ~6 ms): imported by the PreToolUse hook.
 """
 
-import os
-
 from cco_hooks import files
+from cco_hooks.fastos import os
 
 _SEPARATORS = str.maketrans({" ": "-", "_": "-", "\t": "-"})
 GLOB_CHARS = "*?"

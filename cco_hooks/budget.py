@@ -23,10 +23,10 @@ downgrade_to: haiku, warn_at: 0.8, timezone: UTC, reserve_usd}``; the daily and 
 Stdlib only: imported by the PreToolUse hook when a budget is configured.
 """
 
-import os
 import time
 
 from cco_hooks import accounting, agents, coerce, hookio, pending, totals
+from cco_hooks.fastos import os
 
 completion = hookio.OnFirstUse("completion", globals())
 pricing = hookio.OnFirstUse("pricing", globals())

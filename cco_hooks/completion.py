@@ -17,9 +17,8 @@ reason, and one that keeps failing to settle (damaged parts) is recorded once it
 Stdlib only; loaded when a hook settles (never by PreToolUse).
 """
 
-import os
-
 from cco_hooks import coerce, pending, records, transcript
+from cco_hooks.fastos import os
 
 GRACE_S = 30.0  # a stop part may wait this long for its PostToolUse; text-mismatch tolerance
 FORCE_GRACE_S = 2.0  # under force (report time) parts younger than this are still left alone

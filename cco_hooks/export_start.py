@@ -8,10 +8,10 @@ so Claude Code neither waits for it nor kills it with the hook. The exporter tak
 so one runs per ledger however many hooks start one.
 """
 
-import os
 import sys
 
 from cco_hooks import files
+from cco_hooks.fastos import os
 
 CURSOR_SUFFIX = ".export.json"  # export/cursor.py's; spelt out so a hook does not import it
 

@@ -5,7 +5,9 @@ than our whole latency budget. ``_json`` (the C half of the stdlib ``json``) par
 just as correctly; this module only supplies the few lines of glue ``json`` would have.
 """
 
-import _json
+from cco_hooks import c_module
+
+_json = c_module("_json")  # import _json, without importlib's path finder (see there)
 
 _WHITESPACE = " \t\n\r"
 

@@ -14,10 +14,10 @@ the running totals (``totals``) plus spawns stopped but not settled yet (``budge
 Stdlib only: loaded by the PostToolUse and PreToolUse hooks only when the config turns it on.
 """
 
-import os
 import time
 
 from cco_hooks import coerce, fastjson, files, pending
+from cco_hooks.fastos import os
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 RECORD_READ_CAP = 1 << 20  # a spawn record is a few hundred bytes

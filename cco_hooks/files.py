@@ -11,9 +11,8 @@ accept only a regular file owned by the user and raise ``UnsafeFile`` for anythi
 Stdlib only: every hook imports it.
 """
 
-import os
-
 from cco_hooks import fastjson
+from cco_hooks.fastos import os
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

@@ -7,10 +7,10 @@ unless the config says ``on_error: block``, which makes a failing PreToolUse den
 Stdlib only: this is the hot path (see bench/ and tests/unit/architecture/test_hot_path_imports.py).
 """
 
-import os
 import sys
 
 from cco_hooks import claude_code, files, hookio, paths, snapshot
+from cco_hooks.fastos import os
 
 
 def _text(payload, key):
@@ -127,6 +127,7 @@ def pre_tool_use(payload, state):
     if snap.get("budget") and isinstance(tool_input, dict):
         # Checked and recorded under the ledger's lock: the spawns of one parallel fan-out are decided
         # one after another, each seeing what the ones before it reserved (``budget.reservation``).
+        preload("budget", snap)
         lock = _fan_out_lock(_ledger_path(snap))
         try:
             decision, message = _decide_with_budget(payload, snap, tool_name, tool_input, message, state)
@@ -143,6 +144,18 @@ def pre_tool_use(payload, state):
     if messages:
         out = dict(out or {}, systemMessage=" ".join(messages))
     return out
+
+
+def preload(stage, snap):
+    """Load a stage of modules (``cco_hooks.HOOK_MODULES``: ``budget``, and ``caps`` when the config
+    has caps) from bytecode as the shim loaded this module, before they are imported: only in a
+    hook process, which is when this module itself has no import spec."""
+    if __spec__ is None:
+        import cco_hooks
+
+        cco_hooks.load_hook_modules(stage)
+        if stage == "budget" and snap.get("caps_any"):
+            cco_hooks.load_hook_modules("caps")  # what a spawn reserves is its caps.max_usd
 
 
 def _fan_out_lock(ledger_path):
@@ -197,6 +210,7 @@ def subagent_tool_use(payload, state):
         _project, snap = _load_snapshot(payload)
         if snap.get("broken") or not snap.get("caps_any"):
             return None
+        preload("caps", snap)
         from cco_hooks import caps
 
         return caps.check(payload, snap, _ledger_path(snap))

@@ -7,11 +7,11 @@ or one valid JSON object on stdout; the spawn proceeds unchanged and the user is
 Stdlib only: imported by every hook.
 """
 
-import os
 import sys
 import time
 
 from cco_hooks import fastjson, files, paths
+from cco_hooks.fastos import os
 
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024  # real payloads are a few KiB; a prompt can be large
 

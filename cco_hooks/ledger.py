@@ -19,15 +19,14 @@ ignored; a line that is not a JSON object (torn, corrupt, garbage) and an unterm
 skipped and counted in ``stats["skipped"]``. It never raises for bad content.
 """
 
-from __future__ import annotations
-
+import _stat as stat  # stat.py is this C module with one more import
 import errno
-import fcntl
-import os
-import stat
 import time
 
-from cco_hooks import fastjson, files, hookio
+from cco_hooks import c_module, fastjson, files, hookio
+from cco_hooks.fastos import os
+
+fcntl = c_module("fcntl")  # import fcntl, without importlib's path finder (see there)
 
 LOCK_SUFFIX = ".lock"
 # Seconds one wait may last; a hook process also stops at its own deadline (``hookio.wait_until``:

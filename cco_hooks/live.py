@@ -24,10 +24,10 @@ in the ledger, which prices the whole transcript at settle time. Stdlib only: th
 imports it for tool calls inside a subagent when a cap is configured.
 """
 
-import os
-import stat
+import _stat as stat  # stat.py is this C module with one more import
 
 from cco_hooks import fastjson, files, hookio, paths, pending, transcript
+from cco_hooks.fastos import os
 
 LIVE_DIRNAME = pending.LIVE_DIRNAME
 CURSOR_CAP = 1 << 16

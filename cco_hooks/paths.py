@@ -9,7 +9,7 @@ Stdlib only and import-light: the hooks import this on every spawn.
 - ``CLAUDE_PROJECT_DIR`` the project (Claude Code sets it for hooks), else the payload's ``cwd``.
 """
 
-import os
+from cco_hooks.fastos import os
 
 # Claude Code's settings files: project (.claude/settings.json), local (.claude/settings.local.json),
 # user (<claude config>/settings.json).

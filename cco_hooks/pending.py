@@ -46,9 +46,8 @@ Tombstones and session markers are swept after ``TOMBSTONE_TTL_S``.
 Stdlib only and import-light: PreToolUse writes its part through here.
 """
 
-import os
-
 from cco_hooks import coerce, fastjson, files, paths
+from cco_hooks.fastos import os
 
 PENDING_DIRNAME = "pending"
 TOMBSTONES_DIRNAME = "tombstones"

@@ -88,12 +88,10 @@ A model with no known price is unpriced: ``Prices.cost`` returns ``None``, never
 ``region.anthropic.`` prefix and ``-v1:0`` suffix, a Vertex ``@date``, a ``[1m]`` context tag).
 """
 
-from __future__ import annotations
-
-import os
-import stat
+import _stat as stat  # stat.py is this C module with one more import
 
 from cco_hooks import claude_code, coerce, fastjson, paths
+from cco_hooks.fastos import os
 
 SHIPPED_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "prices.json")
 OVERRIDE_BASENAME = "prices.json"

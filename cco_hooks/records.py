@@ -9,10 +9,10 @@ Stdlib only and import-light: PreToolUse records a denied spawn with it. The tra
 loaded only when a record needs it.
 """
 
-import os
 import time
 
 from cco_hooks import claude_code, coerce, counterfactual, hookio, paths
+from cco_hooks.fastos import os
 
 transcript = hookio.OnFirstUse("transcript", globals())
 

@@ -10,10 +10,10 @@ a stale snapshot is never used.
 Stdlib only: imported by every hook. The config builder (pydantic, yaml) is imported only to rebuild.
 """
 
-import os
 import sys
 
 from cco_hooks import __version__, agents, fastjson, files, paths
+from cco_hooks.fastos import os
 
 # 2: every snapshot carries the agent definitions' models (``agent_models``) for the counterfactual.
 SNAPSHOT_FORMAT = 3  # 3: per-spawn caps (caps, caps_any, rule caps)

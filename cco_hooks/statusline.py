@@ -22,11 +22,11 @@ ledger sums up to the offset read (only new lines are read), and each running tr
 its size and mtime. Never fails loudly: on any error of ours, the wrapped output (if any) still shows.
 """
 
-import os
 import sys
 import time
 
 from cco_hooks import coerce, fastjson, files, hookio, paths
+from cco_hooks.fastos import os
 
 WRAP_FLAG = "--wrap"
 WRAPPED_TIMEOUT_S = 2.0  # the user's own status line; Claude Code drops a refresh that takes longer

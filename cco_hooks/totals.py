@@ -22,10 +22,10 @@ when a budget check reads them. Old days and sessions are pruned so the file sta
 Stdlib only: the accounting updates it after every priced record, the budget check reads it.
 """
 
-import os
 import time
 
 from cco_hooks import agents, coerce, fastjson, files, hookio
+from cco_hooks.fastos import os
 
 ledger = hookio.OnFirstUse("ledger", globals())
 

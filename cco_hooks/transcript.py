@@ -13,13 +13,11 @@ Nothing here keeps message text: the final message's text is only compared (by d
 SubagentStop reported, to know that the transcript is complete.
 """
 
-from __future__ import annotations
-
-import os
-import stat
+import _stat as stat  # stat.py is this C module with one more import
 import time
 
 from cco_hooks import fastjson, paths
+from cco_hooks.fastos import os
 from cco_hooks.pricing import EXTRA_USAGE_KEYS, USAGE_KEYS, is_empty, normalize_usage
 
 DEFAULT_SIZE_CAP = 256 * 1024 * 1024  # bytes; a bigger transcript is refused ("too_large")

@@ -8,8 +8,8 @@
   ``site``, so no ``sitecustomize`` and no ``.pth`` file ever runs; ``PYTHONPATH`` is still honoured,
   ahead of the standard library. So the fault comes in as a ``fcntl.py`` on ``PYTHONPATH``: the
   ledger imports ``fcntl`` before any settle, ours loads the real extension module in its place and
-  installs the same patches (``DiskFull``'s source, copied beside it). Nothing here needs root or
-  a real small filesystem.
+  installs the same patches (``DiskFull``'s source, copied beside it) on ``os`` and on the ``os``
+  the hook modules use (``cco_hooks.fastos``). Nothing here needs root or a real small filesystem.
 
 ``modes``: ``"open"`` — creating a file fails (no inode, no directory block); ``"write"`` — a write
 to a file opened on the full disk writes half its data, then fails (as a filling disk does);
@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sys
 from pathlib import Path
 
 DEFAULT_MODES = ("open", "write", "replace")
@@ -53,6 +54,9 @@ class DiskFull:
 
     def __enter__(self):
         real_open, real_write, real_replace, real_close = os.open, os.write, os.replace, os.close
+        # A hook process has no os: its modules call the same functions through cco_hooks.fastos
+        light = getattr(sys.modules.get("cco_hooks.fastos"), "os", os)
+        self._targets = [os] if light is os else [os, light]
         self._saved = real_open, real_write, real_replace, real_close
 
         def open_(path, flags, mode=0o777, *args, **kwargs):
@@ -82,11 +86,13 @@ class DiskFull:
             self._fds.pop(fd, None)
             return real_close(fd)
 
-        os.open, os.write, os.replace, os.close = open_, write, replace, close
+        for target in self._targets:
+            target.open, target.write, target.replace, target.close = open_, write, replace, close
         return self
 
     def __exit__(self, *exc_info):
-        os.open, os.write, os.replace, os.close = self._saved
+        for target in self._targets:
+            target.open, target.write, target.replace, target.close = self._saved
         return False
 
 

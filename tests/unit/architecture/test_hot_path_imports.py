@@ -191,10 +191,11 @@ def hook_modules_of(loaded):
     }
 
 
-def test_each_event_preloads_what_it_runs_and_imports_only_the_budget(recorder):
-    """Every module in cco_hooks.HOOK_MODULES[event] is preloaded from its bytecode, and the only
-    hook modules a real process still imports the usual way are the budget's (loaded only when a
-    budget is configured, as here: the check, the running totals, and the ledger lock it is made under)."""
+def test_each_event_preloads_what_it_runs_and_imports_nothing_the_slow_way(recorder):
+    """Every module in cco_hooks.HOOK_MODULES[event] is preloaded from its bytecode, and so are the
+    budget's (the check, the running totals, and the ledger lock it is made under), which
+    PreToolUse loads only when a budget is configured, as here: no hook module is imported the
+    usual way, through importlib's finders."""
     h = recorder.hooks
     h.write_transcript("a1")
     runs = {
@@ -207,9 +208,30 @@ def test_each_event_preloads_what_it_runs_and_imports_only_the_budget(recorder):
     for event, loaded in runs.items():
         modules = hook_modules_of(loaded)
         listed = set(cco_hooks.HOOK_MODULES[event])
+        if event == "pre-tool-use":
+            listed |= set(cco_hooks.HOOK_MODULES["budget"])
         assert {name for name, preloaded in modules.items() if preloaded} == listed, event
-        assert set(modules) - listed <= {"budget", "totals", "ledger"}, event
+        assert all(modules.values()), f"{event} imported {sorted(n for n, p in modules.items() if not p)}"
     assert {"budget", "totals"} <= set(hook_modules_of(runs["pre-tool-use"])), "the budget check ran"
+
+
+def test_the_stages_of_preloaded_modules_come_after_what_they_import():
+    """A stage (``budget``, ``caps``) is loaded after an event's modules: it may use them, and
+    lists its own in dependency order."""
+    import ast
+
+    base = set(cco_hooks.HOOK_MODULES["pre-tool-use"])
+    for stage in ("budget", "caps"):
+        names = cco_hooks.HOOK_MODULES[stage]
+        for position, name in enumerate(names):
+            tree = ast.parse((REPO / "cco_hooks" / f"{name}.py").read_text(encoding="utf-8"))
+            imported = {
+                alias.name
+                for node in tree.body
+                if isinstance(node, ast.ImportFrom) and node.module == "cco_hooks"
+                for alias in node.names
+            } - {"c_module"}  # the package's own function, not a module
+            assert imported <= base | set(names[:position]), f"{stage}: {name} imports {sorted(imported - base)}"
 
 
 def test_hook_modules_are_listed_after_the_modules_they_import():
