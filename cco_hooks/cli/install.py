@@ -194,7 +194,7 @@ def our_event_arg(command: object) -> str | None:
     except ValueError:
         return None
     for i, word in enumerate(words[:-1]):
-        if (word == PATH_COMMAND or is_shim_path(word)) and words[i + 1] in EVENT_ARGS:
+        if is_our_command_word(word) and words[i + 1] in EVENT_ARGS:
             return words[i + 1]
     return None
 
@@ -213,6 +213,11 @@ def is_shim_path(word: str) -> bool:
     """Whether a command word names a script that runs our hooks (any directory, ``/`` or ``\\``)."""
     parts = word.replace("\\", "/").rstrip("/").split("/")
     return len(parts) >= 2 and (parts[-2], parts[-1]) in SHIM_TAILS
+
+
+def is_our_command_word(word: str) -> bool:
+    """A command word that runs our hooks: a shim's path, or ``cco-hook`` from PATH."""
+    return word == PATH_COMMAND or is_shim_path(word)
 
 
 def is_ours(hook: object) -> bool:
@@ -478,8 +483,17 @@ def install(
     if statusline:
         from cco_hooks.cli import statusline_install
 
-        ours = hook_command(statusline_install.ARG, python, shim)
-        if statusline_install.merge(settings, ours, is_shim_path, path):
+        if scope in PORTABLE_SCOPES:  # a file the team commits: no machine path, as for the hooks
+
+            def build(wrapped):
+                return statusline_install.portable(PATH_COMMAND, wrapped)
+        else:
+            ours = hook_command(statusline_install.ARG, python, shim)
+
+            def build(wrapped):
+                return statusline_install.command(ours, wrapped)
+
+        if statusline_install.merge(settings, build, is_our_command_word, path):
             added.append(statusline_install.SETTING)
     result = InstallResult("install", scope, path, changed=False, created=not existed, added=added, removed=removed)
     if scope in PORTABLE_SCOPES and not path_command(env):
@@ -521,7 +535,8 @@ def uninstall(scope: str = "project", project_dir: str | None = None, env: dict 
     if existed:
         from cco_hooks.cli import statusline_install
 
-        removed += statusline_install.unmerge(settings, is_shim_path, path)  # theirs, if ours wrapped one, comes back
+        # theirs, if ours wrapped one, comes back
+        removed += statusline_install.unmerge(settings, is_our_command_word, path)
     result = InstallResult("uninstall", scope, path, changed=False, removed=removed)
     if not removed:
         return result

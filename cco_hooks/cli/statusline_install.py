@@ -29,6 +29,15 @@ def command(ours: str, wrapped: str | None = None) -> str:
     return f"{ours} {WRAP_FLAG} {shlex.quote(wrapped)}" if wrapped else ours
 
 
+def portable(path_command: str, wrapped: str | None = None) -> str:
+    """Our statusLine command for a settings file a team commits: ``<path_command> statusline`` from
+    PATH, no machine path (as ``cli.install.portable_command`` for the hooks). Where cco-hooks is not
+    installed, their own status line (``wrapped``) still shows, or nothing does."""
+    fallback = f"exec sh -c {shlex.quote(wrapped)}" if wrapped else "exit 0"
+    run = command(f"{path_command} {ARG}", wrapped)
+    return f"command -v {path_command} >/dev/null && exec {run} || {fallback}"
+
+
 def parse(command_text: object, is_shim_path: Callable[[str], bool]) -> tuple[bool, str | None]:
     """``(ours, the command it wraps)`` for a statusLine command."""
     if not isinstance(command_text, str) or ARG not in command_text:
@@ -57,15 +66,17 @@ def _current(settings: dict, path: str) -> dict | None:
     return current
 
 
-def merge(settings: dict, ours: str, is_shim_path: Callable[[str], bool], path: str = "settings") -> bool:
-    """Put our status line (``ours``, see ``command``) into ``settings`` in place, wrapping theirs;
-    ``True`` when it changed."""
+def merge(
+    settings: dict, build: Callable[[str | None], str], is_shim_path: Callable[[str], bool], path: str = "settings"
+) -> bool:
+    """Put our status line into ``settings`` in place, wrapping theirs; ``True`` when it changed.
+    ``build(wrapped)``: our command wrapping ``wrapped`` (``command`` or ``portable``)."""
     current = _current(settings, path)
     if current is None:
-        settings[SETTING] = {"type": "command", "command": ours, "padding": 0}
+        settings[SETTING] = {"type": "command", "command": build(None), "padding": 0}
         return True
     is_ours, wrapped = parse(current["command"], is_shim_path)
-    wanted = command(ours, wrapped if is_ours else current["command"])
+    wanted = build(wrapped if is_ours else current["command"])
     if current["command"] == wanted:
         return False
     settings[SETTING] = dict(current, command=wanted)
