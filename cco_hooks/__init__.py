@@ -38,45 +38,100 @@ def load_hook_modules(event):
     Only the hook shims call this, before they import ``hook_main``. It skips importlib's finders
     and loaders, about a tenth of a millisecond a module where we measure (bench/README.md): with
     one module per concern, a PreToolUse loads fifteen of them, and its whole cost over a bare
-    interpreter is a few milliseconds. A module whose ``.pyc`` is missing, stale or not the plain
-    timestamp kind ends the preload; ``import`` then loads the rest as usual (and writes the
-    ``.pyc`` for the next run). Any other error propagates: the shim fails open on it.
+    interpreter is a few milliseconds. They come from one file, the event's bundle
+    (``__pycache__/cco-hooks.<event>.<tag>.bundle``: the modules' code, stamped with each source's
+    mtime and size as a ``.pyc`` is), written from their ``.pyc`` files by the first run that finds
+    it missing or stale. A module whose ``.pyc`` is missing, stale or not the plain timestamp kind
+    ends the preload; ``import`` then loads the rest as usual (and writes the ``.pyc`` for the next
+    run). Any other error propagates: the shim fails open on it.
     """
     import marshal
     import posix  # not os: a hook process never imports it (cco_hooks.fastos)
     import sys
 
+    names = HOOK_MODULES.get(event, ())
+    if not names or any(f"{__name__}.{name}" in sys.modules for name in names):
+        return  # a stage's modules loaded already (a test, an embedding): import does the rest
     magic = sys.modules["_frozen_importlib_external"].MAGIC_NUMBER
     tag = sys.implementation.cache_tag
-    package = sys.modules[__name__]
     directory = __file__.rpartition("/")[0]
-    for name in HOOK_MODULES.get(event, ()):
-        qualified = f"{__name__}.{name}"
-        if qualified in sys.modules:
-            continue
-        source = f"{directory}/{name}.py"
+    stamps = []
+    for name in names:
         try:
-            st = posix.stat(source)
+            st = posix.stat(f"{directory}/{name}.py")
+        except OSError:
+            return
+        stamps.append((int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF))
+    stamps = tuple(stamps)
+    bundle = f"{directory}/__pycache__/cco-hooks.{event}.{tag}.bundle"
+    try:
+        kind, bundle_magic, bundle_names, bundle_stamps, codes = marshal.loads(_read_small(posix, bundle))
+        fresh = (kind, bundle_magic, bundle_names, bundle_stamps) == ("cco-hooks bundle", magic, names, stamps)
+    except (OSError, ValueError, EOFError, TypeError):
+        fresh = False
+    if fresh:
+        for name, code in zip(names, codes, strict=True):
+            _run_module(sys, name, code)
+        return
+    codes = []
+    for name, (mtime, size) in zip(names, stamps, strict=True):
+        try:
             data = _read_small(posix, f"{directory}/__pycache__/{name}.{tag}.pyc")
         except OSError:
             return
         if (
             data[:4] != magic
             or data[4:8] != b"\0\0\0\0"  # flags: 0 is a timestamp pyc; hash-based ones we leave to import
-            or int.from_bytes(data[8:12], "little") != int(st.st_mtime) & 0xFFFFFFFF
-            or int.from_bytes(data[12:16], "little") != st.st_size & 0xFFFFFFFF
+            or int.from_bytes(data[8:12], "little") != mtime
+            or int.from_bytes(data[12:16], "little") != size
         ):
             return
-        module = type(sys)(qualified)
-        module.__file__ = source
-        module.__package__ = __name__
-        sys.modules[qualified] = module
+        code = marshal.loads(memoryview(data)[16:])
+        _run_module(sys, name, code)
+        codes.append(code)
+    _write_bundle(posix, bundle, marshal.dumps(("cco-hooks bundle", magic, names, stamps, tuple(codes))))
+
+
+def _run_module(sys, name, code):
+    qualified = f"{__name__}.{name}"
+    module = type(sys)(qualified)
+    module.__file__ = f"{__file__.rpartition('/')[0]}/{name}.py"
+    module.__package__ = __name__
+    sys.modules[qualified] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        del sys.modules[qualified]
+        raise
+    setattr(sys.modules[__name__], name, module)
+
+
+def _write_bundle(posix, path, data):
+    """Write an event's bundle beside the ``.pyc`` files, atomically (a unique temporary name,
+    ``O_EXCL | O_NOFOLLOW``, then a rename), 0600; where the package cannot be written (a system
+    install), not at all: the next run loads the ``.pyc`` files one by one again."""
+    directory = path.rpartition("/")[0]
+    if not posix.access(directory, posix.W_OK):
+        return
+    tmp = f"{path}.{posix.getpid()}.{posix.urandom(4).hex()}.tmp"
+    flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | getattr(posix, "O_NOFOLLOW", 0)
+    try:
+        fd = posix.open(tmp, flags | getattr(posix, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        return
+    try:
         try:
-            exec(marshal.loads(memoryview(data)[16:]), module.__dict__)
-        except BaseException:
-            del sys.modules[qualified]
-            raise
-        setattr(package, name, module)
+            view = memoryview(data)
+            while view:
+                view = view[posix.write(fd, view) :]
+        finally:
+            posix.close(fd)
+        posix.replace(tmp, path)
+    except OSError:
+        try:
+            posix.unlink(tmp)
+        except OSError:
+            pass
 
 
 def _read_small(posix, path):

@@ -125,3 +125,52 @@ def test_c_module_leaves_a_module_of_that_name_earlier_on_the_path_to_import(tmp
     (tmp_path / "fcntl.py").write_text("PLANTED = True\n")
     origin, _ = c_module_in_fresh_process("fcntl", tmp_path)
     assert origin == str(tmp_path / "fcntl.py")
+
+
+def bundle_of(package, event="pre-tool-use"):
+    return package / "cco_hooks" / "__pycache__" / f"cco-hooks.{event}.{sys.implementation.cache_tag}.bundle"
+
+
+def test_the_first_preload_writes_the_events_bundle_and_the_next_loads_from_it(package):
+    """One file per event: after a first preload from the .pyc files, the modules come from the
+    bundle alone (here the .pyc files are gone and everything is still preloaded)."""
+    compile_all(package)
+    names = [f"cco_hooks.{name}" for name in cco_hooks.HOOK_MODULES["pre-tool-use"]]
+    assert preloaded(package) == names
+    bundle = bundle_of(package)
+    assert bundle.is_file() and bundle.stat().st_mode & 0o777 == 0o600
+    for pyc in (package / "cco_hooks" / "__pycache__").glob("*.pyc"):
+        pyc.unlink()
+    assert preloaded(package) == names
+    assert not list(bundle.parent.glob("*.tmp"))
+
+
+def test_a_stale_bundle_is_not_used(package):
+    """An edited module makes its event's bundle stale, as its .pyc: the new source is what runs."""
+    compile_all(package)
+    names = cco_hooks.HOOK_MODULES["pre-tool-use"]
+    preloaded(package)
+    edited = package / "cco_hooks" / f"{names[5]}.py"
+    edited.write_text(edited.read_text() + "\nEDITED_SINCE = 1\n")
+    assert preloaded(package) == [f"cco_hooks.{name}" for name in names[:5]]
+    probe = f"import sys; sys.path.insert(0, sys.argv[1]); import cco_hooks.{names[5]} as m; print(m.EDITED_SINCE)"
+    out = subprocess.run([sys.executable, "-S", "-c", probe, str(package)], capture_output=True, text=True)
+    assert out.stdout.strip() == "1", out.stderr
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"\xe3\x00\x00"])
+def test_a_damaged_bundle_is_written_again_from_the_pyc_files(package, damage):
+    compile_all(package)
+    preloaded(package)
+    bundle = bundle_of(package)
+    good = bundle.read_bytes()
+    bundle.write_bytes(damage)
+    assert preloaded(package) == [f"cco_hooks.{name}" for name in cco_hooks.HOOK_MODULES["pre-tool-use"]]
+    assert bundle.read_bytes() == good
+
+
+def test_a_bundle_that_cannot_be_written_leaves_nothing_behind(package):
+    compile_all(package)
+    bundle_of(package).mkdir()  # its name taken: the rename onto it fails
+    assert preloaded(package) == [f"cco_hooks.{name}" for name in cco_hooks.HOOK_MODULES["pre-tool-use"]]
+    assert bundle_of(package).is_dir() and not list(bundle_of(package).parent.glob("*.tmp"))
