@@ -409,19 +409,27 @@ def _scan_lines(result, data, tail_start):
     last_stop = None
     timestamps: list = []
     version = None
-    last_raw_usage = None
+    last_usage = last_version = None
 
+    scan_once = _scan_once
     for offset, raw in _candidate_lines(data, tail_start, ANY_ASSISTANT):
-        is_tail = offset == tail_start
-        if not raw.strip():
-            continue
-        obj, ok = _loads(raw)
+        # _loads' common case inline (this loop runs for every assistant line of a transcript)
+        text = raw.decode("utf-8", "replace")
+        try:
+            obj, stop = scan_once(text, 0)
+            ok = stop == len(text)
+        except Exception:  # noqa: BLE001 - the general path below decides
+            ok = False
         if not ok:
-            result.torn_lines += 1
-            if is_tail:
-                result.torn_tail = True
-            continue
-        if not isinstance(obj, dict):
+            if not raw.strip():
+                continue
+            obj, ok = _loads(raw)
+            if not ok:
+                result.torn_lines += 1
+                if offset == tail_start:
+                    result.torn_tail = True
+                continue
+        if type(obj) is not dict:
             result.skipped_lines += 1
             continue
         if offset == 0:
@@ -429,11 +437,11 @@ def _scan_lines(result, data, tail_start):
         if obj.get("type") != "assistant":
             continue
         message = obj.get("message")
-        if not isinstance(message, dict):
+        if type(message) is not dict:
             result.skipped_lines += 1
             continue
         msg_id = message.get("id")
-        if not isinstance(msg_id, str) or not msg_id:
+        if type(msg_id) is not str or not msg_id:
             for key in ("requestId", "requestRef", "uuid"):
                 alt = obj.get(key)
                 if isinstance(alt, str) and alt:
@@ -441,38 +449,40 @@ def _scan_lines(result, data, tail_start):
                     break
             else:
                 msg_id = f"line@{offset}"  # a line's offset never changes: the file only grows
-        model = message.get("model")
-        if not isinstance(model, str) or not model.strip() or len(model) > 100:
-            model = None
-        raw_usage = (message.get("usage"), obj.get("version"))
+        usage = message.get("usage")
+        v = obj.get("version")
         entry = by_id.get(msg_id)
         if entry is None:
-            entry = {"id": msg_id, "model": model, "usage": normalize_usage(*raw_usage)}
+            entry = {"id": msg_id, "model": _model_of(message), "usage": normalize_usage(usage, v)}
             by_id[msg_id] = entry
             order.append(entry)
-            last_raw_usage = raw_usage
+            last_usage, last_version = usage, v
         else:
             # The lines of one response (one per content block) mostly repeat its usage unchanged:
             # the same usage (and release) as the line before adds nothing: not normalised again.
-            if msg_id != last_id or raw_usage != last_raw_usage:
-                _merge_usage(entry["usage"], normalize_usage(*raw_usage))
-                last_raw_usage = raw_usage
+            if msg_id != last_id or usage != last_usage or v != last_version:
+                _merge_usage(entry["usage"], normalize_usage(usage, v))
+                last_usage, last_version = usage, v
             if entry["model"] is None:
-                entry["model"] = model
+                entry["model"] = _model_of(message)
         if msg_id != last_id:
             last_id = msg_id
             last_contents = []
             last_stop = None
         stop_reason = message.get("stop_reason")
-        if isinstance(stop_reason, str):
+        if type(stop_reason) is str:
             last_stop = stop_reason
         last_contents.append(message.get("content"))  # its texts taken out for the last message only
         timestamps.append(obj.get("timestamp"))  # parsed once, below: only the last one counts
-        v = obj.get("version")
         if isinstance(v, str) and 0 < len(v) <= 40:
             version = v
 
     return order, last_id, _texts(last_contents), last_stop, timestamps, version
+
+
+def _model_of(message: dict):
+    model = message.get("model")
+    return model if isinstance(model, str) and model.strip() and len(model) <= 100 else None
 
 
 def _texts(contents: list) -> list:
