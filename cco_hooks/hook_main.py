@@ -95,7 +95,7 @@ def _ledger_path(snap):
 def _prices(snap):
     from cco_hooks import pricing
 
-    return pricing.load_prices(override_path=(snap or {}).get("pricing_file"))
+    return pricing.load_prices_cached(override_path=(snap or {}).get("pricing_file"))
 
 
 def _export_after_settling(snap, ledger_path):

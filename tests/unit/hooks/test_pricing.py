@@ -556,3 +556,67 @@ def test_an_unknown_speed_is_priced_as_the_release_prices_it(prices, version, fa
     # "standard" is standard in every release
     standard = dict(usage, speed="standard")
     assert "speed" not in pricing.normalize_usage(standard, "2.1.332")
+
+
+# --------------------------------------------------------------------------- the hooks' cached table
+
+USAGES = [
+    {"input_tokens": 1200, "output_tokens": 340, "cache_read_input_tokens": 25000, "cache_creation_input_tokens": 900},
+    {"input_tokens": 250000, "output_tokens": 10, "inference_geo": "us"},
+    {"input_tokens": 10, "output_tokens": 10, "server_tool_use": {"web_search_requests": 2}},
+]
+
+
+def same_table(a, b):
+    for name in pricing._CACHED_FIELDS:
+        assert getattr(a, name) == getattr(b, name), name
+    for model in ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-4-5-20251001", "sonnet", "no-such-model"):
+        assert [a.cost(model, u) for u in USAGES] == [b.cost(model, u) for u in USAGES], model
+
+
+def cache_file(env):
+    return pricing.os.path.join(pricing.paths.state_dir(env), pricing.CACHE_BASENAME)
+
+
+@pytest.fixture
+def state(tmp_path):
+    return {"CLAUDE_CONFIG_DIR": str(tmp_path / "config")}
+
+
+def test_the_cached_table_is_the_table_and_is_read_back_without_building_it(state, tmp_path, monkeypatch):
+    override = str(tmp_path / "prices.json")
+    built = pricing.load_prices_cached(override, state)
+    same_table(built, pricing.load_prices(override))
+    assert pricing.os.stat(cache_file(state)).st_mode & 0o777 == 0o600
+    monkeypatch.setattr(pricing, "load_prices", lambda *a, **k: pytest.fail("built again"))
+    same_table(pricing.load_prices_cached(override, state), built)
+
+
+def test_an_edited_override_file_is_seen_at_once(state, tmp_path):
+    override = tmp_path / "prices.json"
+    first = pricing.load_prices_cached(str(override), state)
+    override.write_text(json.dumps({"models": {"claude-opus-5-5": {"tier": "tier_3_15"}}}))
+    changed = pricing.load_prices_cached(str(override), state)
+    assert changed.cost("claude-opus-5-5", USAGES[0]) != first.cost("claude-opus-5-5", USAGES[0])
+    same_table(changed, pricing.load_prices(str(override)))
+
+
+@pytest.mark.parametrize("damage", ["", "[]", '{"format": 1}', "not json"])
+def test_a_damaged_cache_is_built_again(state, tmp_path, damage):
+    override = str(tmp_path / "prices.json")
+    pricing.load_prices_cached(override, state)
+    with open(cache_file(state), "w") as f:
+        f.write(damage)
+    same_table(pricing.load_prices_cached(override, state), pricing.load_prices(override))
+    assert json.loads(open(cache_file(state)).read())["format"] == pricing.CACHE_FORMAT
+
+
+def test_a_cache_name_that_is_a_link_is_neither_read_nor_written(state, tmp_path):
+    target = tmp_path / "elsewhere.json"
+    target.write_text("{}")
+    path = cache_file(state)
+    pricing.os.makedirs(pricing.os.path.dirname(path))
+    pricing.os.symlink(target, path)
+    override = str(tmp_path / "prices.json")
+    same_table(pricing.load_prices_cached(override, state), pricing.load_prices(override))
+    assert target.read_text() == "{}" and pricing.os.path.islink(path)
