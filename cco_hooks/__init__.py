@@ -40,10 +40,10 @@ def load_hook_modules(event):
     one module per concern, a PreToolUse loads fifteen of them, and its whole cost over a bare
     interpreter is a few milliseconds. They come from one file, the event's bundle
     (``__pycache__/cco-hooks.<event>.<tag>.bundle``: the modules' code, stamped with each source's
-    mtime and size as a ``.pyc`` is), written from their ``.pyc`` files by the first run that finds
-    it missing or stale. A module whose ``.pyc`` is missing, stale or not the plain timestamp kind
-    ends the preload; ``import`` then loads the rest as usual (and writes the ``.pyc`` for the next
-    run). Any other error propagates: the shim fails open on it.
+    mtime and size as a ``.pyc`` is), written by the first run that loaded them all from current
+    ``.pyc`` files and found the bundle missing or stale. A module whose ``.pyc`` is missing, stale
+    or not the plain timestamp kind ends the preload; ``import`` then loads the rest as usual (and
+    writes the ``.pyc`` for the next run). Any other error propagates: the shim fails open on it.
     """
     import marshal
     import posix  # not os: a hook process never imports it (cco_hooks.fastos)
@@ -73,7 +73,6 @@ def load_hook_modules(event):
         for name, code in zip(names, codes, strict=True):
             _run_module(sys, name, code)
         return
-    codes = []
     for name, (mtime, size) in zip(names, stamps, strict=True):
         try:
             data = _read_small(posix, f"{directory}/__pycache__/{name}.{tag}.pyc")
@@ -86,10 +85,8 @@ def load_hook_modules(event):
             or int.from_bytes(data[12:16], "little") != size
         ):
             return
-        code = marshal.loads(memoryview(data)[16:])
-        _run_module(sys, name, code)
-        codes.append(code)
-    _write_bundle(posix, bundle, marshal.dumps(("cco-hooks bundle", magic, names, stamps, tuple(codes))))
+        _run_module(sys, name, marshal.loads(memoryview(data)[16:]))
+    _write_bundle(posix, bundle, directory, names, stamps, magic)
 
 
 def _run_module(sys, name, code):
@@ -106,13 +103,29 @@ def _run_module(sys, name, code):
     setattr(sys.modules[__name__], name, module)
 
 
-def _write_bundle(posix, path, data):
-    """Write an event's bundle beside the ``.pyc`` files, atomically (a unique temporary name,
+def _write_bundle(posix, path, directory, names, stamps, magic):
+    """Write an event's bundle beside the ``.pyc`` files: its modules compiled from their sources as
+    ``python -OO`` compiles them (no docstrings: a sixth less to unmarshal on every hook run; the
+    hook modules read no docstring and hold no ``assert``), stamped as the sources were when this
+    process loaded them (a source changed since: no bundle). Atomically (a unique temporary name,
     ``O_EXCL | O_NOFOLLOW``, then a rename), 0600; where the package cannot be written (a system
     install), not at all: the next run loads the ``.pyc`` files one by one again."""
-    directory = path.rpartition("/")[0]
-    if not posix.access(directory, posix.W_OK):
+    import marshal
+
+    if not posix.access(path.rpartition("/")[0], posix.W_OK):
         return
+    codes = []
+    try:
+        for name, stamp in zip(names, stamps, strict=True):
+            source = f"{directory}/{name}.py"
+            text = _read_small(posix, source)
+            st = posix.stat(source)
+            if (int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF) != stamp or len(text) != st.st_size:
+                return
+            codes.append(compile(text, source, "exec", dont_inherit=True, optimize=2))
+    except (OSError, SyntaxError, ValueError):
+        return
+    data = marshal.dumps(("cco-hooks bundle", magic, names, stamps, tuple(codes)))
     tmp = f"{path}.{posix.getpid()}.{posix.urandom(4).hex()}.tmp"
     flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | getattr(posix, "O_NOFOLLOW", 0)
     try:
