@@ -85,9 +85,10 @@ def pipx_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     bin_dir = home / ".local" / "bin"
     hook = bin_dir / "cco-hook"
     assert hook.exists(), sorted(p.name for p in bin_dir.iterdir())
-    with open(hook.resolve(), encoding="utf-8") as script:
-        interpreter = script.readline()[2:].strip()  # pipx's venv of Debian's python, not the test's
-    assert interpreter.startswith(str(home)) and Path(interpreter).resolve().parent == Path(DEBIAN_PYTHON).parent
+    # the launcher pipx linked there runs its venv's python: pipx's venv of Debian's python, not the test's
+    interpreter = hook.resolve().parent / "python"
+    assert hook.is_symlink() and str(interpreter).startswith(str(home))
+    assert interpreter.resolve().parent == Path(DEBIAN_PYTHON).parent
     return project, bin_dir
 
 

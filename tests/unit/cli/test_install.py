@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -664,13 +665,16 @@ def test_installed_commands_run_from_any_cwd(env, project):
 
 
 def path_hook(bin_dir: Path) -> Path:
-    """``bin/cco-hook`` as an installer lays it out: its ``#!python`` line pointed at an interpreter."""
+    """``bin/cco-hook`` as an installer lays it out: the launcher in ``<prefix>/bin`` beside its
+    interpreter, the package (this checkout's) in ``<prefix>/lib/python3.X/site-packages``."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = bin_dir / inst.PATH_COMMAND
-    source = (REPO / "bin" / "cco-hook").read_text(encoding="utf-8")
-    assert source.startswith("#!python\n")
-    script.write_text(f"#!{sys.executable}\n" + source.split("\n", 1)[1], encoding="utf-8")
-    script.chmod(0o755)
+    shutil.copy(REPO / "bin" / "cco-hook", script)
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    (bin_dir / f"python{version}").symlink_to(sys.executable)
+    packages = bin_dir.parent / "lib" / f"python{version}" / "site-packages"
+    packages.mkdir(parents=True)
+    (packages / "cco_hooks").symlink_to(REPO / "cco_hooks")
     return script
 
 

@@ -3,6 +3,7 @@
 import zipfile
 
 from tests.support import venvs
+from tests.support.locations import REPO
 
 
 def test_wheel_ships_config_schemas_and_prices(tmp_path):
@@ -19,7 +20,7 @@ def test_wheel_ships_config_schemas_and_prices(tmp_path):
         "cco_hooks/hook_main.py",
     ):
         assert required in names, f"{required} missing from {wheel.name}"
-    # `cco-hook`, the command a committed project registration runs from PATH: a script whose
-    # `#!python` line the installer points at the environment's interpreter (no entry-point wrapper)
+    # `cco-hook`, the command a committed project registration runs from PATH: the sh launcher, as
+    # written (no entry-point wrapper; the installer rewrites only a `#!python` line)
     [script] = [name for name in names if name.endswith(".data/scripts/cco-hook")]
-    assert zipfile.ZipFile(wheel).read(script).startswith(b"#!python\n")
+    assert zipfile.ZipFile(wheel).read(script) == (REPO / "bin" / "cco-hook").read_bytes()
