@@ -86,7 +86,7 @@ def load_hook_modules(event):
         ):
             return
         _run_module(sys, name, marshal.loads(memoryview(data)[16:]))
-    _write_bundle(posix, bundle, directory, names, stamps, magic)
+    _write_bundle(sys, posix, bundle, directory, names, stamps, magic)
 
 
 def _run_module(sys, name, code):
@@ -103,13 +103,13 @@ def _run_module(sys, name, code):
     setattr(sys.modules[__name__], name, module)
 
 
-def _write_bundle(posix, path, directory, names, stamps, magic):
+def _write_bundle(sys, posix, path, directory, names, stamps, magic):
     """Write an event's bundle beside the ``.pyc`` files: its modules compiled from their sources as
     ``python -OO`` compiles them (no docstrings: a sixth less to unmarshal on every hook run; the
     hook modules read no docstring and hold no ``assert``), stamped as the sources were when this
-    process loaded them (a source changed since: no bundle). Atomically (a unique temporary name,
-    ``O_EXCL | O_NOFOLLOW``, then a rename), 0600; where the package cannot be written (a system
-    install), not at all: the next run loads the ``.pyc`` files one by one again."""
+    process loaded them (a source changed since: no bundle). Atomically, 0600, never through a link
+    (``files.write_exclusive``); where the package cannot be written (a system install), not at all:
+    the next run loads the ``.pyc`` files one by one again."""
     import marshal
 
     if not posix.access(path.rpartition("/")[0], posix.W_OK):
@@ -126,23 +126,10 @@ def _write_bundle(posix, path, directory, names, stamps, magic):
     except (OSError, SyntaxError, ValueError):
         return
     data = marshal.dumps(("cco-hooks bundle", magic, names, stamps, tuple(codes)))
-    tmp = f"{path}.{posix.getpid()}.{posix.urandom(4).hex()}.tmp"
-    flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | getattr(posix, "O_NOFOLLOW", 0)
-    try:
-        fd = posix.open(tmp, flags | getattr(posix, "O_CLOEXEC", 0), 0o600)
-    except OSError:
-        return
-    try:
+    files = sys.modules.get(f"{__name__}.files")  # loaded by every event (its bundle is written after)
+    if files is not None:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[posix.write(fd, view) :]
-        finally:
-            posix.close(fd)
-        posix.replace(tmp, path)
-    except OSError:
-        try:
-            posix.unlink(tmp)
+            files.write_exclusive(path, data)
         except OSError:
             pass
 

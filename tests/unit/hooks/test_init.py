@@ -142,7 +142,7 @@ def test_the_first_preload_writes_the_events_bundle_and_the_next_loads_from_it(p
     for pyc in (package / "cco_hooks" / "__pycache__").glob("*.pyc"):
         pyc.unlink()
     assert preloaded(package) == names
-    assert not list(bundle.parent.glob("*.tmp"))
+    assert not [p for p in bundle.parent.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_a_stale_bundle_is_not_used(package):
@@ -173,7 +173,8 @@ def test_a_bundle_that_cannot_be_written_leaves_nothing_behind(package):
     compile_all(package)
     bundle_of(package).mkdir()  # its name taken: the rename onto it fails
     assert preloaded(package) == [f"cco_hooks.{name}" for name in cco_hooks.HOOK_MODULES["pre-tool-use"]]
-    assert bundle_of(package).is_dir() and not list(bundle_of(package).parent.glob("*.tmp"))
+    leftovers = [p for p in bundle_of(package).parent.iterdir() if p.name.endswith(".tmp")]
+    assert bundle_of(package).is_dir() and not leftovers
 
 
 def test_the_bundle_holds_the_modules_compiled_without_docstrings(package):
