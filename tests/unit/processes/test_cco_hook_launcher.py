@@ -41,7 +41,12 @@ def run_hook(command: Path | str, tmp_path: Path, path: str = SYSTEM_PATH) -> tu
     }
     payload = {"session_id": "s", "tool_name": "Bash", "tool_input": {"command": "true"}, "cwd": str(tmp_path)}
     done = subprocess.run(
-        [str(command), "pre-tool-use"], input=json.dumps(payload).encode(), env=env, capture_output=True, timeout=60
+        [str(command), "pre-tool-use"],
+        input=json.dumps(payload).encode(),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
     )
     modules = {line.split()[0] for line in dump.read_text().splitlines()} if dump.exists() else set()
     return done, modules
@@ -87,12 +92,42 @@ def test_a_prefix_without_its_own_python_takes_that_version_from_path(venv_bin, 
     assert ran_the_shim_with_s(*run_hook(prefix / "bin" / "cco-hook", tmp_path, f"{interpreters}:{SYSTEM_PATH}"))
 
 
-def test_with_no_package_beside_it_the_hook_is_skipped_with_one_line(tmp_path):
+def lone_launcher(tmp_path: Path) -> Path:
     lone = tmp_path / "bin" / "cco-hook"
     lone.parent.mkdir()
     shutil.copy(Path(__file__).resolve().parents[3] / "bin" / "cco-hook", lone)
-    done, modules = run_hook(lone, tmp_path)
+    return lone
+
+
+def python3_on(tmp_path: Path, code: str = "", options: str = "") -> str:
+    """A directory holding a ``python3`` (the test interpreter, ``code`` run first by its wrapper)."""
+    directory = tmp_path / "py"
+    directory.mkdir()
+    wrapper = directory / "python3"
+    wrapper.write_text(f'#!/bin/sh\n{code}exec "{sys.executable}" {options} "$@"\n')
+    wrapper.chmod(0o755)
+    return f"{directory}:{SYSTEM_PATH}"
+
+
+def test_any_other_layout_runs_the_package_the_python3_on_path_has(tmp_path):
+    """A layout the launcher does not know (a macOS --user install): python3 from PATH, with site."""
+    repo = Path(__file__).resolve().parents[3]
+    done, modules = run_hook(lone_launcher(tmp_path), tmp_path, python3_on(tmp_path, f"export PYTHONPATH={repo}\n"))
+    assert done.returncode == 0 and done.stderr == b"", done.stderr
+    assert "cco_hooks.hook_main" in modules
+
+
+def test_with_no_package_anywhere_the_hook_is_skipped_with_one_line(tmp_path):
+    # -S: this interpreter's site-packages (an editable install of this checkout) left out
+    done, modules = run_hook(lone_launcher(tmp_path), tmp_path, python3_on(tmp_path, options="-S"))
     assert done.returncode == 0 and done.stdout == b"" and modules == set()
-    assert done.stderr.decode().count("\n") == 1
-    assert "cannot find the cco_hooks package installed beside" in done.stderr.decode()
-    assert "pipx reinstall cco-hooks" in done.stderr.decode()
+    told = done.stderr.decode()
+    assert told.count("\n") == 1 and "cannot find the cco_hooks package installed beside" in told
+    assert str(tmp_path / "bin" / "cco-hook") in told and "pipx reinstall cco-hooks" in told
+
+
+def test_with_no_package_and_no_python3_the_hook_is_skipped_with_one_line(tmp_path):
+    done, modules = run_hook(lone_launcher(tmp_path), tmp_path, str(tmp_path / "empty"))
+    assert done.returncode == 0 and done.stdout == b"" and modules == set()
+    told = done.stderr.decode()
+    assert told.count("\n") == 1 and "no python3 is on PATH" in told and "pipx reinstall cco-hooks" in told
