@@ -207,8 +207,8 @@ def _dynload_origin(name, sys):
             return None
         base = directory or "."
         try:
-            if not posix.stat(base).st_mode & 0o040000:
-                return None  # a zip file on sys.path: zipimport decides
+            if posix.stat(base).st_mode & 0o170000 != 0o040000:
+                return None  # not a directory (a zip file on sys.path): zipimport decides
         except OSError:
             continue  # no such entry: nothing to find there
         for candidate in (name, f"{name}.py", f"{name}.pyc", *(name + suffix for suffix in suffixes)):
