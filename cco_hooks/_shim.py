@@ -19,8 +19,9 @@ import gc
 import posix  # not os: it costs ~2.4 ms, and nothing in a hook process needs it (cco_hooks/fastos.py)
 
 gc.disable()  # no cycles worth collecting in a process this short; saves ~0.4 ms
-# This file's directory with every link resolved, as Python put it first on sys.path; unless a safe
-# path (-P, PYTHONSAFEPATH) left it off, and then it is worked out as that does it.
+# This file's directory, every link resolved: what Python put first on sys.path for a script. Worked
+# out from __file__ instead (os then loaded) when that entry is not there: a safe path (-P,
+# PYTHONSAFEPATH), or this file imported as a module (bin/cco-hook's fallback).
 if sys.path and sys.path[0].rpartition("/")[2] == "cco_hooks" and not getattr(sys.flags, "safe_path", False):
     package_parent = sys.path[0].rpartition("/")[0] or "/"
 else:

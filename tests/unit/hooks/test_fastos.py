@@ -206,15 +206,17 @@ def test_the_hot_modules_take_os_from_fastos():
     assert not offenders
 
 
-def test_a_hook_process_never_imports_os():
-    """A whole hook process, as installed (``python -S`` on the shim): ``os`` stays unloaded."""
+@pytest.mark.parametrize("entry", ["cco_hooks/_shim.py", "hooks/cco-hook"])
+def test_a_hook_process_never_imports_os(entry):
+    """A whole hook process, as installed (``python -S`` on the shim) or as the plugin runs it:
+    ``os`` stays unloaded."""
     dump = REPO / ".cache" / f"fastos-modules-{os.getpid()}.txt"
     dump.parent.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["CCO_HOOKS_DEBUG_MODULES"] = str(dump)
     try:
         subprocess.run(
-            [sys.executable, "-S", str(REPO / "cco_hooks" / "_shim.py"), "pre-tool-use"],
+            [sys.executable, "-S", str(REPO / entry), "pre-tool-use"],
             input=b'{"tool_name": "Bash", "tool_input": {}}',
             env=env,
             capture_output=True,
